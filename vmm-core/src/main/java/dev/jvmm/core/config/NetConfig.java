@@ -1,0 +1,21 @@
+package dev.jvmm.core.config;
+
+/**
+ * The net section: the Netty event loop shared by the machine's NICs.
+ *
+ * @param transport        {@code auto} (native epoll where available, NIO otherwise), {@code epoll} or {@code nio}
+ * @param eventLoopThreads threads in the NICs' event loop group
+ */
+public record NetConfig(Transport transport, int eventLoopThreads) {
+    public enum Transport {
+        AUTO, EPOLL, NIO;
+
+        public String configName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    public static NetConfig defaults() {
+        return new NetConfig(Transport.AUTO, 1);
+    }
+}

@@ -1,0 +1,380 @@
+package dev.jvmm.core.irq;
+
+import dev.jvmm.core.event.EventFd;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import org.jctools.queues.MpscArrayQueue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * MSI routing and irqfds, the machine's analogue of KVM's {@code KVM_SET_GSI_ROUTING}, {@code KVM_IRQFD} and
+ * {@code KVM_SIGNAL_MSI}, with the injector thread that plays KVM's kworker.
+ *
+ * <pre>
+ *  device ── EventFd.signal() ──▶ IrqFd wake-up (signalling thread, t1)
+ *                                   │ route = routes[gsi]
+ *            INLINE ────────────────┼──▶ controller.tryInjectCached ── hit ──▶ pending, kick (t2, fast path)
+ *                                   │                                 └ miss ─┐
+ *            WORKER ────────────────┴──────────────────────────────────────────┴▶ MPSC queue ─▶ injector thread
+ *                                                                        controller.injectSlow ─▶ pending (t2)
+ * </pre>
+ *
+ * <p>The routing table is replaced as a whole ({@link #setRoutes}); readers see either the old or the new table,
+ * never a mix, through one volatile read (KVM uses RCU for the same).
+ *
+ * <p>The hot path (signal to injection) allocates nothing: the routing table is an array, the queue is a bounded
+ * JCTools array queue that holds irqfd objects (each at most once, so it never overflows), results are packed
+ * {@code long}s and latencies go into HdrHistogram recorders.
+ */
+public final class IrqRouter implements AutoCloseable {
+
+    /** Route numbers are indices into the table: 0 .. MAX_ROUTES - 1. */
+    public static final int MAX_ROUTES = 4096;
+    /** How many irqfds may be bound at once (the injector queue's capacity). */
+    public static final int MAX_IRQFDS = 4096;
+
+    private static final long HIGHEST_TRACKED_NANOS = 60_000_000_000L;
+
+    private final InterruptController controller;
+    private final InjectionMode mode;
+    private final long injectorSpinNanos;
+    private final IrqObserver observer;
+    private final MpscArrayQueue<IrqFd> queue = new MpscArrayQueue<>(MAX_IRQFDS);
+    private final Thread injector;
+    private final List<IrqFd> irqfds = new ArrayList<>();
+
+    private volatile MsiRoute[] routes = new MsiRoute[0];
+    private volatile boolean injectorParked;
+    private volatile boolean stopping;
+    private volatile boolean started;
+
+    private final LongAdder signals = new LongAdder();
+    private final LongAdder coalesced = new LongAdder();
+    private final LongAdder fastPath = new LongAdder();
+    private final LongAdder slowPath = new LongAdder();
+    private final LongAdder cacheMisses = new LongAdder();
+    private final LongAdder directMsis = new LongAdder();
+    private final LongAdder[] dropped = new LongAdder[DropReason.values().length];
+
+    private final Recorder fastLatency = new Recorder(HIGHEST_TRACKED_NANOS, 3);
+    private final Recorder slowLatency = new Recorder(HIGHEST_TRACKED_NANOS, 3);
+    private final Histogram fastTotal = new Histogram(HIGHEST_TRACKED_NANOS, 3);
+    private final Histogram slowTotal = new Histogram(HIGHEST_TRACKED_NANOS, 3);
+
+    /**
+     * @param injectorSpinNanos how long the idle injector thread spins before it parks (0: park at once). Spinning
+     *                          trades a core for a shorter hand-off, as KVM's kworker does not.
+     */
+    public IrqRouter(InterruptController controller, InjectionMode mode, long injectorSpinNanos, IrqObserver observer,
+                     String machineName) {
+        this.controller = controller;
+        this.mode = mode;
+        this.injectorSpinNanos = Math.max(0, injectorSpinNanos);
+        this.observer = observer == null ? IrqObserver.NONE : observer;
+        for (int i = 0; i < dropped.length; i++) {
+            dropped[i] = new LongAdder();
+        }
+        this.injector = new Thread(this::runInjector, machineName + "-irq-injector");
+        this.injector.setDaemon(true);
+    }
+
+    public InjectionMode mode() {
+        return mode;
+    }
+
+    public InterruptController controller() {
+        return controller;
+    }
+
+    /** Starts the injector thread. */
+    public synchronized void start() {
+        if (!started) {
+            started = true;
+            injector.start();
+        }
+    }
+
+    public Thread injectorThread() {
+        return injector;
+    }
+
+    // -------------------------------------------------------------------------------------------- routing table
+
+    /** Replaces the whole routing table ({@code KVM_SET_GSI_ROUTING}). Route numbers must be unique. */
+    public synchronized void setRoutes(Collection<MsiRoute> table) {
+        int max = -1;
+        for (MsiRoute r : table) {
+            if (r.gsi() >= MAX_ROUTES) {
+                throw new IllegalArgumentException("route number " + r.gsi() + " exceeds " + (MAX_ROUTES - 1));
+            }
+            max = Math.max(max, r.gsi());
+        }
+        MsiRoute[] next = new MsiRoute[max + 1];
+        for (MsiRoute r : table) {
+            if (next[r.gsi()] != null) {
+                throw new IllegalArgumentException("route number " + r.gsi() + " appears twice");
+            }
+            next[r.gsi()] = r;
+        }
+        routes = next;
+    }
+
+    /** Adds or replaces one route, keeping the others. */
+    public synchronized void setRoute(MsiRoute route) {
+        if (route.gsi() >= MAX_ROUTES) {
+            throw new IllegalArgumentException("route number " + route.gsi() + " exceeds " + (MAX_ROUTES - 1));
+        }
+        MsiRoute[] cur = routes;
+        MsiRoute[] next = Arrays.copyOf(cur, Math.max(cur.length, route.gsi() + 1));
+        next[route.gsi()] = route;
+        routes = next;
+    }
+
+    /** Adds a route for {@code msi} under the lowest free route number and returns it. */
+    public synchronized MsiRoute addRoute(long address, int data, int deviceId) {
+        MsiRoute[] cur = routes;
+        int gsi = 0;
+        while (gsi < cur.length && cur[gsi] != null) {
+            gsi++;
+        }
+        MsiRoute route = new MsiRoute(gsi, address, data, deviceId);
+        setRoute(route);
+        return route;
+    }
+
+    /** Removes a route; an irqfd bound to it then drops its signals as {@link DropReason#NO_ROUTE}. */
+    public synchronized void removeRoute(int gsi) {
+        MsiRoute[] cur = routes;
+        if (gsi >= 0 && gsi < cur.length && cur[gsi] != null) {
+            MsiRoute[] next = cur.clone();
+            next[gsi] = null;
+            routes = next;
+        }
+    }
+
+    /** The route with number {@code gsi}, or null. */
+    public MsiRoute route(int gsi) {
+        MsiRoute[] r = routes;
+        return gsi >= 0 && gsi < r.length ? r[gsi] : null;
+    }
+
+    /** The current routing table, in route-number order. */
+    public List<MsiRoute> routes() {
+        List<MsiRoute> out = new ArrayList<>();
+        for (MsiRoute r : routes) {
+            if (r != null) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    // -------------------------------------------------------------------------------------------- irqfds
+
+    /** Binds {@code eventFd} to route {@code gsi} ({@code KVM_IRQFD}). The route may be set before or after. */
+    public synchronized IrqFd bind(EventFd eventFd, int gsi) {
+        if (gsi < 0 || gsi >= MAX_ROUTES) {
+            throw new IllegalArgumentException("route number " + gsi + " outside 0.." + (MAX_ROUTES - 1));
+        }
+        if (irqfds.size() >= MAX_IRQFDS) {
+            throw new IllegalStateException("at most " + MAX_IRQFDS + " irqfds can be bound");
+        }
+        for (IrqFd f : irqfds) {
+            if (f.eventFd() == eventFd) {
+                throw new IllegalArgumentException(eventFd + " is already bound to route " + f.gsi());
+            }
+        }
+        IrqFd irqfd = new IrqFd(this, eventFd, gsi);
+        irqfds.add(irqfd);
+        return irqfd;
+    }
+
+    synchronized void unbind(IrqFd irqfd) {
+        irqfds.remove(irqfd);
+    }
+
+    /** The bound irqfds. */
+    public synchronized List<IrqFd> irqfds() {
+        return List.copyOf(irqfds);
+    }
+
+    // -------------------------------------------------------------------------------------------- injection
+
+    /** An irqfd's wake-up, in the signalling thread. */
+    void onSignal(IrqFd irqfd, long signalNanos) {
+        signals.increment();
+        if (stopping) {
+            dropped[DropReason.STOPPED.ordinal()].increment();
+            return;
+        }
+        if (mode == InjectionMode.INLINE) {
+            MsiRoute route = route(irqfd.gsi());
+            if (route == null) {
+                drop(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
+                return;
+            }
+            long result = controller.tryInjectCached(route.address(), route.data(), route.deviceId(), signalNanos);
+            if (!InjectResult.isMiss(result)) {
+                complete(route, result, true, signalNanos);
+                return;
+            }
+            cacheMisses.increment();
+        }
+        enqueue(irqfd, signalNanos);
+    }
+
+    private void enqueue(IrqFd irqfd, long signalNanos) {
+        if (!irqfd.markQueued(signalNanos)) {
+            coalesced.increment();
+            return;
+        }
+        // Cannot fail: each irqfd is queued at most once and the queue holds MAX_IRQFDS.
+        queue.offer(irqfd);
+        if (injectorParked) {
+            LockSupport.unpark(injector);
+        }
+    }
+
+    private void complete(MsiRoute route, long result, boolean fast, long signalNanos) {
+        long pendingNanos = System.nanoTime();
+        if (InjectResult.isDelivered(result)) {
+            long latency = Math.min(Math.max(0, pendingNanos - signalNanos), HIGHEST_TRACKED_NANOS);
+            if (fast) {
+                fastPath.increment();
+                fastLatency.recordValue(latency);
+            } else {
+                slowPath.increment();
+                slowLatency.recordValue(latency);
+            }
+        } else {
+            dropped[InjectResult.reason(result).ordinal()].increment();
+        }
+        observer.injected(route, result, fast, signalNanos, pendingNanos);
+    }
+
+    private void drop(MsiRoute route, long result, boolean fast, long signalNanos) {
+        complete(route, result, fast, signalNanos);
+    }
+
+    /**
+     * Raises an MSI directly and synchronously on the slow path, as {@code KVM_SIGNAL_MSI} does from the calling
+     * thread. Returns the packed result.
+     */
+    public long signalMsi(long address, int data, int deviceId) {
+        long t = System.nanoTime();
+        directMsis.increment();
+        long result = controller.injectSlow(address, data, deviceId, t);
+        complete(null, result, false, t);
+        return result;
+    }
+
+    private void runInjector() {
+        while (!stopping) {
+            IrqFd irqfd = queue.poll();
+            if (irqfd == null) {
+                idle();
+                continue;
+            }
+            long signalNanos = irqfd.takeQueued();
+            if (irqfd.isClosed()) {
+                continue;
+            }
+            MsiRoute route = route(irqfd.gsi());
+            if (route == null) {
+                drop(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
+                continue;
+            }
+            long result;
+            try {
+                result = controller.injectSlow(route.address(), route.data(), route.deviceId(), signalNanos);
+            } catch (RuntimeException e) {
+                // A controller bug must not kill the injector: count it as dropped and carry on.
+                result = InjectResult.dropped(DropReason.STOPPED);
+            }
+            complete(route, result, false, signalNanos);
+        }
+    }
+
+    private void idle() {
+        if (injectorSpinNanos > 0) {
+            long start = System.nanoTime();
+            while (queue.isEmpty() && !stopping) {
+                if (System.nanoTime() - start >= injectorSpinNanos) {
+                    break;
+                }
+                Thread.onSpinWait();
+            }
+            if (!queue.isEmpty()) {
+                return;
+            }
+        }
+        injectorParked = true;
+        // Re-check after publishing the flag: a producer that offered before reading the flag is seen here.
+        if (queue.isEmpty() && !stopping) {
+            LockSupport.parkNanos(this, 100_000_000L);
+        }
+        injectorParked = false;
+    }
+
+    // -------------------------------------------------------------------------------------------- statistics
+
+    /** A snapshot of the counters and the latency distributions recorded since the start. */
+    public synchronized IrqStats stats() {
+        fastTotal.add(fastLatency.getIntervalHistogram());
+        slowTotal.add(slowLatency.getIntervalHistogram());
+        long[] drops = new long[dropped.length];
+        for (int i = 0; i < drops.length; i++) {
+            drops[i] = dropped[i].sum();
+        }
+        return new IrqStats(signals.sum(), coalesced.sum(), fastPath.sum(), slowPath.sum(), cacheMisses.sum(),
+                directMsis.sum(), drops, fastTotal.copy(), slowTotal.copy());
+    }
+
+    /** Clears every counter and both latency distributions (between benchmark phases). */
+    public synchronized void resetStats() {
+        for (LongAdder a : new LongAdder[]{signals, coalesced, fastPath, slowPath, cacheMisses, directMsis}) {
+            a.reset();
+        }
+        for (LongAdder a : dropped) {
+            a.reset();
+        }
+        fastLatency.reset();
+        slowLatency.reset();
+        fastTotal.reset();
+        slowTotal.reset();
+    }
+
+    /**
+     * Stops the injector thread and waits for it. Signals that arrive afterwards are counted as dropped
+     * ({@link DropReason#STOPPED}). Idempotent.
+     */
+    @Override
+    public void close() {
+        stop(Duration.ofSeconds(5));
+    }
+
+    /** As {@link #close()}, with a bound on the wait; returns whether the injector thread ended. */
+    public boolean stop(Duration timeout) {
+        stopping = true;
+        LockSupport.unpark(injector);
+        if (!started) {
+            return true;
+        }
+        try {
+            injector.join(Math.max(1, timeout.toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (IrqFd f : irqfds()) {
+            f.close();
+        }
+        return !injector.isAlive();
+    }
+}

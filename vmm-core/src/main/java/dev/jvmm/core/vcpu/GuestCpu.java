@@ -1,0 +1,75 @@
+package dev.jvmm.core.vcpu;
+
+import dev.jvmm.core.memory.GuestMemory;
+
+/**
+ * What guest code running on a vCPU can do: exactly what guest code has on real hardware, and nothing more.
+ *
+ * <ul>
+ *   <li>load and store its RAM ({@link #memory()});</li>
+ *   <li>load and store device registers: {@link #mmioRead}/{@link #mmioWrite} are trapped accesses that go through
+ *       the MMIO bus (a data abort in strict mode when no device answers: {@link dev.jvmm.core.bus.MmioFault});</li>
+ *   <li>read and write the GIC CPU-interface system registers ({@link #readSystemRegister});</li>
+ *   <li>wait for an interrupt ({@link #waitForInterrupt()}, the WFI instruction);</li>
+ *   <li>read a monotonic counter ({@link #counterNanos()}, as the generic timer's CNTVCT).</li>
+ * </ul>
+ *
+ * <p>Guest code holds no reference to a device object. Every trapped operation is also an exit to the VMM, where a
+ * pause or stop request takes effect: on stop, the call throws {@link VcpuExit}, which guest code must let
+ * propagate (it unwinds the guest program; catching it is a guest bug). Guest code that loops without ever
+ * calling one of these methods cannot be paused, exactly as a vCPU that never exits could not; call
+ * {@link #checkpoint()} in such loops.
+ *
+ * <p>A {@code GuestCpu} belongs to its vCPU thread; it must not be used from any other thread.
+ */
+public interface GuestCpu {
+
+    /** This vCPU's index (its processor number, 0-based). */
+    int index();
+
+    /** How many vCPUs the machine has. */
+    int vcpuCount();
+
+    /** Guest RAM. */
+    GuestMemory memory();
+
+    /** A trapped load of {@code size} (1, 2, 4, 8) bytes at guest physical address {@code address}. */
+    long mmioRead(long address, int size);
+
+    /** A trapped store. */
+    void mmioWrite(long address, int size, long value);
+
+    default int mmioRead32(long address) {
+        return (int) mmioRead(address, 4);
+    }
+
+    default void mmioWrite32(long address, int value) {
+        mmioWrite(address, 4, value & 0xFFFF_FFFFL);
+    }
+
+    default long mmioRead64(long address) {
+        return mmioRead(address, 8);
+    }
+
+    default void mmioWrite64(long address, long value) {
+        mmioWrite(address, 8, value);
+    }
+
+    /** MRS: a trapped system-register read. */
+    long readSystemRegister(SystemRegister register);
+
+    /** MSR: a trapped system-register write. */
+    void writeSystemRegister(SystemRegister register, long value);
+
+    /**
+     * WFI: returns when an interrupt is pending for this CPU interface, or spuriously (a kick, a pause and resume),
+     * as the architecture allows. Polls for {@code halt-poll} first, then sleeps until kicked.
+     */
+    void waitForInterrupt();
+
+    /** A monotonic time in nanoseconds (the guest's view of the generic timer). */
+    long counterNanos();
+
+    /** An exit that does nothing but let a pending pause or stop request take effect. */
+    void checkpoint();
+}

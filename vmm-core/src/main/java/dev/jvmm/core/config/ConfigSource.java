@@ -46,6 +46,11 @@ public final class ConfigSource {
         }
     }
 
+    /** Whether {@code key} was written in the file. */
+    public boolean has(String key) {
+        return lines.containsKey(key);
+    }
+
     /** A {@link ConfigException} about {@code key}. */
     public ConfigException error(String key, String problem) {
         return new ConfigException(locate(key), problem);

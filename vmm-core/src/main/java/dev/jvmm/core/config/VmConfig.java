@@ -81,7 +81,7 @@ public record VmConfig(ConfigSource source, MachineConfig machine, IrqConfig irq
         }
         for (int i = 0; i < ram.size(); i++) {
             RamRegion r = ram.get(i);
-            String key = ram.size() == 1 ? "machine.memory" : "machine.memory[" + i + "]";
+            String key = ram.size() > 1 || s.has("machine.memory[0]") ? "machine.memory[" + i + "]" : "machine.memory";
             if (Long.compareUnsigned(r.base(), MemoryMap.RAM_BASE) < 0) {
                 throw s.error(key, "RAM region " + r + " overlaps the device area below 0x40000000");
             }

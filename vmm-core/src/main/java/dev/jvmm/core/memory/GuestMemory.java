@@ -568,7 +568,8 @@ public final class GuestMemory implements AutoCloseable {
 
     /**
      * Copies {@code length} bytes of {@code src} starting at {@code srcIndex} to {@code gpa}. Neither index of the
-     * buffer moves. No allocation: the copy goes through this thread's own view of the chunk.
+     * buffer moves. Allocation-free for heap buffers and for direct buffers with one NIO component (pooled and
+     * unpooled Netty buffers): the copy goes straight from the buffer's memory into the RAM chunk.
      */
     public void writeFrom(ByteBuf src, int srcIndex, long gpa, int length) {
         checkRange(gpa, length);
@@ -578,11 +579,21 @@ public final class GuestMemory implements AutoCloseable {
         long addr = gpa;
         int done = 0;
         while (done < length) {
-            ByteBuffer view = viewAt(addr);
+            ByteBuffer c = chunkAt(addr);
             int o = offset(addr);
-            int n = Math.min(length - done, view.capacity() - o);
-            view.limit(o + n).position(o);
-            src.getBytes(srcIndex + done, view);
+            int n = Math.min(length - done, c.capacity() - o);
+            int from = srcIndex + done;
+            if (src.hasArray()) {
+                c.put(o, src.array(), src.arrayOffset() + from, n);
+            } else if (src.nioBufferCount() == 1) {
+                // internalNioBuffer is the buffer's own reusable view: no duplicate, unlike getBytes(int, ByteBuffer).
+                ByteBuffer s = src.internalNioBuffer(from, n);
+                c.put(o, s, s.position(), n);
+            } else {
+                ByteBuffer view = viewAt(addr);
+                view.limit(o + n).position(o);
+                src.getBytes(from, view);
+            }
             done += n;
             addr += n;
         }
@@ -590,7 +601,7 @@ public final class GuestMemory implements AutoCloseable {
 
     /**
      * Copies {@code length} bytes from {@code gpa} into {@code dst} at {@code dstIndex}. Neither index of the buffer
-     * moves; the buffer's capacity must already hold the range.
+     * moves; the buffer's capacity must already hold the range. Allocation-free as {@link #writeFrom}.
      */
     public void readInto(long gpa, ByteBuf dst, int dstIndex, int length) {
         checkRange(gpa, length);
@@ -600,11 +611,20 @@ public final class GuestMemory implements AutoCloseable {
         long addr = gpa;
         int done = 0;
         while (done < length) {
-            ByteBuffer view = viewAt(addr);
+            ByteBuffer c = chunkAt(addr);
             int o = offset(addr);
-            int n = Math.min(length - done, view.capacity() - o);
-            view.limit(o + n).position(o);
-            dst.setBytes(dstIndex + done, view);
+            int n = Math.min(length - done, c.capacity() - o);
+            int to = dstIndex + done;
+            if (dst.hasArray()) {
+                c.get(o, dst.array(), dst.arrayOffset() + to, n);
+            } else if (dst.nioBufferCount() == 1) {
+                ByteBuffer d = dst.internalNioBuffer(to, n);
+                d.put(d.position(), c, o, n);
+            } else {
+                ByteBuffer view = viewAt(addr);
+                view.limit(o + n).position(o);
+                dst.setBytes(to, view);
+            }
             done += n;
             addr += n;
         }

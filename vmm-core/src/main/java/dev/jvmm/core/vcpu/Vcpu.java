@@ -213,6 +213,10 @@ public final class Vcpu {
                     haltPollSuccesses++;
                     return;
                 }
+                if (stopRequested || pauseRequested) {
+                    checkRequests();
+                    return;
+                }
                 Thread.onSpinWait();
             } while (System.nanoTime() - start < haltPollNanos);
         }

@@ -568,8 +568,9 @@ public final class GuestMemory implements AutoCloseable {
 
     /**
      * Copies {@code length} bytes of {@code src} starting at {@code srcIndex} to {@code gpa}. Neither index of the
-     * buffer moves. Allocation-free for heap buffers and for direct buffers with one NIO component (pooled and
-     * unpooled Netty buffers): the copy goes straight from the buffer's memory into the RAM chunk.
+     * buffer moves. Allocation-free for heap buffers, for direct buffers with a memory address (Netty's pooled,
+     * adaptive and sliced buffers where Unsafe is available) and for other single-component direct buffers: the copy
+     * goes straight from the buffer's memory into the RAM chunk.
      */
     public void writeFrom(ByteBuf src, int srcIndex, long gpa, int length) {
         checkRange(gpa, length);
@@ -585,6 +586,11 @@ public final class GuestMemory implements AutoCloseable {
             int from = srcIndex + done;
             if (src.hasArray()) {
                 c.put(o, src.array(), src.arrayOffset() + from, n);
+            } else if (src.hasMemoryAddress()) {
+                // Netty copies between raw addresses for these (pooled, adaptive and sliced direct buffers alike).
+                ByteBuffer view = viewAt(addr);
+                view.limit(o + n).position(o);
+                src.getBytes(from, view);
             } else if (src.nioBufferCount() == 1) {
                 // internalNioBuffer is the buffer's own reusable view: no duplicate, unlike getBytes(int, ByteBuffer).
                 ByteBuffer s = src.internalNioBuffer(from, n);
@@ -617,6 +623,10 @@ public final class GuestMemory implements AutoCloseable {
             int to = dstIndex + done;
             if (dst.hasArray()) {
                 c.get(o, dst.array(), dst.arrayOffset() + to, n);
+            } else if (dst.hasMemoryAddress()) {
+                ByteBuffer view = viewAt(addr);
+                view.limit(o + n).position(o);
+                dst.setBytes(to, view);
             } else if (dst.nioBufferCount() == 1) {
                 ByteBuffer d = dst.internalNioBuffer(to, n);
                 d.put(d.position(), c, o, n);

@@ -1,0 +1,31 @@
+package dev.jvmm.net;
+
+/**
+ * A snapshot of one NIC's counters ({@link VirtioNetDevice#stats()}); see {@link NicCounter} for each field's
+ * meaning.
+ *
+ * @param nic                   the NIC's id
+ * @param msisSignalled         MSIs raised (used-buffer and configuration-change interrupts)
+ * @param guestErrors           driver rule violations: ring errors plus register errors
+ * @param needsReset            whether the device currently shows DEVICE_NEEDS_RESET
+ * @param lastGuestError        the most recent driver error (a ring or register rule's name), or null
+ */
+public record NicStats(String nic,
+                       long rxDatagrams, long rxBytes, long rxDelivered, long rxDroppedNoBuffer, long rxDroppedTooBig,
+                       long rxDroppedUnsupported, long socketPaused, long socketErrors,
+                       long txFrames, long txBytes, long txDatagrams, long txMalformed, long txDroppedNonUdp,
+                       long txDroppedUnknownPeer, long arpReplies,
+                       long guestErrors, long deviceErrors, long guestNotifies,
+                       long notificationsSent, long notificationsSuppressed, long msisSignalled,
+                       boolean needsReset, String lastGuestError) {
+
+    /** Frames lost on the receive side for any reason. */
+    public long rxDropped() {
+        return rxDroppedNoBuffer + rxDroppedTooBig + rxDroppedUnsupported;
+    }
+
+    /** Transmitted frames that did not leave as a datagram. */
+    public long txDropped() {
+        return txMalformed + txDroppedNonUdp + txDroppedUnknownPeer;
+    }
+}

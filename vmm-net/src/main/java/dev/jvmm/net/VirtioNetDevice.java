@@ -1,0 +1,303 @@
+package dev.jvmm.net;
+
+import dev.jvmm.core.bus.MmioBus;
+import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.core.event.EventFd;
+import dev.jvmm.core.irq.IrqFd;
+import dev.jvmm.core.irq.IrqRouter;
+import dev.jvmm.core.irq.MsiRoute;
+import dev.jvmm.core.machine.MachineContext;
+import dev.jvmm.core.machine.MachineDevice;
+import dev.jvmm.core.machine.MachineException;
+import dev.jvmm.core.machine.MemoryMap;
+import dev.jvmm.net.virtio.VirtioInterrupts;
+import dev.jvmm.net.virtio.VirtioMmioRegisters;
+import dev.jvmm.net.virtio.VirtioMmioTransport;
+import dev.jvmm.net.virtio.VirtqError;
+import io.netty.channel.EventLoop;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One virtio-net NIC: a virtio-mmio version 2 window on the MMIO bus, a virtio-net device behind it, and a host
+ * backend fed by a Netty event loop; its interrupts are MSIs raised through irqfds.
+ *
+ * <pre>
+ *   guest driver ── MMIO 0x0A00_0000 + slot * 0x200 ──▶ VirtioMmioTransport ──▶ VirtioNet ──▶ NetBackend ──▶ host
+ *                                                                                  │
+ *   ITS ◀── MSI (DeviceID = nic.deviceId, EventID) ◀── irqfd ◀── EventFd.signal() ◀┘
+ * </pre>
+ *
+ * <h2>Interrupts: the EventID of each source</h2>
+ * Every NIC has the DeviceID {@link NicConfig#deviceId()} on ITS {@link NicConfig#its()}; its MSIs are writes to that
+ * ITS's GITS_TRANSLATER. Each virtqueue's used-buffer notification is its own EventID, equal to the queue index;
+ * the configuration-change interrupt (link changes, DEVICE_NEEDS_RESET) comes last:
+ * <pre>
+ *   EventID 0            receiveq1           EventID 2p        receiveq(p+1)
+ *   EventID 1            transmitq1          EventID 2p+1      transmitq(p+1)
+ *   EventID 2P           controlq (P = queue pairs > 1 only; with CTRL_VQ but not MQ the control queue is
+ *                        queue 2, EventID 2)
+ *   EventID {@link #configEventId()}  configuration change = the number of queues (2 for one pair, 2P+1)
+ * </pre>
+ * A guest driver maps each (DeviceID, EventID) to an LPI with MAPTI. InterruptStatus is set before each MSI.
+ *
+ * <h2>Features offered</h2>
+ * VERSION_1, RING_EVENT_IDX, RING_INDIRECT_DESC, NET_MAC, NET_STATUS (link up), NET_MTU (the backend's MTU),
+ * NET_MRG_RXBUF when {@link NicConfig#mrgRxbuf()}, NET_CTRL_VQ and NET_MQ when {@link NicConfig#queuePairs()} &gt; 1.
+ * No checksum or segmentation offloads.
+ *
+ * <h2>Lifecycle</h2>
+ * Created (and registered on the bus, MSI routes bound) when the machine is built; {@link #start()} binds the
+ * backend's socket; {@link #pause()}/{@link #resume()} stop and restart reading host input; {@link #close()} closes
+ * the socket, waits until the event loop no longer touches guest memory for this NIC, unbinds its interrupts, and
+ * releases the event loop group (the last NIC shuts it down).
+ */
+public final class VirtioNetDevice implements MachineDevice {
+
+    private final NicConfig nic;
+    private final MmioBus bus;
+    private final IrqRouter router;
+    private final NetBackend backend;
+    private final NicCounters counters = new NicCounters();
+    private final VirtioInterrupts interrupts;
+    private final VirtioNet net;
+    private final VirtioMmioTransport transport;
+    private final List<IrqFd> irqfds;
+    private final Runnable release;
+    private final EventLoop loop;
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private VirtioNetDevice(MachineContext ctx, NicConfig nic, EventLoop loop, NetBackend backend, Runnable release) {
+        this.nic = nic;
+        this.bus = ctx.bus();
+        this.router = ctx.irqRouter();
+        this.backend = backend;
+        this.loop = loop;
+        this.release = release;
+        int queues = VirtioNet.maxQueueCount(nic.queuePairs());
+        // EventIDs 0..queues-1: the queues; EventID queues: the configuration change.
+        EventFd[] vectors = new EventFd[queues + 1];
+        List<IrqFd> fds = new ArrayList<>(vectors.length);
+        long doorbell = MemoryMap.translater(nic.its(), ctx.vcpuCount());
+        try {
+            for (int e = 0; e < vectors.length; e++) {
+                vectors[e] = new EventFd(nic.id() + (e < queues ? "-q" + e : "-config"), false);
+                MsiRoute route = router.addRoute(doorbell, e, nic.deviceId());
+                fds.add(router.bind(vectors[e], route.gsi()));
+            }
+        } catch (RuntimeException ex) {
+            unbind(fds);
+            throw new MachineException("nic " + nic.id() + ": cannot set up its MSIs: " + ex.getMessage(), ex);
+        }
+        this.irqfds = fds;
+        this.interrupts = new VirtioInterrupts(vectors, queues);
+        this.net = new VirtioNet(nic, ctx.memory(), loop, backend, interrupts, counters);
+        this.transport = new VirtioMmioTransport(net, ctx.memory(), interrupts);
+        try {
+            bus.register(nic.id(), mmioBase(), MemoryMap.VIRTIO_MMIO_STRIDE, transport);
+        } catch (IllegalArgumentException ex) {
+            net.close();
+            unbind(fds);
+            throw new MachineException("nic " + nic.id() + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * A NIC on {@code loop} with {@code backend}. The caller owns the loop (it is not shut down on close); the device
+     * registers its MMIO window and MSI routes on {@code ctx} now. For NICs from the machine's configuration, use
+     * {@link VirtioNetDevices}.
+     */
+    public static VirtioNetDevice create(MachineContext ctx, NicConfig nic, EventLoop loop, NetBackend backend) {
+        return new VirtioNetDevice(ctx, nic, loop, backend, () -> { });
+    }
+
+    static VirtioNetDevice create(MachineContext ctx, NicConfig nic, EventLoop loop, NetBackend backend,
+                                  Runnable release) {
+        return new VirtioNetDevice(ctx, nic, loop, backend, release);
+    }
+
+    // -------------------------------------------------------------------------------------------- lifecycle
+
+    @Override
+    public String name() {
+        return nic.id();
+    }
+
+    /** Binds the backend's socket; a port in use throws {@link MachineException} naming the NIC and the address. */
+    @Override
+    public void start() {
+        if (closed.get()) {
+            throw new IllegalStateException("nic " + nic.id() + " is closed");
+        }
+        if (started.compareAndSet(false, true)) {
+            backend.start(net);
+        }
+    }
+
+    @Override
+    public void pause() {
+        if (started.get() && !closed.get()) {
+            backend.pause();
+        }
+    }
+
+    @Override
+    public void resume() {
+        if (started.get() && !closed.get()) {
+            backend.resume();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            backend.close();
+        } finally {
+            net.close();
+            bus.unregister(transport);
+            unbind(irqfds);
+            release.run();
+        }
+    }
+
+    private void unbind(List<IrqFd> fds) {
+        for (IrqFd f : fds) {
+            f.close();
+            router.removeRoute(f.gsi());
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------- accessors
+
+    public NicConfig config() {
+        return nic;
+    }
+
+    /** The guest physical address of the NIC's virtio-mmio window. */
+    public long mmioBase() {
+        return MemoryMap.virtioSlot(nic.slot());
+    }
+
+    /** The size of the window. */
+    public int mmioSize() {
+        return VirtioMmioRegisters.WINDOW_SIZE;
+    }
+
+    /** The host address the backend's socket is bound to (the actual port when the config asked for port 0). */
+    public InetSocketAddress localAddress() {
+        return backend.localAddress();
+    }
+
+    /** The bound host port, or -1 before {@link #start()}. */
+    public int boundPort() {
+        InetSocketAddress a = backend.localAddress();
+        return a == null ? -1 : a.getPort();
+    }
+
+    /** The most queues this NIC can have (2 per pair, plus the control queue when several pairs are offered). */
+    public int maxQueues() {
+        return VirtioNet.maxQueueCount(nic.queuePairs());
+    }
+
+    /** The EventID of queue {@code queue}'s used-buffer interrupt: the queue index. */
+    public int queueEventId(int queue) {
+        if (queue < 0 || queue >= maxQueues()) {
+            throw new IllegalArgumentException("nic " + nic.id() + " has no queue " + queue);
+        }
+        return queue;
+    }
+
+    /** The EventID of the configuration-change interrupt: {@link #maxQueues()}. */
+    public int configEventId() {
+        return maxQueues();
+    }
+
+    /** The feature bits the device offers (see the class documentation). */
+    public long offeredFeatures() {
+        return transport.offeredFeatures();
+    }
+
+    /** The feature bits the driver negotiated (0 before FEATURES_OK). */
+    public long negotiatedFeatures() {
+        return transport.negotiatedFeatures();
+    }
+
+    /** The Status register as the driver would read it. */
+    public int status() {
+        return transport.status();
+    }
+
+    /**
+     * Sets the link state the configuration space reports (VIRTIO_NET_S_LINK_UP): a new ConfigGeneration and, once
+     * the driver is running, a configuration-change interrupt. Frames still flow; this is what the guest is told.
+     */
+    public void setLinkUp(boolean up) {
+        net.setLinkUp(up);
+    }
+
+    /** The NIC's counters, live. */
+    public NicCounters counters() {
+        return counters;
+    }
+
+    /** The I/O transport of the NIC's event loop (null for a loop that drives no sockets). */
+    public IoTransport ioTransport() {
+        return IoTransport.of(loop);
+    }
+
+    /** The event loop that runs this NIC. */
+    public EventLoop eventLoop() {
+        return loop;
+    }
+
+    /** A snapshot of the NIC's counters. */
+    public NicStats stats() {
+        NicCounters c = counters;
+        VirtqError ring = net.lastRingError();
+        String last = ring != null ? ring.name() : transport.lastError() != null ? transport.lastError().name() : null;
+        return new NicStats(nic.id(),
+                c.get(NicCounter.RX_DATAGRAMS), c.get(NicCounter.RX_BYTES), c.get(NicCounter.RX_DELIVERED),
+                c.get(NicCounter.RX_DROPPED_NO_BUFFER), c.get(NicCounter.RX_DROPPED_TOO_BIG),
+                c.get(NicCounter.RX_DROPPED_UNSUPPORTED), c.get(NicCounter.SOCKET_PAUSED),
+                c.get(NicCounter.SOCKET_ERRORS),
+                c.get(NicCounter.TX_FRAMES), c.get(NicCounter.TX_BYTES), c.get(NicCounter.TX_DATAGRAMS),
+                c.get(NicCounter.TX_MALFORMED), c.get(NicCounter.TX_DROPPED_NON_UDP),
+                c.get(NicCounter.TX_DROPPED_UNKNOWN_PEER), c.get(NicCounter.ARP_REPLIES),
+                c.get(NicCounter.GUEST_ERRORS) + transport.errorsTotal(), c.get(NicCounter.DEVICE_ERRORS),
+                c.get(NicCounter.GUEST_NOTIFIES),
+                c.get(NicCounter.NOTIFICATIONS_SENT), c.get(NicCounter.NOTIFICATIONS_SUPPRESSED),
+                interrupts.signalled(),
+                (transport.status() & dev.jvmm.net.virtio.VirtioStatus.DEVICE_NEEDS_RESET) != 0, last);
+    }
+
+    /**
+     * Frame buffers taken and not yet released (0 when nothing leaked): a leak check for tests and diagnostics.
+     */
+    public long frameBuffersOutstanding() {
+        if (loop.inEventLoop()) {
+            return net.frameBuffers().outstanding();
+        }
+        try {
+            return loop.submit(() -> net.frameBuffers().outstanding()).get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("nic " + nic.id() + ": event loop did not answer", e);
+        }
+    }
+
+    /** The transport's register-level error counts (for diagnostics and tests). */
+    public VirtioMmioTransport transport() {
+        return transport;
+    }
+
+    @Override
+    public String toString() {
+        return "VirtioNetDevice[" + nic.id() + ", slot " + nic.slot() + ", " + nic.backend().configName() + "]";
+    }
+}

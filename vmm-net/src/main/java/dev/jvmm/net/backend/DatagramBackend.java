@@ -1,0 +1,400 @@
+package dev.jvmm.net.backend;
+
+import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.core.machine.MachineException;
+import dev.jvmm.net.FrameBuffers;
+import dev.jvmm.net.IoTransport;
+import dev.jvmm.net.NetBackend;
+import dev.jvmm.net.NicCounter;
+import dev.jvmm.net.NicCounters;
+import dev.jvmm.net.RxStatus;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Locale;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * What the two UDP backends share: one Netty datagram channel on the NIC's event loop, read only while the guest has
+ * room, with at most one datagram held back.
+ *
+ * <pre>
+ *            ┌──── autoRead on while: started, not paused, nothing held, guest has room ────┐
+ *  socket ──▶ read loop (gate: room &gt; datagrams read but not yet handled) ─▶ channelRead ─▶ deliver()
+ *                                                                              │ RETRY_LATER
+ *                                                                              ▼
+ *                                               held (one datagram), autoRead off, SOCKET_PAUSED++
+ *  device: receiveReady() ─▶ offer the held datagram again ─▶ autoRead on when the guest has room
+ * </pre>
+ *
+ * Turning autoRead off removes the socket from the selector's interest set, so a socket with data waiting and no
+ * guest buffer costs nothing (a selector left armed would spin, the Firecracker bug the reference warns about). The
+ * kernel's socket buffer is the only queue; it is bounded, and what overflows it the kernel drops.
+ *
+ * <p>Every method that touches state runs on the event loop; {@link #pause}, {@link #resume} and {@link #close} hand
+ * their work to it.
+ */
+abstract class DatagramBackend implements NetBackend {
+    /** Receive buffer per datagram: more than the largest UDP payload over IPv4, so nothing is truncated. */
+    static final int RECEIVE_BUFFER = FrameBuffers.CAPACITY;
+    /** Datagrams per read of the socket (Netty's default for datagram channels). */
+    static final int MAX_MESSAGES_PER_READ = 16;
+    private static final long CLOSE_TIMEOUT_MILLIS = 2000;
+
+    final NicConfig nic;
+    NetBackend.Guest guest;
+    NicCounters counters;
+    private volatile Channel channel;
+    private volatile InetSocketAddress localAddress;
+    private final Handler handler = new Handler();
+    private final Gate gate = new Gate();
+
+    // ---- loop
+    private DatagramPacket held;
+    private boolean paused;
+    /** The socket is left unread because the guest has no room (one SOCKET_PAUSED per episode). */
+    private boolean waitingForRoom;
+    private boolean started;
+    private boolean wrote;
+    /** Datagrams handed to channelRead since the current read of the socket began. */
+    private int handledInRead;
+    private volatile boolean closed;
+
+    DatagramBackend(NicConfig nic) {
+        this.nic = nic;
+    }
+
+    // -------------------------------------------------------------------------------------------- subclass
+
+    /** Offers one datagram to the guest (the content's readable bytes; the sender is the packet's). Loop. */
+    abstract RxStatus deliver(DatagramPacket packet);
+
+    /** Sends or drops one frame the guest transmitted; owns {@code frame}. Loop. */
+    abstract void send(ByteBuf frame);
+
+    /** Writes a datagram (no flush); {@link #transmitComplete()} flushes. Loop. */
+    final void write(ByteBuf payload, InetSocketAddress recipient) {
+        Channel ch = channel;
+        if (ch == null) {
+            payload.release();
+            return;
+        }
+        ch.write(new DatagramPacket(payload, recipient), ch.voidPromise());
+        counters.increment(NicCounter.TX_DATAGRAMS);
+        wrote = true;
+    }
+
+    // -------------------------------------------------------------------------------------------- NetBackend
+
+    @Override
+    public void start(NetBackend.Guest g) {
+        attach(g);
+        EventLoop loop = g.eventLoop();
+        IoTransport transport = IoTransport.of(loop);
+        if (transport == null) {
+            throw new IllegalStateException("nic " + nic.id() + ": event loop " + loop + " drives no socket transport");
+        }
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(transport.datagramChannelType())
+                // Nothing is read until the device is active and the guest has posted receive buffers.
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.RECVBUF_ALLOCATOR,
+                        new GatedRecvByteBufAllocator(RECEIVE_BUFFER, MAX_MESSAGES_PER_READ, gate))
+                .handler(handler);
+        ChannelFuture f = b.bind(nic.listen()).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            throw new MachineException("nic " + nic.id() + ": cannot bind " + hostPort(nic.listen()) + ": "
+                    + reason(f.cause()));
+        }
+        channel = f.channel();
+        localAddress = (InetSocketAddress) f.channel().localAddress();
+        onLoop(this::onStarted);
+    }
+
+    /** Uses {@code ch}, already registered on the guest's loop (an {@code EmbeddedChannel} in tests), not a socket. */
+    void startOn(NetBackend.Guest g, Channel ch) {
+        attach(g);
+        channel = ch;
+        SocketAddress a = ch.localAddress();
+        localAddress = a instanceof InetSocketAddress ? (InetSocketAddress) a : null;
+        ch.config().setAutoRead(false);
+        ch.pipeline().addLast(handler);
+        onLoop(this::onStarted);
+    }
+
+    private void attach(NetBackend.Guest g) {
+        guest = g;
+        counters = g.counters();
+        onAttach();
+    }
+
+    /** Called once the guest is known, before the socket exists. */
+    void onAttach() {
+    }
+
+    private void onStarted() {
+        started = true;
+        updateReading();
+    }
+
+    @Override
+    public void transmit(ByteBuf frame) {
+        if (closed || channel == null) {
+            // Not started (a guest that transmits before the machine starts) or closed: nowhere to send it.
+            frame.release();
+            return;
+        }
+        send(frame);
+    }
+
+    @Override
+    public void transmitComplete() {
+        Channel ch = channel;
+        if (wrote && ch != null) {
+            wrote = false;
+            ch.flush();
+        }
+    }
+
+    @Override
+    public boolean isWritable() {
+        Channel ch = channel;
+        return ch == null || ch.isWritable();
+    }
+
+    @Override
+    public void receiveReady() {
+        if (channel == null) {
+            return;
+        }
+        if (held != null) {
+            RxStatus s = offer(held);
+            if (s != RxStatus.RETRY_LATER) {
+                held.release();
+                held = null;
+            }
+            guest.receiveComplete();
+        }
+        updateReading();
+    }
+
+    /** {@link #deliver}, shielded: a subclass bug must not take the event loop down. */
+    private RxStatus offer(DatagramPacket packet) {
+        try {
+            return deliver(packet);
+        } catch (RuntimeException e) {
+            counters.increment(NicCounter.SOCKET_ERRORS);
+            return RxStatus.DROPPED;
+        }
+    }
+
+    @Override
+    public void deviceReset() {
+        if (channel == null) {
+            return;
+        }
+        dropHeld();
+        updateReading();
+    }
+
+    private void dropHeld() {
+        if (held != null) {
+            held.release();
+            held = null;
+            counters.increment(NicCounter.RX_DROPPED_NO_BUFFER);
+        }
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    @Override
+    public void pause() {
+        onLoop(() -> {
+            paused = true;
+            updateReading();
+        });
+    }
+
+    @Override
+    public void resume() {
+        onLoop(() -> {
+            paused = false;
+            updateReading();
+        });
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Channel ch = channel;
+        if (ch != null) {
+            ch.close().awaitUninterruptibly(CLOSE_TIMEOUT_MILLIS);
+            runOnLoopAndWait(ch.eventLoop(), this::dropHeld);
+        }
+    }
+
+    /**
+     * Reads the socket exactly when it makes sense: started, not paused, nothing held, and the guest has room.
+     * Asking for the room also arms the guest's notification when there is none (the device then calls
+     * {@link #receiveReady()} once buffers are posted).
+     */
+    private void updateReading() {
+        Channel ch = channel;
+        if (ch == null || !started) {
+            return;
+        }
+        boolean want = false;
+        if (!closed && !paused && held == null) {
+            boolean room = guest.receiveRoom() > 0;
+            if (!room && !waitingForRoom) {
+                // One episode of "the guest has no buffer, the socket is left alone" (Firecracker's
+                // no_rx_avail_buffer).
+                counters.increment(NicCounter.SOCKET_PAUSED);
+            }
+            waitingForRoom = !room;
+            want = room;
+        }
+        if (want != ch.config().isAutoRead()) {
+            ch.config().setAutoRead(want);
+        }
+    }
+
+    private void onLoop(Runnable task) {
+        Channel ch = channel;
+        EventLoop loop = ch != null ? ch.eventLoop() : guest != null ? guest.eventLoop() : null;
+        if (loop == null) {
+            return;
+        }
+        if (loop.inEventLoop()) {
+            task.run();
+            return;
+        }
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            // The loop is gone with the machine; there is nothing left to pause or resume.
+        }
+    }
+
+    private static void runOnLoopAndWait(EventLoop loop, Runnable task) {
+        if (loop.inEventLoop()) {
+            task.run();
+            return;
+        }
+        try {
+            Future<?> f = loop.submit(task);
+            f.awaitUninterruptibly(CLOSE_TIMEOUT_MILLIS);
+        } catch (RejectedExecutionException e) {
+            if (loop.terminationFuture().awaitUninterruptibly(CLOSE_TIMEOUT_MILLIS)) {
+                task.run();
+            }
+        }
+    }
+
+    static String hostPort(InetSocketAddress a) {
+        return a.getHostString() + ":" + a.getPort();
+    }
+
+    /** The end of an OS error message, in lower case: "Address already in use" becomes "address already in use". */
+    static String reason(Throwable t) {
+        if (t == null) {
+            return "unknown error";
+        }
+        String m = t.getMessage();
+        if (m == null || m.isBlank()) {
+            return t.getClass().getSimpleName();
+        }
+        int colon = m.lastIndexOf(": ");
+        String r = colon >= 0 ? m.substring(colon + 2) : m;
+        return r.isEmpty() ? m : r.substring(0, 1).toLowerCase(Locale.ROOT) + r.substring(1);
+    }
+
+    // -------------------------------------------------------------------------------------------- the pipeline
+
+    /** Decides, per datagram, whether the read loop may take another: only when it can be placed. */
+    private final class Gate implements GatedRecvByteBufAllocator.Gate {
+        @Override
+        public void readStarted() {
+            handledInRead = 0;
+        }
+
+        @Override
+        public ByteBuf buffer() {
+            return guest.frameBuffer();
+        }
+
+        @Override
+        public boolean mayRead(int readSoFar) {
+            return held == null && !paused && !closed && guest.receiveRoom() > readSoFar - handledInRead;
+        }
+    }
+
+    private final class Handler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            handledInRead++;
+            if (!(msg instanceof DatagramPacket)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            DatagramPacket packet = (DatagramPacket) msg;
+            counters.increment(NicCounter.RX_DATAGRAMS);
+            counters.add(NicCounter.RX_BYTES, packet.content().readableBytes());
+            if (held != null || closed) {
+                // Read in the same batch as the datagram being held (NIO reads a batch before it hands any over):
+                // it cannot overtake that one and there is room for only one.
+                packet.release();
+                counters.increment(NicCounter.RX_DROPPED_NO_BUFFER);
+                return;
+            }
+            RxStatus s = offer(packet);
+            if (s == RxStatus.RETRY_LATER) {
+                held = packet;
+                if (!waitingForRoom) {
+                    waitingForRoom = true;
+                    counters.increment(NicCounter.SOCKET_PAUSED);
+                }
+                updateReading();
+            } else {
+                packet.release();
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            guest.receiveComplete();
+            updateReading();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) {
+                guest.transmitReady();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // ICMP errors surfacing on the socket, failed sends: counted, never fatal to the NIC or the loop.
+            counters.increment(NicCounter.SOCKET_ERRORS);
+        }
+    }
+}

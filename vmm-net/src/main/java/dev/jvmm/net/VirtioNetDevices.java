@@ -15,7 +15,7 @@ import java.util.List;
  *
  * <pre>{@code
  * Machine m = Machine.builder(config)
- *         .interruptController(GicV3::new)
+ *         .interruptController(GicV3::create)
  *         .devices(VirtioNetDevices::create)            // udp / udp-tunnel backends from the configuration
  *         .build();
  * m.start();                                           // binds every NIC's socket

@@ -24,7 +24,7 @@ import java.util.function.IntFunction;
  *
  * <pre>{@code
  * try (Machine m = Machine.builder(config)
- *         .interruptController(GicV3::new)          // vmm-gic
+ *         .interruptController(GicV3::create)          // vmm-gic
  *         .devices(ctx -> VirtioNet.createAll(ctx))  // vmm-net
  *         .guest(vcpu -> cpu -> { ... guest code ... })
  *         .build()) {

@@ -44,11 +44,14 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
 
     public static final int DEFAULT_QUEUE_SIZE = 256;
 
-    /** A {@code udp} NIC in slot {@code slot} listening on 127.0.0.1:{@code port}, with QEMU-like defaults. */
+    /**
+     * A {@code udp} NIC in slot {@code slot} listening on 127.0.0.1:{@code port} (0: any free port), with QEMU-like
+     * defaults; the guest port is {@code port}, or 5001 for port 0.
+     */
     public static NicConfig udp(int slot, int port) {
         return new NicConfig("net" + slot, NicBackend.UDP, new InetSocketAddress("127.0.0.1", port), null,
-                MacAddress.qemuDefault(slot), ip("10.0.2.15"), ip("10.0.2.2"), port, DEFAULT_QUEUE_SIZE, 1, true, slot,
-                slot, 0);
+                MacAddress.qemuDefault(slot), ip("10.0.2.15"), ip("10.0.2.2"), port == 0 ? 5001 : port,
+                DEFAULT_QUEUE_SIZE, 1, true, slot, slot, 0);
     }
 
     public NicConfig withListen(InetSocketAddress a) {

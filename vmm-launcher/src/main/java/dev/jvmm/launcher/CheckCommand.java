@@ -1,0 +1,50 @@
+package dev.jvmm.launcher;
+
+import dev.jvmm.core.config.ConfigLoader;
+import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.core.config.VmConfig;
+import dev.jvmm.core.machine.MemoryMap;
+import dev.jvmm.launcher.guest.ToyGuest;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code vmm check CONFIG}: validate a configuration and print the machine it describes, without running it. */
+@Command(name = "check", mixinStandardHelpOptions = true,
+        description = "Validate CONFIG and print the machine it describes (memory map, NICs, interrupts).")
+final class CheckCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "CONFIG")
+    Path config;
+
+    @Override
+    public Integer call() {
+        VmConfig c = ConfigLoader.load(config);
+        ToyGuest.programs(c);
+        PrintWriter out = spec.commandLine().getOut();
+        int v = c.machine().vcpus();
+        out.printf("%s: valid%n", config);
+        out.printf("  %d vCPU(s), RAM %s%n", v, c.machine().memory());
+        out.printf("  GICD 0x%08x, GICR 0x%08x..0x%08x%n", MemoryMap.GICD_BASE, MemoryMap.gicr(0),
+                MemoryMap.gicr(v) - 1);
+        for (int i = 0; i < c.gic().itsCount(); i++) {
+            out.printf("  ITS %d at 0x%08x (GITS_TRANSLATER 0x%08x)%n", i, MemoryMap.its(i, v), MemoryMap.translater(i, v));
+        }
+        out.printf("  irq mode %s, halt-poll %d ns, translation cache %s%n", c.irq().mode().configName(),
+                c.irq().haltPollNanos(), c.gic().cache().configName());
+        for (NicConfig n : c.nics()) {
+            out.printf("  %s: %s on %s, virtio-mmio slot %d at 0x%08x, DeviceID %d on ITS %d, MAC %s%n", n.id(),
+                    n.backend().configName(), n.listen(), n.slot(), MemoryMap.virtioSlot(n.slot()), n.deviceId(),
+                    n.its(), n.mac());
+        }
+        out.printf("  guest program %s%n", c.guest().program());
+        return Main.EXIT_OK;
+    }
+}

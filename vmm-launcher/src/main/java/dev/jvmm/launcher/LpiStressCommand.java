@@ -1,0 +1,81 @@
+package dev.jvmm.launcher;
+
+import dev.jvmm.core.config.CacheStrategy;
+import dev.jvmm.gic.stress.LpiStress;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code vmm bench lpi-stress}: Linux's vgic_lpi_stress for this GIC: V vCPUs, D devices with E events each, one
+ * injecting thread per device, every strategy on one machine; prints LPIs/s and bytes allocated per injection.
+ */
+@Command(name = "lpi-stress", mixinStandardHelpOptions = true,
+        description = "LPI injection rate per translation cache strategy (modelled on Linux's vgic_lpi_stress).")
+final class LpiStressCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "-v", paramLabel = "V", defaultValue = "1", description = "vCPUs, one collection each (default ${DEFAULT-VALUE}).")
+    int vcpus;
+
+    @Option(names = "-d", paramLabel = "D", defaultValue = "1", description = "Devices, one injecting thread each (default ${DEFAULT-VALUE}).")
+    int devices;
+
+    @Option(names = "-e", paramLabel = "E", defaultValue = "1", description = "Events per device (default ${DEFAULT-VALUE}).")
+    int events;
+
+    @Option(names = "-i", paramLabel = "I", defaultValue = "100000",
+            description = "Iterations: each thread signals each of its events I times (default ${DEFAULT-VALUE}).")
+    long iterations;
+
+    @Option(names = "--cache", paramLabel = "STRATEGY", defaultValue = "all",
+            description = "none, global-lru, sharded, per-its or all (default ${DEFAULT-VALUE}).")
+    String cache;
+
+    @Option(names = "--upstream", description = "Run the five shapes the upstream Linux change reported.")
+    boolean upstream;
+
+    @Override
+    public Integer call() {
+        List<CacheStrategy> strategies;
+        if (cache.equals("all")) {
+            strategies = List.of(CacheStrategy.values());
+        } else {
+            CacheStrategy s = CacheStrategy.fromConfigName(cache);
+            if (s == null) {
+                throw new Main.UsageException("--cache: must be none, global-lru, sharded, per-its or all, got '" + cache + "'");
+            }
+            strategies = List.of(s);
+        }
+        List<LpiStress.Options> shapes = new ArrayList<>();
+        try {
+            if (upstream) {
+                shapes.addAll(LpiStress.upstreamShapes(iterations, strategies.get(0)));
+            } else {
+                shapes.add(new LpiStress.Options(vcpus, devices, events, iterations, strategies.get(0)));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        long undelivered = 0;
+        for (LpiStress.Options o : shapes) {
+            for (LpiStress.Result r : LpiStress.runStrategies(o, strategies)) {
+                out.println(r.summary());
+                out.flush();
+                undelivered += r.undelivered();
+            }
+        }
+        if (undelivered != 0) {
+            throw new Main.RunFailure(undelivered + " injections were not delivered");
+        }
+        return Main.EXIT_OK;
+    }
+}

@@ -1,0 +1,196 @@
+package dev.jvmm.launcher;
+
+import dev.jvmm.core.config.ConfigLoader;
+import dev.jvmm.core.config.VmConfig;
+import dev.jvmm.launcher.traffic.UdpSender;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code vmm run CONFIG}: start the machine, print its NICs' host ports, a status line every second, and on Ctrl-C,
+ * SIGTERM or the end of {@code --duration} stop cleanly and print a summary.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Run the toy guest of CONFIG; its NICs take UDP datagrams on their host ports.")
+final class RunCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "CONFIG", description = "The machine configuration (YAML), e.g. configs/toy-guest.yaml.")
+    Path config;
+
+    @Option(names = "--duration", paramLabel = "D", description = "Stop after this long (10s, 2m, ...); default: until Ctrl-C.")
+    String duration;
+
+    @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the final counters as JSON to FILE.")
+    Path statsJson;
+
+    @Option(names = "--trace", paramLabel = "DIR", description = "Record every MSI and datagram into a Chronicle Queue in DIR.")
+    Path trace;
+
+    @Option(names = "--traffic", paramLabel = "RATE[:LEN]",
+            description = "Send iperf2-style UDP datagrams into every NIC with the built-in sender: RATE bits/s per NIC "
+                    + "(e.g. 40m), LEN payload bytes (default 64). Stops after --duration (default 10s).")
+    String traffic;
+
+    @Option(names = "--quiet", description = "No status line every second; the summary only.")
+    boolean quiet;
+
+    @Option(names = "--boot-timeout", paramLabel = "D", defaultValue = "20s",
+            description = "How long the guest may take to boot (default: ${DEFAULT-VALUE}).")
+    String bootTimeout;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Duration limit = duration == null ? null : Durations.parse("--duration", duration);
+        Traffic t = traffic == null ? null : Traffic.parse("--traffic", traffic);
+        if (t != null && limit == null) {
+            limit = Duration.ofSeconds(10);
+        }
+        Duration boot = Durations.parse("--boot-timeout", bootTimeout);
+        if (statsJson != null) {
+            checkWritable(statsJson);
+        }
+        VmConfig cfg = ConfigLoader.load(config);
+        VirtualMachine.Builder builder = VirtualMachine.builder(cfg);
+        if (trace != null) {
+            builder.trace(trace);
+        }
+        return run(builder.build(), out, limit, t, boot);
+    }
+
+    private int run(VirtualMachine vm, PrintWriter out, Duration limit, Traffic t, Duration boot) throws Exception {
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            Main.signalled = true;
+            stop.countDown();
+            try {
+                // Let the main thread stop the machine and write its files before the JVM goes.
+                stopped.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }, "vmm-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        UdpSender sender = null;
+        long start = System.nanoTime();
+        try {
+            vm.start();
+            for (int i = 0; i < vm.nics().size(); i++) {
+                var nic = vm.config().nics().get(i);
+                if (nic.backend() == dev.jvmm.core.config.NicConfig.NicBackend.UDP) {
+                    out.printf("%s: udp %s:%d -> guest %s:%d%n", nic.id(), nic.listen().getAddress().getHostAddress(),
+                            vm.nicPort(i), nic.guestIp().getHostAddress(), nic.guestPort());
+                } else {
+                    out.printf("%s: udp-tunnel %s:%d <-> %s%n", nic.id(), nic.listen().getAddress().getHostAddress(),
+                            vm.nicPort(i), nic.remote());
+                }
+            }
+            vm.awaitGuestRunning(boot);
+            out.printf("guest %s running on %d vCPU(s); irq mode %s, translation cache %s%s%n",
+                    vm.config().guest().program(), vm.config().machine().vcpus(),
+                    vm.config().irq().mode().configName(), vm.gic().cacheStrategy().configName(),
+                    limit == null ? "; Ctrl-C stops" : "; stopping after " + limit.toMillis() / 1000.0 + " s");
+            out.flush();
+            if (t != null) {
+                List<InetSocketAddress> to = new ArrayList<>();
+                for (int i = 0; i < vm.nics().size(); i++) {
+                    to.add(new InetSocketAddress(vm.config().nics().get(i).listen().getAddress(), vm.nicPort(i)));
+                }
+                sender = new UdpSender(to, t.bitsPerSecond(), t.length(), limit.toNanos(), "vmm-traffic").start();
+            }
+            start = System.nanoTime();
+            RunStats prev = null;
+            long deadline = limit == null ? Long.MAX_VALUE : start + limit.toNanos();
+            while (true) {
+                long now = System.nanoTime();
+                long wait = Math.min(1_000_000_000L, deadline - now);
+                if (wait <= 0 || stop.await(wait, TimeUnit.NANOSECONDS)) {
+                    break;
+                }
+                RunStats s = RunStats.of(vm);
+                if (!quiet && System.nanoTime() < deadline) {
+                    out.println(s.statusLine(prev, start));
+                    out.flush();
+                }
+                prev = s;
+                if (vm.guest().state() == dev.jvmm.launcher.guest.GuestReport.STATE_PANICKED) {
+                    throw new Main.RunFailure("the guest panicked: " + vm.guest().panicMessage());
+                }
+            }
+            if (sender != null) {
+                sender.close();
+                // Let the last datagrams in flight reach the guest before the final count.
+                Thread.sleep(200);
+            }
+            RunStats last = RunStats.of(vm);
+            out.print(last.summary(start));
+            if (sender != null) {
+                out.printf("  built-in sender: %d datagrams of %d bytes sent%n", sender.totalSent(), t.length());
+            }
+            if (vm.trace() != null) {
+                out.printf("  trace: %d records into %s%n", vm.trace().records(), trace != null ? trace
+                        : vm.config().trace().dir());
+            }
+            if (statsJson != null) {
+                var doc = last.json(config.toString(), start);
+                if (sender != null) {
+                    doc.put("sender_sent", sender.totalSent());
+                }
+                RunStats.writeJson(statsJson, doc);
+                out.printf("  counters written to %s%n", statsJson);
+            }
+            List<String> faults = vm.machine().vcpuFaults();
+            if (!faults.isEmpty()) {
+                throw new Main.RunFailure("a vCPU faulted: " + faults.get(0));
+            }
+            return Main.EXIT_OK;
+        } finally {
+            if (sender != null) {
+                sender.close();
+            }
+            List<String> problems = vm.stop();
+            for (String p : problems) {
+                spec.commandLine().getErr().println("vmm: warning: " + p);
+            }
+            out.flush();
+            stopped.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it waits for 'stopped', counted down above
+            }
+        }
+    }
+
+    /** A --stats-json FILE whose directory does not exist or cannot be written fails now, not after the run. */
+    static void checkWritable(Path file) {
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir != null && !Files.isDirectory(dir)) {
+            throw new Main.UsageException("--stats-json: directory " + dir + " does not exist");
+        }
+        if (dir != null && !Files.isWritable(dir)) {
+            throw new Main.UsageException("--stats-json: directory " + dir + " is not writable");
+        }
+        if (Files.isDirectory(file)) {
+            throw new Main.UsageException("--stats-json: " + file + " is a directory");
+        }
+    }
+}

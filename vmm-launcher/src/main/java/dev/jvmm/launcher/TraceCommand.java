@@ -1,0 +1,42 @@
+package dev.jvmm.launcher;
+
+import dev.jvmm.launcher.trace.TraceSummary;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code vmm trace DIR [--csv]}: summarise a trace journal, or print its rows. */
+@Command(name = "trace", mixinStandardHelpOptions = true,
+        description = "Summarise a trace recorded with 'vmm run --trace DIR': latency percentiles per stage and per NIC.")
+final class TraceCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "DIR", description = "The trace directory.")
+    Path dir;
+
+    @Option(names = "--csv", description = "Print one CSV row per record instead of the summary.")
+    boolean csv;
+
+    @Override
+    public Integer call() {
+        PrintStream out = new PrintStream(new WriterOutputStream(spec.commandLine().getOut()), true);
+        try {
+            if (csv) {
+                TraceSummary.printCsv(dir, out);
+            } else {
+                TraceSummary.of(dir).print(dir, out);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
+        out.flush();
+        return Main.EXIT_OK;
+    }
+}

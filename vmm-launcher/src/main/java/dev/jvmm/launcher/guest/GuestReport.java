@@ -1,0 +1,120 @@
+package dev.jvmm.launcher.guest;
+
+import dev.jvmm.core.memory.GuestMemory;
+import dev.jvmm.core.machine.MemoryMap;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The toy guest's report page: counters the guest keeps in its own RAM, at a fixed guest physical address, where
+ * the host reads them (the way a host reads a guest's shared statistics page; the guest is never asked through a
+ * Java reference). The guest updates each counter with a release store; the host reads with acquire loads.
+ *
+ * <pre>
+ *  RAM_BASE + 0x0000  u32 magic 'JVTG'   u32 version   u32 state (0 booting, 1 running, 2 panicked)
+ *             0x000C  u32 NIC count      u32 vCPUs online
+ *             0x0040  NIC 0 block (0x80 bytes), NIC 1 block, ...   (up to 32 NICs)
+ *             0x1040  vCPU interrupt counters, u64 each (up to 128 vCPUs)
+ *             0x1440  u32 panic message length, then the message (UTF-8, up to 1 KiB)
+ *
+ *  NIC block: +0x00 frames   valid UDP datagrams the application received
+ *             +0x08 bytes    their UDP payload bytes
+ *             +0x10 lost     iperf sequence numbers skipped (net of late arrivals)
+ *             +0x18 reorder  iperf datagrams that arrived after a later one
+ *             +0x20 bad      frames that failed a header or checksum check
+ *             +0x28 crcSum   sum of the CRC-32 of every payload (order-independent, for byte-exact tests)
+ *             +0x30 echoed   datagrams sent back (udp-echo)
+ *             +0x38 irqs     interrupts taken for this NIC
+ *             +0x40 other    frames that are not IPv4/UDP to the guest (ARP replies included)
+ *             +0x48 txDrops  datagrams the guest could not send (transmit ring full)
+ *             +0x50 iperfFin iperf end-of-test datagrams seen
+ * </pre>
+ */
+public final class GuestReport {
+    static final long BASE = MemoryMap.RAM_BASE;
+    /** Bytes reserved for the report at the start of RAM; the allocator starts after them. */
+    static final long SIZE = 0x2000;
+
+    static final int MAGIC = 0x4754564A; // "JVTG" little-endian
+    static final int VERSION = 1;
+
+    static final long OFF_MAGIC = 0x0;
+    static final long OFF_VERSION = 0x4;
+    static final long OFF_STATE = 0x8;
+    static final long OFF_NICS = 0xC;
+    static final long OFF_ONLINE = 0x10;
+    static final long OFF_NIC_BLOCKS = 0x40;
+    static final long NIC_BLOCK = 0x80;
+    static final int MAX_NICS = 32;
+    static final long OFF_VCPU_IRQS = 0x1040;
+    static final int MAX_VCPUS = 128;
+    static final long OFF_PANIC_LEN = 0x1440;
+    static final long OFF_PANIC_TEXT = 0x1444;
+    static final int MAX_PANIC = 1024;
+
+    /** Counters of a NIC block, by index (offset = 8 * ordinal). */
+    public enum Counter {
+        FRAMES, BYTES, LOST, REORDERED, BAD, CRC_SUM, ECHOED, IRQS, OTHER, TX_DROPS, IPERF_FIN
+    }
+
+    public static final int STATE_BOOTING = 0;
+    public static final int STATE_RUNNING = 1;
+    public static final int STATE_PANICKED = 2;
+
+    private final GuestMemory memory;
+
+    /** A reader of the report in {@code memory}. */
+    public GuestReport(GuestMemory memory) {
+        this.memory = memory;
+    }
+
+    static long nicCounter(int nic, Counter c) {
+        return BASE + OFF_NIC_BLOCKS + nic * NIC_BLOCK + 8L * c.ordinal();
+    }
+
+    /** Whether the guest has written its report header (it has booted far enough). */
+    public boolean present() {
+        return !memory.isClosed() && memory.loadAcquire32(BASE + OFF_MAGIC) == MAGIC;
+    }
+
+    /** {@link #STATE_BOOTING}, {@link #STATE_RUNNING} or {@link #STATE_PANICKED}. */
+    public int state() {
+        return present() ? memory.loadAcquire32(BASE + OFF_STATE) : STATE_BOOTING;
+    }
+
+    public int nics() {
+        return present() ? memory.loadAcquire32(BASE + OFF_NICS) : 0;
+    }
+
+    public int vcpusOnline() {
+        return present() ? memory.loadAcquire32(BASE + OFF_ONLINE) : 0;
+    }
+
+    public long counter(int nic, Counter c) {
+        return present() ? memory.loadAcquire64(nicCounter(nic, c)) : 0;
+    }
+
+    /** A counter summed over every NIC. */
+    public long total(Counter c) {
+        long t = 0;
+        for (int i = 0; i < nics(); i++) {
+            t += counter(i, c);
+        }
+        return t;
+    }
+
+    public long vcpuInterrupts(int vcpu) {
+        return present() ? memory.loadAcquire64(BASE + OFF_VCPU_IRQS + 8L * vcpu) : 0;
+    }
+
+    /** The guest's panic message, or null. */
+    public String panicMessage() {
+        if (state() != STATE_PANICKED) {
+            return null;
+        }
+        int len = Math.min(memory.loadAcquire32(BASE + OFF_PANIC_LEN), MAX_PANIC);
+        byte[] b = new byte[Math.max(0, len)];
+        memory.read(BASE + OFF_PANIC_TEXT, b, 0, b.length);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

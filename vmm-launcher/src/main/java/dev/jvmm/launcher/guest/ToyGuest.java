@@ -1,0 +1,243 @@
+package dev.jvmm.launcher.guest;
+
+import dev.jvmm.core.config.ConfigException;
+import dev.jvmm.core.config.GuestConfig;
+import dev.jvmm.core.config.VmConfig;
+import dev.jvmm.core.memory.GuestMemory;
+import dev.jvmm.core.vcpu.GuestCpu;
+import dev.jvmm.core.vcpu.GuestProgram;
+import dev.jvmm.core.vcpu.SystemRegister;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import java.util.function.IntFunction;
+
+/**
+ * The toy guest: a small operating system that runs on the vCPUs with nothing but guest RAM, trapped MMIO, the GIC
+ * CPU-interface system registers and WFI, the way a kernel runs on the {@code virt} machine.
+ *
+ * <pre>
+ *  vCPU 0 (boot):  report page ─ GIC: distributor, redistributors (PROPBASER/PENDBASER, EnableLPIs), ITS (tables,
+ *                  CBASER, enable, MAPC per vCPU) ─ per NIC: probe, negotiate, queues, MAPD + MAPTI of its EventIDs
+ *                  to LPIs on vCPU (nic % vcpus) ─ DRIVER_OK ─ ARP for the gateway ─ "booted"
+ *  vCPU n > 0:     wait for "booted"
+ *  every vCPU:     ICC_PMR_EL1, ICC_IGRPEN1_EL1 ─ loop { WFI; while (IAR1 != 1023) { dispatch; EOIR1 } }
+ * </pre>
+ *
+ * <p>Programs: {@code udp-sink} (count and check every datagram; follow iperf2 sequence numbers),
+ * {@code udp-echo} (send every datagram back), {@code idle} (bring up the GIC and ITS, no NIC driver).
+ * Options ({@code guest.options}): {@code sequence: iperf|none} (default iperf), {@code queue-size} (largest
+ * virtqueue the driver sets up, default 256).
+ *
+ * <p>The guest's private bookkeeping (its interrupt table, driver state) lives in this object, which plays the
+ * guest kernel's own memory; everything it shares with devices (rings, buffers, GIC tables, the command queue, the
+ * report page) lives in guest RAM.
+ */
+public final class ToyGuest {
+    /** The programs the toy guest can run. */
+    public static final Set<String> PROGRAMS = Set.of("udp-sink", "udp-echo", "idle");
+
+    private static final long BOOT_TIMEOUT_NANOS = 30_000_000_000L;
+
+    private final GuestPlatform platform;
+    private final String program;
+    private final boolean iperf;
+    private final int queueSizeLimit;
+    /** INTID - 8192 -> handler; written by the boot vCPU before "booted" is published. */
+    private volatile Handler[] handlers = new Handler[0];
+    private final long[] interruptsPerVcpu;
+    private final long bootFlag;
+
+    /** What an LPI means to the guest. */
+    private record Handler(int vcpu, VirtioNetDriver nic, UdpApplication app, int event, long[] irqs) {
+    }
+
+    private ToyGuest(VmConfig config) {
+        GuestConfig g = config.guest();
+        this.platform = GuestPlatform.of(config);
+        this.program = g.program();
+        String seq = g.option("sequence", "iperf");
+        if (!seq.equals("iperf") && !seq.equals("none")) {
+            throw config.source().error("guest.options.sequence", "must be iperf or none, got '" + seq + "'");
+        }
+        this.iperf = seq.equals("iperf");
+        String q = g.option("queue-size", "256");
+        int qs;
+        try {
+            qs = Integer.parseInt(q);
+        } catch (NumberFormatException e) {
+            qs = -1;
+        }
+        if (qs < 2 || qs > 32768 || Integer.bitCount(qs) != 1) {
+            throw config.source().error("guest.options.queue-size", "must be a power of two between 2 and 32768, got '" + q + "'");
+        }
+        this.queueSizeLimit = qs;
+        this.interruptsPerVcpu = new long[config.machine().vcpus()];
+        this.bootFlag = GuestReport.BASE + GuestReport.OFF_ONLINE + 4;
+    }
+
+    /**
+     * The per-vCPU programs of the guest that {@code config} names.
+     *
+     * @throws ConfigException when the program or one of its options is unknown
+     */
+    public static IntFunction<GuestProgram> programs(VmConfig config) {
+        String name = config.guest().program();
+        if (!PROGRAMS.contains(name)) {
+            throw config.source().error("guest.program", "unknown guest program '" + name + "'; known programs are "
+                    + String.join(", ", List.of("udp-sink", "udp-echo", "idle")));
+        }
+        for (String k : config.guest().options().keySet()) {
+            if (!k.equals("sequence") && !k.equals("queue-size")) {
+                throw config.source().error("guest.options." + k, "unknown option of the toy guest; known options are"
+                        + " sequence, queue-size");
+            }
+        }
+        ToyGuest guest = new ToyGuest(config);
+        return vcpu -> cpu -> guest.run(cpu);
+    }
+
+    private void run(GuestCpu cpu) {
+        try {
+            if (cpu.index() == 0) {
+                boot(cpu);
+            } else {
+                waitForBoot(cpu);
+            }
+            GicDriver.initCpuInterface(cpu);
+            online(cpu.memory());
+            interruptLoop(cpu);
+        } catch (GuestPanic p) {
+            panic(cpu.memory(), p.getMessage());
+        } catch (dev.jvmm.core.memory.GuestMemoryException e) {
+            panic(cpu.memory(), "bad memory access: " + e.getMessage());
+        }
+    }
+
+    private void boot(GuestCpu cpu) {
+        GuestMemory ram = cpu.memory();
+        GuestOs.zero(ram, GuestReport.BASE, GuestReport.SIZE);
+        ram.write32(GuestReport.BASE + GuestReport.OFF_VERSION, GuestReport.VERSION);
+        ram.storeRelease32(GuestReport.BASE + GuestReport.OFF_MAGIC, GuestReport.MAGIC);
+
+        GuestAllocator alloc = new GuestAllocator(platform.ram(), GuestReport.SIZE);
+        GicDriver gic = new GicDriver(cpu, alloc, platform);
+        gic.init();
+        Handler[] table = new Handler[0];
+        if (!program.equals("idle")) {
+            List<GuestPlatform.Nic> nics = platform.nics();
+            VirtioNetDriver[] drivers = new VirtioNetDriver[nics.size()];
+            UdpApplication[] apps = new UdpApplication[nics.size()];
+            for (int i = 0; i < nics.size(); i++) {
+                GuestPlatform.Nic n = nics.get(i);
+                VirtioNetDriver d = new VirtioNetDriver(cpu, n, queueSizeLimit);
+                if (!d.probe()) {
+                    throw new GuestPanic("no virtio-net device answers at 0x" + Long.toHexString(n.mmioBase()));
+                }
+                d.init(alloc);
+                int target = i % platform.vcpus();
+                int first = gic.mapDevice(n.its(), n.deviceId(), d.eventCount(), target);
+                UdpApplication app = new UdpApplication(ram, d, program.equals("udp-echo")
+                        ? UdpApplication.Mode.ECHO : UdpApplication.Mode.SINK, iperf);
+                int need = first - GicDriver.FIRST_LPI + d.eventCount();
+                if (table.length < need) {
+                    table = java.util.Arrays.copyOf(table, need);
+                }
+                long[] irqs = new long[1];
+                for (int e = 0; e < d.eventCount(); e++) {
+                    table[first - GicDriver.FIRST_LPI + e] = new Handler(target, d, app, e, irqs);
+                }
+                drivers[i] = d;
+                apps[i] = app;
+            }
+            handlers = table;
+            ram.storeRelease32(GuestReport.BASE + GuestReport.OFF_NICS, nics.size());
+            for (int i = 0; i < drivers.length; i++) {
+                drivers[i].start();
+                apps[i].resolveGateway();
+                apps[i].publish();
+            }
+        }
+        ram.storeRelease32(GuestReport.BASE + GuestReport.OFF_STATE, GuestReport.STATE_RUNNING);
+        ram.storeRelease32(bootFlag, 1);
+    }
+
+    private void waitForBoot(GuestCpu cpu) {
+        GuestMemory ram = cpu.memory();
+        long start = cpu.counterNanos();
+        // A secondary CPU spins on a flag in RAM, as on a spin-table boot.
+        while (!isBooted(ram)) {
+            if (ram.loadAcquire32(GuestReport.BASE + GuestReport.OFF_MAGIC) == GuestReport.MAGIC
+                    && ram.loadAcquire32(GuestReport.BASE + GuestReport.OFF_STATE) == GuestReport.STATE_PANICKED) {
+                throw new GuestPanic(null);
+            }
+            if (cpu.counterNanos() - start > BOOT_TIMEOUT_NANOS) {
+                throw new GuestPanic("vCPU " + cpu.index() + " timed out waiting for the boot vCPU");
+            }
+            cpu.checkpoint();
+            Thread.onSpinWait();
+        }
+    }
+
+    private boolean isBooted(GuestMemory ram) {
+        return ram.loadAcquire32(GuestReport.BASE + GuestReport.OFF_MAGIC) == GuestReport.MAGIC
+                && ram.loadAcquire32(bootFlag) == 1;
+    }
+
+    private static void online(GuestMemory ram) {
+        long at = GuestReport.BASE + GuestReport.OFF_ONLINE;
+        int n;
+        do {
+            n = ram.loadAcquire32(at);
+        } while (!ram.compareAndSet32(at, n, n + 1));
+    }
+
+    private void interruptLoop(GuestCpu cpu) {
+        GuestMemory ram = cpu.memory();
+        int me = cpu.index();
+        long counter = GuestReport.BASE + GuestReport.OFF_VCPU_IRQS + 8L * Math.min(me, GuestReport.MAX_VCPUS - 1);
+        Handler[] table = handlers;
+        while (true) {
+            cpu.waitForInterrupt();
+            int intid;
+            while ((intid = (int) cpu.readSystemRegister(SystemRegister.ICC_IAR1_EL1)) != SystemRegister.SPURIOUS_INTID) {
+                interruptsPerVcpu[me]++;
+                ram.storeRelease64(counter, interruptsPerVcpu[me]);
+                int slot = intid - GicDriver.FIRST_LPI;
+                if (slot >= 0 && slot < table.length && table[slot] != null) {
+                    dispatch(table[slot]);
+                }
+                cpu.writeSystemRegister(SystemRegister.ICC_EOIR1_EL1, intid);
+            }
+        }
+    }
+
+    private static void dispatch(Handler h) {
+        h.irqs()[0]++;
+        h.app().countInterrupt(h.irqs()[0]);
+        if (h.event() == VirtioNetDriver.RX_QUEUE) {
+            h.nic().receive(h.app());
+        } else if (h.event() == VirtioNetDriver.TX_QUEUE) {
+            h.nic().reclaimTransmitted();
+        } else if (h.event() == h.nic().configEvent() && h.nic().configChanged()) {
+            throw new GuestPanic(h.nic().name() + " needs a reset (DEVICE_NEEDS_RESET)");
+        }
+    }
+
+    private static void panic(GuestMemory ram, String message) {
+        if (message == null) {
+            return;   // another vCPU panicked first; its message stands
+        }
+        try {
+            byte[] text = message.getBytes(StandardCharsets.UTF_8);
+            int len = Math.min(text.length, GuestReport.MAX_PANIC);
+            ram.write(GuestReport.BASE + GuestReport.OFF_PANIC_TEXT, text, 0, len);
+            ram.storeRelease32(GuestReport.BASE + GuestReport.OFF_PANIC_LEN, len);
+            ram.storeRelease32(GuestReport.BASE + GuestReport.OFF_STATE, GuestReport.STATE_PANICKED);
+            ram.storeRelease32(GuestReport.BASE + GuestReport.OFF_MAGIC, GuestReport.MAGIC);
+        } catch (dev.jvmm.core.memory.GuestMemoryException ignored) {
+            // RAM too small for even the report page: nothing left to say it with.
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.jvmm.launcher;
+
+import dev.jvmm.core.config.ConfigLoader;
+import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.core.config.VmConfig;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.zip.CRC32;
+
+/** Helpers for the launcher's end-to-end tests. */
+final class TestSupport {
+    private TestSupport() {
+    }
+
+    /** The repository's {@code configs/} directory (tests run in vmm-launcher/). */
+    static Path configs() {
+        Path here = Path.of("").toAbsolutePath();
+        Path p = here.resolve("configs");
+        return p.toFile().isDirectory() ? p : here.getParent().resolve("configs");
+    }
+
+    /** A shipped config with every NIC moved to a free port (so tests never collide with a running vmm). */
+    static VmConfig shipped(String name) {
+        VmConfig c = ConfigLoader.load(configs().resolve(name));
+        List<NicConfig> nics = new ArrayList<>();
+        for (NicConfig n : c.nics()) {
+            nics.add(n.withListen(new InetSocketAddress("127.0.0.1", 0)));
+        }
+        return c.withNics(nics).validate();
+    }
+
+    static void await(BooleanSupplier condition, long millis, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + millis + " ms waiting for " + what);
+            }
+            Thread.sleep(2);
+        }
+    }
+
+    /** An iperf2-style payload: id (big-endian) first, then bytes derived from the id and a salt. */
+    static byte[] payload(int id, int length, int salt) {
+        byte[] b = new byte[length];
+        ByteBuffer.wrap(b).putInt(0, id);
+        for (int i = 16; i < length; i++) {
+            b[i] = (byte) (id * 31 + i * 7 + salt);
+        }
+        return b;
+    }
+
+    static long crc(byte[] b) {
+        CRC32 c = new CRC32();
+        c.update(b);
+        return c.getValue();
+    }
+
+    /** Receives one datagram on a non-blocking channel, waiting up to {@code millis}; null when none came. */
+    static java.net.SocketAddress receive(DatagramChannel ch, ByteBuffer into, long millis) throws Exception {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (System.nanoTime() < deadline) {
+            java.net.SocketAddress from = ch.receive(into);
+            if (from != null) {
+                return from;
+            }
+            Thread.sleep(1);
+        }
+        return null;
+    }
+
+    /** Sends datagrams from one socket; closes with the test. */
+    static final class Sender implements AutoCloseable {
+        final DatagramChannel channel;
+
+        Sender() throws IOException {
+            channel = DatagramChannel.open();
+            channel.bind(new InetSocketAddress("127.0.0.1", 0));
+        }
+
+        void send(byte[] payload, int port) throws IOException {
+            channel.send(ByteBuffer.wrap(payload), new InetSocketAddress("127.0.0.1", port));
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+}

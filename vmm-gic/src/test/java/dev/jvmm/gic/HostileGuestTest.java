@@ -4,6 +4,7 @@ import dev.jvmm.core.config.CacheStrategy;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.core.memory.GuestMemoryException;
+import dev.jvmm.core.testing.HostileCases;
 import dev.jvmm.core.testing.SeedExtension;
 import dev.jvmm.core.testing.SeededRandom;
 import dev.jvmm.core.vcpu.SystemRegister;
@@ -25,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @ExtendWith(SeedExtension.class)
 class HostileGuestTest {
-    static final int STREAMS = 120;
+    static final int STREAMS = HostileCases.cases(120);
     static final int OPERATIONS = 250;
     static final long RAM_END = MemoryMap.RAM_BASE + GicRig.RAM_SIZE;
 

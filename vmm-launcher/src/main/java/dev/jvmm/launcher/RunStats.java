@@ -35,6 +35,8 @@ final class RunStats {
     final List<VcpuStats> vcpus;
     final long[][] guest;
     final String cache;
+    /** Per NIC: the kernel's counters of its socket (drops the device never saw). */
+    final List<KernelUdpSockets.Counters> kernel;
 
     private RunStats(VirtualMachine vm) {
         this.nanos = System.nanoTime();
@@ -58,6 +60,19 @@ final class RunStats {
             }
         }
         this.cache = vm.gic().cacheStrategy().configName();
+        this.kernel = new ArrayList<>();
+        for (var d : vm.nics()) {
+            kernel.add(KernelUdpSockets.of(d.localAddress()));
+        }
+    }
+
+    /** Datagrams the kernel dropped at every NIC's socket (0 when unknown). */
+    long kernelDrops() {
+        long t = 0;
+        for (KernelUdpSockets.Counters k : kernel) {
+            t += Math.max(0, k.drops());
+        }
+        return t;
     }
 
     static RunStats of(VirtualMachine vm) {
@@ -120,12 +135,14 @@ final class RunStats {
         StringBuilder sb = new StringBuilder();
         double secs = (nanos - startNanos) / 1e9;
         sb.append(String.format(Locale.ROOT, "summary after %.1f s%n", secs));
-        sb.append(String.format(Locale.ROOT, "  %-8s %6s %12s %12s %10s %10s %12s %10s %10s%n", "nic", "port", "rx dgrams",
-                "delivered", "dropped", "tx frames", "guest rcvd", "guest lost", "guest bad"));
+        sb.append(String.format(Locale.ROOT, "  %-8s %6s %12s %12s %10s %10s %10s %12s %10s %10s%n", "nic", "port",
+                "rx dgrams", "delivered", "dropped", "kernel drop", "tx frames", "guest rcvd", "guest lost", "guest bad"));
         for (int i = 0; i < nics.size(); i++) {
             NicStats n = nics.get(i);
-            sb.append(String.format(Locale.ROOT, "  %-8s %6d %12d %12d %10d %10d %12d %10d %10d%n", n.nic(), ports.get(i),
-                    n.rxDatagrams(), n.rxDelivered(), n.rxDropped(), n.txFrames(),
+            long kd = kernel.get(i).drops();
+            sb.append(String.format(Locale.ROOT, "  %-8s %6d %12d %12d %10d %10s %10d %12d %10d %10d%n", n.nic(),
+                    ports.get(i), n.rxDatagrams(), n.rxDelivered(), n.rxDropped(), kd < 0 ? "?" : Long.toString(kd),
+                    n.txFrames(),
                     guest[i][GuestReport.Counter.FRAMES.ordinal()], guest[i][GuestReport.Counter.LOST.ordinal()],
                     guest[i][GuestReport.Counter.BAD.ordinal()]));
         }
@@ -162,6 +179,7 @@ final class RunStats {
             m.put("rx_dropped_unsupported", n.rxDroppedUnsupported());
             m.put("socket_paused", n.socketPaused());
             m.put("arp_replies", n.arpReplies());
+            m.put("kernel_drops", kernel.get(i).drops());
             m.put("tx_frames", n.txFrames());
             m.put("tx_bytes", n.txBytes());
             m.put("tx_datagrams", n.txDatagrams());
@@ -180,6 +198,7 @@ final class RunStats {
             nicList.add(m);
         }
         root.put("nics", nicList);
+        root.put("kernel_drops", kernelDrops());
         root.put("guest_received", guestTotal(GuestReport.Counter.FRAMES));
         root.put("guest_bytes", guestTotal(GuestReport.Counter.BYTES));
         root.put("guest_lost", guestTotal(GuestReport.Counter.LOST));

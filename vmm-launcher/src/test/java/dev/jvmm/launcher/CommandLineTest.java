@@ -138,6 +138,22 @@ class CommandLineTest {
     }
 
     @Test
+    void soakReportsEveryIntervalAndWritesItsJson(@TempDir Path dir) throws Exception {
+        Path cfg = write(dir, "s.yaml", "nics:\n  - listen: 127.0.0.1:0\n    guest-port: 5001\nguest:\n  program: udp-sink\n");
+        Path json = dir.resolve("soak.json");
+        Result r = vmm("soak", cfg.toString(), "--duration", "2s", "--interval", "1s", "--traffic", "1m",
+                "--stats-json", json.toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        JsonNode intervals = new ObjectMapper().readTree(json.toFile()).get("intervals");
+        assertThat(intervals).hasSize(2);
+        for (JsonNode row : intervals) {
+            assertThat(row.get("delivered").asLong()).isPositive();
+            assertThat(row.get("heap_after_gc").asLong()).isPositive();
+        }
+        assertThat(r.out()).contains("drift first -> last interval");
+    }
+
+    @Test
     void checkDescribesTheMachine() {
         Result r = vmm("check", TestSupport.configs().resolve("seed-10nics.yaml").toString());
         assertThat(r.status()).as(r.err()).isZero();

@@ -15,19 +15,19 @@ import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32;
 
 /** Helpers for the launcher's end-to-end tests. */
-final class TestSupport {
+public final class TestSupport {
     private TestSupport() {
     }
 
     /** The repository's {@code configs/} directory (tests run in vmm-launcher/). */
-    static Path configs() {
+    public static Path configs() {
         Path here = Path.of("").toAbsolutePath();
         Path p = here.resolve("configs");
         return p.toFile().isDirectory() ? p : here.getParent().resolve("configs");
     }
 
     /** A shipped config with every NIC moved to a free port (so tests never collide with a running vmm). */
-    static VmConfig shipped(String name) {
+    public static VmConfig shipped(String name) {
         VmConfig c = ConfigLoader.load(configs().resolve(name));
         List<NicConfig> nics = new ArrayList<>();
         for (NicConfig n : c.nics()) {
@@ -36,7 +36,7 @@ final class TestSupport {
         return c.withNics(nics).validate();
     }
 
-    static void await(BooleanSupplier condition, long millis, String what) throws InterruptedException {
+    public static void await(BooleanSupplier condition, long millis, String what) throws InterruptedException {
         long deadline = System.nanoTime() + millis * 1_000_000L;
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -47,7 +47,7 @@ final class TestSupport {
     }
 
     /** An iperf2-style payload: id (big-endian) first, then bytes derived from the id and a salt. */
-    static byte[] payload(int id, int length, int salt) {
+    public static byte[] payload(int id, int length, int salt) {
         byte[] b = new byte[length];
         ByteBuffer.wrap(b).putInt(0, id);
         for (int i = 16; i < length; i++) {
@@ -56,14 +56,14 @@ final class TestSupport {
         return b;
     }
 
-    static long crc(byte[] b) {
+    public static long crc(byte[] b) {
         CRC32 c = new CRC32();
         c.update(b);
         return c.getValue();
     }
 
     /** Receives one datagram on a non-blocking channel, waiting up to {@code millis}; null when none came. */
-    static java.net.SocketAddress receive(DatagramChannel ch, ByteBuffer into, long millis) throws Exception {
+    public static java.net.SocketAddress receive(DatagramChannel ch, ByteBuffer into, long millis) throws Exception {
         long deadline = System.nanoTime() + millis * 1_000_000L;
         while (System.nanoTime() < deadline) {
             java.net.SocketAddress from = ch.receive(into);
@@ -76,15 +76,15 @@ final class TestSupport {
     }
 
     /** Sends datagrams from one socket; closes with the test. */
-    static final class Sender implements AutoCloseable {
+    public static final class Sender implements AutoCloseable {
         final DatagramChannel channel;
 
-        Sender() throws IOException {
+        public Sender() throws IOException {
             channel = DatagramChannel.open();
             channel.bind(new InetSocketAddress("127.0.0.1", 0));
         }
 
-        void send(byte[] payload, int port) throws IOException {
+        public void send(byte[] payload, int port) throws IOException {
             channel.send(ByteBuffer.wrap(payload), new InetSocketAddress("127.0.0.1", port));
         }
 

@@ -28,6 +28,8 @@ import java.nio.charset.StandardCharsets;
  *             +0x40 other    frames that are not IPv4/UDP to the guest (ARP replies included)
  *             +0x48 txDrops  datagrams the guest could not send (transmit ring full)
  *             +0x50 iperfFin iperf end-of-test datagrams seen
+ *             +0x58 resets   times the guest reset the NIC (after DEVICE_NEEDS_RESET, or by option reset-after)
+ *             +0x60 discard  received frames a reset threw away (completed by the device, not yet taken)
  * </pre>
  */
 public final class GuestReport {
@@ -54,7 +56,7 @@ public final class GuestReport {
 
     /** Counters of a NIC block, by index (offset = 8 * ordinal). */
     public enum Counter {
-        FRAMES, BYTES, LOST, REORDERED, BAD, CRC_SUM, ECHOED, IRQS, OTHER, TX_DROPS, IPERF_FIN
+        FRAMES, BYTES, LOST, REORDERED, BAD, CRC_SUM, ECHOED, IRQS, OTHER, TX_DROPS, IPERF_FIN, RESETS, DISCARDED
     }
 
     public static final int STATE_BOOTING = 0;

@@ -30,7 +30,8 @@ final class GuestVirtqueue {
     final long buffers;
     final int bufferSize;
     private final GuestMemory ram;
-    private final boolean eventIdx;
+    private final boolean deviceWrites;
+    private boolean eventIdx;
 
     /** The driver's copy of avail.idx (the next free avail slot, free-running 16-bit). */
     private int availIdx;
@@ -43,11 +44,19 @@ final class GuestVirtqueue {
         this.index = index;
         this.size = size;
         this.bufferSize = bufferSize;
-        this.eventIdx = eventIdx;
+        this.deviceWrites = deviceWrites;
         this.desc = alloc.allocate((long) DESC_SIZE * size, 4096);
         this.avail = alloc.allocate(6L + 2L * size, 4096);
         this.used = alloc.allocate(6L + 8L * size, 4096);
         this.buffers = alloc.allocate((long) bufferSize * size, 4096);
+        reset(eventIdx);
+    }
+
+    /** Puts the rings in their initial state (at setup, and again after a device reset): same memory, fresh indices. */
+    GuestVirtqueue reset(boolean useEventIdx) {
+        this.eventIdx = useEventIdx;
+        availIdx = 0;
+        lastUsed = 0;
         GuestOs.zero(ram, desc, (long) DESC_SIZE * size);
         GuestOs.zero(ram, avail, 6L + 2L * size);
         GuestOs.zero(ram, used, 6L + 8L * size);
@@ -58,6 +67,7 @@ final class GuestVirtqueue {
             ram.write16(d + 12, (short) (deviceWrites ? DESC_F_WRITE : 0));
             ram.write16(d + 14, (short) 0);
         }
+        return this;
     }
 
     long buffer(int descIndex) {

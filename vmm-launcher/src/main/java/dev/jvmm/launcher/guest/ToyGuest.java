@@ -28,7 +28,10 @@ import java.util.function.IntFunction;
  * <p>Programs: {@code udp-sink} (count and check every datagram; follow iperf2 sequence numbers),
  * {@code udp-echo} (send every datagram back), {@code idle} (bring up the GIC and ITS, no NIC driver).
  * Options ({@code guest.options}): {@code sequence: iperf|none} (default iperf), {@code queue-size} (largest
- * virtqueue the driver sets up, default 256).
+ * virtqueue the driver sets up, default 256), {@code work-per-frame} (time the application spends on each datagram,
+ * e.g. {@code 20us}: a slow consumer; default 0), {@code reset-after} (reset each NIC once after that many
+ * datagrams, to study a reset under traffic; default 0, never). A NIC that reports DEVICE_NEEDS_RESET is reset and
+ * brought up again.
  *
  * <p>The guest's private bookkeeping (its interrupt table, driver state) lives in this object, which plays the
  * guest kernel's own memory; everything it shares with devices (rings, buffers, GIC tables, the command queue, the
@@ -38,12 +41,37 @@ public final class ToyGuest {
     /** The programs the toy guest can run. */
     public static final Set<String> PROGRAMS = Set.of("udp-sink", "udp-echo", "idle");
 
+    /** The options the toy guest understands ({@code guest.options}). */
+    static final List<String> OPTIONS = List.of("sequence", "queue-size", "work-per-frame", "reset-after");
+
     private static final long BOOT_TIMEOUT_NANOS = 30_000_000_000L;
+
+    private static long nanos(VmConfig config, String key, String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*(ns|us|ms|s)?").matcher(text.trim());
+        if (m.matches()) {
+            long v = Long.parseLong(m.group(1));
+            String unit = m.group(2);
+            if (unit == null && v == 0) {
+                return 0;
+            }
+            if (unit != null && v <= 10_000_000) {
+                switch (unit) {
+                    case "ns": return v;
+                    case "us": return v * 1_000L;
+                    case "ms": return v * 1_000_000L;
+                    default: return v * 1_000_000_000L;
+                }
+            }
+        }
+        throw config.source().error("guest.options." + key, "must be a duration such as 20us or 0, got '" + text + "'");
+    }
 
     private final GuestPlatform platform;
     private final String program;
     private final boolean iperf;
     private final int queueSizeLimit;
+    private final long workNanos;
+    private final long resetAfter;
     /** INTID - 8192 -> handler; written by the boot vCPU before "booted" is published. */
     private volatile Handler[] handlers = new Handler[0];
     private final long[] interruptsPerVcpu;
@@ -73,6 +101,19 @@ public final class ToyGuest {
             throw config.source().error("guest.options.queue-size", "must be a power of two between 2 and 32768, got '" + q + "'");
         }
         this.queueSizeLimit = qs;
+        this.workNanos = nanos(config, "work-per-frame", g.option("work-per-frame", "0"));
+        String reset = g.option("reset-after", "0");
+        long ra;
+        try {
+            ra = Long.parseLong(reset);
+        } catch (NumberFormatException e) {
+            ra = -1;
+        }
+        if (ra < 0) {
+            throw config.source().error("guest.options.reset-after", "must be a number of datagrams (0: never), got '"
+                    + reset + "'");
+        }
+        this.resetAfter = ra;
         this.interruptsPerVcpu = new long[config.machine().vcpus()];
         this.bootFlag = GuestReport.BASE + GuestReport.OFF_ONLINE + 4;
     }
@@ -89,9 +130,9 @@ public final class ToyGuest {
                     + String.join(", ", List.of("udp-sink", "udp-echo", "idle")));
         }
         for (String k : config.guest().options().keySet()) {
-            if (!k.equals("sequence") && !k.equals("queue-size")) {
-                throw config.source().error("guest.options." + k, "unknown option of the toy guest; known options are"
-                        + " sequence, queue-size");
+            if (!OPTIONS.contains(k)) {
+                throw config.source().error("guest.options." + k, "unknown option of the toy guest; known options are "
+                        + String.join(", ", OPTIONS));
             }
         }
         ToyGuest guest = new ToyGuest(config);
@@ -138,8 +179,8 @@ public final class ToyGuest {
                 d.init(alloc);
                 int target = i % platform.vcpus();
                 int first = gic.mapDevice(n.its(), n.deviceId(), d.eventCount(), target);
-                UdpApplication app = new UdpApplication(ram, d, program.equals("udp-echo")
-                        ? UdpApplication.Mode.ECHO : UdpApplication.Mode.SINK, iperf);
+                UdpApplication app = new UdpApplication(cpu, d, program.equals("udp-echo")
+                        ? UdpApplication.Mode.ECHO : UdpApplication.Mode.SINK, iperf, workNanos, resetAfter);
                 int need = first - GicDriver.FIRST_LPI + d.eventCount();
                 if (table.length < need) {
                     table = java.util.Arrays.copyOf(table, need);
@@ -218,10 +259,16 @@ public final class ToyGuest {
         h.app().countInterrupt(h.irqs()[0]);
         if (h.event() == VirtioNetDriver.RX_QUEUE) {
             h.nic().receive(h.app());
+            if (h.app().takeResetRequest()) {
+                h.nic().reinitialize();
+                h.app().publish();
+            }
         } else if (h.event() == VirtioNetDriver.TX_QUEUE) {
             h.nic().reclaimTransmitted();
         } else if (h.event() == h.nic().configEvent() && h.nic().configChanged()) {
-            throw new GuestPanic(h.nic().name() + " needs a reset (DEVICE_NEEDS_RESET)");
+            // DEVICE_NEEDS_RESET: the device gave up on our rings (virtio 1.x, 2.1.2). Reset and start again.
+            h.nic().reinitialize();
+            h.app().publish();
         }
     }
 

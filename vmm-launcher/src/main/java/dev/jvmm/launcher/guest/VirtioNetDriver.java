@@ -77,6 +77,9 @@ final class VirtioNetDriver {
     private boolean eventIdx;
     /** The most queues the device can have: 2 per pair, plus a control queue. */
     private int queueCount = 2;
+    private GuestAllocator allocator;
+    private int resets;
+    private long discarded;
     final byte[] mac = new byte[6];
     /** Free transmit descriptors (a stack). */
     private int[] txFree;
@@ -119,8 +122,34 @@ final class VirtioNetDriver {
         return queueCount;
     }
 
+    /**
+     * Resets the device and brings it up again on the same ring memory: the recovery from DEVICE_NEEDS_RESET, or a
+     * reset the guest chooses. Frames the device held are lost (it counts them); the interrupt mapping stays.
+     */
+    void reinitialize() {
+        reg(STATUS, 0);
+        // Once the reset has taken effect the device writes no more; what it had completed and we had not yet
+        // taken is thrown away with the rings: count it, so that every frame stays accounted for.
+        if (rx != null) {
+            discarded += (rx.usedIdx() - rx.lastUsed) & 0xFFFF;
+        }
+        init(allocator);
+        start();
+        resets++;
+    }
+
+    int resets() {
+        return resets;
+    }
+
+    /** Received frames thrown away by resets (completed by the device, not yet taken by the driver). */
+    long discarded() {
+        return discarded;
+    }
+
     /** Initialises the device up to (not including) DRIVER_OK. */
     void init(GuestAllocator alloc) {
+        this.allocator = alloc;
         reg(STATUS, 0);
         if (reg(STATUS) != 0) {
             throw new GuestPanic(name() + ": status did not reset to 0");
@@ -156,9 +185,10 @@ final class VirtioNetDriver {
             throw new GuestPanic(name() + ": the device refused features 0x" + Long.toHexString(accepted));
         }
         readMac(accepted);
-        rx = setupQueue(alloc, RX_QUEUE, RX_BUFFER, true);
-        tx = setupQueue(alloc, TX_QUEUE, TX_BUFFER, false);
+        rx = setupQueue(alloc, RX_QUEUE, RX_BUFFER, true, rx);
+        tx = setupQueue(alloc, TX_QUEUE, TX_BUFFER, false, tx);
         txFree = new int[tx.size];
+        txFreeCount = 0;
         for (int i = 0; i < tx.size; i++) {
             txFree[txFreeCount++] = i;
         }
@@ -190,7 +220,8 @@ final class VirtioNetDriver {
         } while (gen != reg(CONFIG_GENERATION));
     }
 
-    private GuestVirtqueue setupQueue(GuestAllocator alloc, int q, int bufferSize, boolean deviceWrites) {
+    private GuestVirtqueue setupQueue(GuestAllocator alloc, int q, int bufferSize, boolean deviceWrites,
+                                      GuestVirtqueue previous) {
         reg(QUEUE_SEL, q);
         if (reg(QUEUE_READY) != 0) {
             throw new GuestPanic(name() + ": queue " + q + " is ready before setup");
@@ -200,7 +231,8 @@ final class VirtioNetDriver {
             throw new GuestPanic(name() + ": queue " + q + " does not exist");
         }
         int size = Integer.highestOneBit(Math.min(max, queueSizeLimit));
-        GuestVirtqueue vq = new GuestVirtqueue(ram, alloc, q, size, bufferSize, deviceWrites, eventIdx);
+        GuestVirtqueue vq = previous != null && previous.size == size ? previous.reset(eventIdx)
+                : new GuestVirtqueue(ram, alloc, q, size, bufferSize, deviceWrites, eventIdx);
         reg(QUEUE_NUM, size);
         reg(QUEUE_DESC_LOW, (int) vq.desc);
         reg(QUEUE_DESC_HIGH, (int) (vq.desc >>> 32));

@@ -2,6 +2,7 @@ package dev.jvmm.net.backend;
 
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.core.memory.GuestMemory;
+import dev.jvmm.core.testing.HostileCases;
 import dev.jvmm.core.testing.SeedExtension;
 import dev.jvmm.core.testing.SeededRandom;
 import dev.jvmm.net.NicStats;
@@ -37,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @ExtendWith(SeedExtension.class)
 class HostileRingTest {
-    private static final int ITERATIONS = 1000;
+    private static final int ITERATIONS = HostileCases.cases(1000);
     private static final InetSocketAddress PEER = new InetSocketAddress("10.7.7.7", 7777);
     private static final byte[] GATEWAY_MAC = {0x52, 0x55, 10, 0, 2, 2};
 

@@ -1,4 +1,4 @@
-package dev.jvmm.net.testing;
+package dev.jvmm.core.testing;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -16,8 +16,10 @@ import java.util.logging.Logger;
 /**
  * Fails a test when Netty complained during it: a leaked {@code ByteBuf} (the leak detector runs at paranoid in
  * tests and reports through Netty's logger), or an exception that escaped into an event loop (Netty logs "A task
- * raised an exception" and unhandled pipeline exceptions as warnings). Registered for every test of the module
- * through {@code META-INF/services} and {@code junit-platform.properties}.
+ * raised an exception" and unhandled pipeline exceptions as warnings). A module registers it for every test through
+ * {@code META-INF/services/org.junit.jupiter.api.extension.Extension} and {@code junit-platform.properties}
+ * ({@code junit.jupiter.extensions.autodetection.enabled=true}). Netty is told to log through java.util.logging in
+ * tests, whatever SLF4J binding is on the class path, so that this check sees every report.
  *
  * <p>Leaks are reported only once the garbage collector has found the lost buffer and a later allocation polls for
  * it, so after each test this check collects garbage and allocates a few buffers before it looks.
@@ -44,6 +46,8 @@ public final class NettyHealthCheck implements BeforeEachCallback, AfterEachCall
     };
 
     static {
+        io.netty.util.internal.logging.InternalLoggerFactory.setDefaultFactory(
+                io.netty.util.internal.logging.JdkLoggerFactory.INSTANCE);
         NETTY.addHandler(HANDLER);
     }
 

@@ -48,6 +48,10 @@ final class RunCommand implements Callable<Integer> {
                     + "(e.g. 40m), LEN payload bytes (default 64). Stops after --duration (default 10s).")
     String traffic;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve the counters at http://HOST:PORT/metrics (Prometheus text format); a bare PORT binds 127.0.0.1.")
+    String metrics;
+
     @Option(names = "--quiet", description = "No status line every second; the summary only.")
     boolean quiet;
 
@@ -64,6 +68,7 @@ final class RunCommand implements Callable<Integer> {
             limit = Duration.ofSeconds(10);
         }
         Duration boot = Durations.parse("--boot-timeout", bootTimeout);
+        InetSocketAddress metricsAt = metrics == null ? null : MetricsServer.parse(metrics);
         if (statsJson != null) {
             checkWritable(statsJson);
         }
@@ -72,10 +77,11 @@ final class RunCommand implements Callable<Integer> {
         if (trace != null) {
             builder.trace(trace);
         }
-        return run(builder.build(), out, limit, t, boot);
+        return run(builder.build(), out, limit, t, boot, metricsAt);
     }
 
-    private int run(VirtualMachine vm, PrintWriter out, Duration limit, Traffic t, Duration boot) throws Exception {
+    private int run(VirtualMachine vm, PrintWriter out, Duration limit, Traffic t, Duration boot,
+                    InetSocketAddress metricsAt) throws Exception {
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -90,9 +96,15 @@ final class RunCommand implements Callable<Integer> {
         }, "vmm-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         UdpSender sender = null;
+        MetricsServer metricsServer = null;
         long start = System.nanoTime();
         try {
             vm.start();
+            if (metricsAt != null) {
+                metricsServer = MetricsServer.start(vm, metricsAt);
+                out.printf("metrics: http://%s:%d/metrics%n", metricsServer.address().getHostString(),
+                        metricsServer.address().getPort());
+            }
             for (int i = 0; i < vm.nics().size(); i++) {
                 var nic = vm.config().nics().get(i);
                 if (nic.backend() == dev.jvmm.core.config.NicConfig.NicBackend.UDP) {
@@ -165,6 +177,9 @@ final class RunCommand implements Callable<Integer> {
         } finally {
             if (sender != null) {
                 sender.close();
+            }
+            if (metricsServer != null) {
+                metricsServer.close();
             }
             List<String> problems = vm.stop();
             for (String p : problems) {

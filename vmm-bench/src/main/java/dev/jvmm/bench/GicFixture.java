@@ -11,6 +11,8 @@ import dev.jvmm.gic.guest.GicDriver;
 import dev.jvmm.gic.guest.GuestAccess;
 import dev.jvmm.gic.guest.ItsCommandQueue;
 
+import java.util.function.IntConsumer;
+
 /**
  * A {@link GicV3} outside a machine, programmed the way a guest programs it: guest RAM, an MMIO bus, and the
  * guest-side {@link GicDriver} writing real ITS commands into a command queue in guest RAM. The benchmark threads
@@ -49,12 +51,11 @@ final class GicFixture implements AutoCloseable {
     final ItsCommandQueue its;
     private final int vcpus;
 
-    private GicFixture(int vcpus, CacheStrategy strategy) {
+    private GicFixture(int vcpus, CacheStrategy strategy, IntConsumer kick) {
         this.vcpus = vcpus;
         this.memory = GuestMemory.create(MemoryMap.RAM_BASE, RAM_SIZE);
         this.bus = new MmioBus();
-        // A vCPU that is woken needs no kick here: the benchmark thread itself takes the interrupt.
-        this.gic = GicV3.builder(memory, bus).vcpus(vcpus).itsCount(1).cache(strategy).kick(vcpu -> { }).build();
+        this.gic = GicV3.builder(memory, bus).vcpus(vcpus).itsCount(1).cache(strategy).kick(kick).build();
         this.driver = new GicDriver(GuestAccess.of(bus, memory), vcpus, 1, ARENA, ARENA_SIZE);
         driver.initDistributor();
         driver.initLpiTables(true);
@@ -69,9 +70,20 @@ final class GicFixture implements AutoCloseable {
         }
     }
 
-    /** A GIC with {@code vcpus} redistributors, LPIs enabled everywhere, one ITS with a collection per vCPU. */
+    /**
+     * A GIC with {@code vcpus} redistributors, LPIs enabled everywhere, one ITS with a collection per vCPU. Nobody
+     * is kicked: the benchmark threads that play the vCPUs take their interrupts without waiting for one.
+     */
     static GicFixture boot(int vcpus, CacheStrategy strategy) {
-        return new GicFixture(vcpus, strategy);
+        return new GicFixture(vcpus, strategy, vcpu -> { });
+    }
+
+    /**
+     * As {@link #boot(int, CacheStrategy)}, with {@code kick} called (in the injecting thread) whenever an LPI
+     * becomes pending at a vCPU that had nothing pending: how a halted vCPU is woken.
+     */
+    static GicFixture boot(int vcpus, CacheStrategy strategy, IntConsumer kick) {
+        return new GicFixture(vcpus, strategy, kick);
     }
 
     /** ICC_PMR_EL1 = 0xFF (every priority) and ICC_IGRPEN1_EL1 = 1, as a guest's GIC driver does per CPU. */

@@ -18,12 +18,15 @@ import java.util.Objects;
  * Turns JMH's JSON results ({@code -rf json -rff FILE}) into the Markdown table the README quotes: per benchmark
  * and parameter set, the median of the measured iterations (over every fork) with the smallest and the largest,
  * rather than JMH's mean and confidence interval, which a few preempted iterations on a shared machine pull
- * around. Optionally, each row's median divided by the median of a baseline row of the same file, so that a ratio
- * is always taken between figures measured in the same run.
+ * around. Several files of the same benchmarks (repeated runs) are merged cell by cell: the median is then over
+ * every measured iteration of every run, and a drift of the machine's load between runs affects all cells alike.
+ * Optionally, each row's median is divided by the median of a baseline row, so that a ratio is always taken
+ * between figures measured in the same runs.
  *
  * <pre>
  *  java -jar vmm-bench/target/benchmarks.jar IrqfdInject -rf json -rff irqfd.json
  *  java -cp vmm-bench/target/benchmarks.jar dev.jvmm.bench.JmhSummary irqfd.json --ratio path=worker
+ *  java -cp vmm-bench/target/benchmarks.jar dev.jvmm.bench.JmhSummary round1.json round2.json round3.json
  * </pre>
  *
  * <p>{@code --ratio name=value}: the baseline of a row is the row of the same benchmark method whose parameter
@@ -35,10 +38,23 @@ public final class JmhSummary {
     private JmhSummary() {
     }
 
-    /** One row of the table. */
-    record Row(String benchmark, Map<String, String> params, String unit, double[] values, double allocNorm) {
+    /** One row of the table: every measured iteration of one benchmark method with one parameter set. */
+    record Row(String benchmark, Map<String, String> params, String unit, double[] values, double[] allocValues) {
         double median() {
             return JmhSummary.median(values);
+        }
+
+        double allocNorm() {
+            return JmhSummary.median(allocValues);
+        }
+
+        boolean sameCell(Row o) {
+            return benchmark.equals(o.benchmark) && params.equals(o.params) && unit.equals(o.unit);
+        }
+
+        /** This row with the iterations of {@code o} (the same cell from another run) added. */
+        Row merge(Row o) {
+            return new Row(benchmark, params, unit, concat(values, o.values), concat(allocValues, o.allocValues));
         }
 
         /** The parameters but {@code name}, to find a row's baseline. */
@@ -77,7 +93,7 @@ public final class JmhSummary {
         ObjectMapper json = new ObjectMapper();
         for (String f : files) {
             for (JsonNode run : json.readTree(new File(f))) {
-                rows.add(row(run));
+                add(rows, row(run));
             }
         }
         System.out.print(table(rows, ratioName, ratioValue));
@@ -86,6 +102,23 @@ public final class JmhSummary {
     private static void usage() {
         System.err.println("usage: JmhSummary RESULT.json... [--ratio PARAM=BASELINE_VALUE]");
         System.exit(2);
+    }
+
+    /** Adds a row, or merges it into the row of the same cell from an earlier file (a repeated run). */
+    static void add(List<Row> rows, Row r) {
+        for (int i = 0; i < rows.size(); i++) {
+            if (rows.get(i).sameCell(r)) {
+                rows.set(i, rows.get(i).merge(r));
+                return;
+            }
+        }
+        rows.add(r);
+    }
+
+    private static double[] concat(double[] a, double[] b) {
+        double[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     static Row row(JsonNode run) {
@@ -103,9 +136,8 @@ public final class JmhSummary {
             // Sample mode keeps a histogram instead of raw iterations: fall back to its median.
             values = new double[]{primary.path("scorePercentiles").path("50.0").asDouble(Double.NaN)};
         }
-        JsonNode alloc = run.path("secondaryMetrics").path("gc.alloc.rate.norm");
-        double allocNorm = alloc.isMissingNode() ? Double.NaN : median(raw(alloc));
-        return new Row(shortName, params, primary.path("scoreUnit").asText(), values, allocNorm);
+        double[] alloc = raw(run.path("secondaryMetrics").path("gc.alloc.rate.norm"));
+        return new Row(shortName, params, primary.path("scoreUnit").asText(), values, alloc);
     }
 
     private static double[] raw(JsonNode metric) {

@@ -65,8 +65,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <h2>Shapes ({@code shape = VxDxE})</h2>
  * {@code 1x1x1} one LPI, one thread; {@code 16x16x16} the LRU exactly full; {@code 16x16x17} one entry per vCPU
- * too many for an LRU of 16 per vCPU (the thrash case); {@code 64x64x1} many threads; {@code 1x1x17} thrash with one
- * thread. Every invocation does exactly {@value #INJECTIONS} injections (a multiple of D x E for every shape
+ * too many for an LRU of 16 per vCPU (the thrash case on 16 CPUs; see below); {@code 64x64x1} many threads;
+ * {@code 1x1x17} thrash with one thread. Every invocation does exactly {@value #INJECTIONS} injections (a multiple of D x E for every shape
  * above; another shape must divide it too), so the scores compare across shapes.
  *
  * <h2>Reading the figures</h2>
@@ -81,7 +81,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>With 16 or 64 injector threads and as many vCPU threads, this 2-core machine is heavily oversubscribed: a
  * thread is often preempted inside a critical section, which is where a global lock hurts most, and the figures
- * show the scheduler as much as the cache. The spread between iterations is the honest error bar.
+ * show the scheduler as much as the cache. The spread between iterations is the honest error bar. Two more things
+ * the 2 cores cannot show: {@code 16x16x17} hardly misses here (each injector runs alone for a scheduler time slice,
+ * cycling over its own 17 events, which fit the 256-entry LRU; it thrashes only when 16 threads interleave
+ * injection by injection, as on 16 CPUs; {@code 1x1x17} shows the thrash), and the vCPU threads rarely get a core
+ * while the injectors run, so most injections find their LPI still pending (coalesced). The trial's output says
+ * how many LPIs the vCPUs took; {@link CacheLookupBenchmark} measures full deliveries one by one.
  *
  * <h2>Run</h2>
  * <pre>

@@ -28,6 +28,9 @@ import org.HdrHistogram.Histogram;
  * @param cacheHits       translation cache hits
  * @param cacheMisses     translation cache misses
  * @param guestIrqs       interrupts the guest took for its NICs
+ * @param haltPolls       vCPU WFIs that an interrupt ended while the vCPU was still polling (no sleep)
+ * @param halts           vCPU WFIs that slept until the interrupt's kick woke them (a futex wake on t1 → t2's path)
+ * @param loadAverage     the host's 1-minute load average at the end of the run (other jobs share the machine)
  * @param signalToPending t1 → t2, both paths
  * @param arrivalToAck    t0 → t3 ({@link EndToEndProbe})
  * @param pendingToAck    t2 → t3
@@ -36,7 +39,7 @@ import org.HdrHistogram.Histogram;
 record CellRun(int nics, String cell, int repetition, int vcpus, double seconds, double windowSeconds,
                long sent, long received, long delivered, long deviceDropped, long kernelDropped, long guestLost,
                long msisSignalled, long injected, long fastPath, long coalesced, long cacheHits, long cacheMisses,
-               long guestIrqs, LatencySummary signalToPending, LatencySummary arrivalToAck,
+               long guestIrqs, long haltPolls, long halts, double loadAverage, LatencySummary signalToPending, LatencySummary arrivalToAck,
                LatencySummary pendingToAck, Histogram[] histograms) {
 
     static final String PLAIN = "plain";
@@ -52,6 +55,12 @@ record CellRun(int nics, String cell, int repetition, int vcpus, double seconds,
     /** Share of injections that took the cached path; NaN with no injections. */
     double fastPathShare() {
         return injected == 0 ? Double.NaN : (double) fastPath / injected;
+    }
+
+    /** Share of the vCPUs' waits for an interrupt that ended asleep rather than polling; NaN with none. */
+    double haltShare() {
+        long w = haltPolls + halts;
+        return w == 0 ? Double.NaN : (double) halts / w;
     }
 
     /** Translation cache hits over lookups; NaN with no lookups (the worker path never looks up). */

@@ -7,6 +7,8 @@ import dev.jvmm.core.config.NetConfig;
 import dev.jvmm.core.config.NicConfig;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.IrqStats;
+import dev.jvmm.core.vcpu.Vcpu;
+import dev.jvmm.core.vcpu.VcpuStats;
 import dev.jvmm.gic.cache.CacheStats;
 import dev.jvmm.launcher.Main;
 import dev.jvmm.launcher.VirtualMachine;
@@ -126,7 +128,7 @@ final class SeedBenchmark {
             long k1 = KernelUdpDrops.drops(ports);
             long received = c1 - c0;
             return new CellRun(n, CellRun.PLAIN, rep, 0, seconds, m.windowSeconds, m.sent, received,
-                    received, 0, diff(k0, k1), -1, 0, 0, 0, 0, 0, 0, 0, null, null, null, null);
+                    received, 0, diff(k0, k1), -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, loadAverage(), null, null, null, null);
         }
     }
 
@@ -168,7 +170,8 @@ final class SeedBenchmark {
                     after.deviceDropped - before.deviceDropped, diff(before.kernelDropped, after.kernelDropped),
                     after.guestLost - before.guestLost, after.msis - before.msis, irq.injected(), irq.fastPath(),
                     irq.coalesced(), after.cacheHits - before.cacheHits, after.cacheMisses - before.cacheMisses,
-                    after.guestIrqs - before.guestIrqs, LatencySummary.of(signalToPending),
+                    after.guestIrqs - before.guestIrqs, after.haltPolls - before.haltPolls, after.halts - before.halts,
+                    loadAverage(), LatencySummary.of(signalToPending),
                     LatencySummary.of(arrivalToAck), LatencySummary.of(pendingToAck),
                     new Histogram[]{signalToPending, arrivalToAck, pendingToAck});
         } finally {
@@ -190,7 +193,8 @@ final class SeedBenchmark {
 
     /** What the machine counted up to one moment: each figure is a difference of two of these. */
     private record Counters(long received, long delivered, long deviceDropped, long kernelDropped, long guestLost,
-                            long msis, long cacheHits, long cacheMisses, long guestIrqs) {
+                            long msis, long cacheHits, long cacheMisses, long guestIrqs, long haltPolls,
+                            long halts) {
         static Counters of(VirtualMachine vm, List<Integer> ports) {
             long received = 0;
             long dropped = 0;
@@ -200,10 +204,18 @@ final class SeedBenchmark {
                 dropped += s.rxDropped();
                 msis += s.msisSignalled();
             }
+            long polls = 0;
+            long halts = 0;
+            for (Vcpu v : vm.machine().vcpus()) {
+                VcpuStats s = v.stats();
+                polls += s.haltPollSuccesses();
+                halts += s.halts();
+            }
             GuestReport g = vm.guest();
             CacheStats c = vm.gicStats().cache();
             return new Counters(received, g.total(GuestReport.Counter.FRAMES), dropped, KernelUdpDrops.drops(ports),
-                    g.total(GuestReport.Counter.LOST), msis, c.hits(), c.misses(), g.total(GuestReport.Counter.IRQS));
+                    g.total(GuestReport.Counter.LOST), msis, c.hits(), c.misses(), g.total(GuestReport.Counter.IRQS),
+                    polls, halts);
         }
     }
 
@@ -253,6 +265,16 @@ final class SeedBenchmark {
             p.add(a.getPort());
         }
         return p;
+    }
+
+    /** The host's 1-minute load average, NaN where /proc/loadavg does not exist. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim()
+                    .split("\\s+")[0]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return Double.NaN;
+        }
     }
 
     private static long diff(long before, long after) {

@@ -116,7 +116,7 @@ final class SeedReport {
     private static Table trafficTable(SeedResults r) {
         List<List<String>> rows = new ArrayList<>();
         rows.add(List.of("NICs", "cell", "sent/s", "NICs read/s", "delivered/s", "vs plain", "dropped dev",
-                "dropped kernel", "guest lost", "injections/s", "fast path", "cache hits", "dgrams/irq"));
+                "dropped kernel", "guest lost", "injections/s", "fast path", "cache hits", "dgrams/irq", "vCPU slept", "load"));
         for (int n : r.options().nics()) {
             for (String c : r.columns()) {
                 if (!r.has(n, c)) {
@@ -134,12 +134,16 @@ final class SeedReport {
                         plain ? "" : count(r.median(n, c, Metric.INJECTIONS_PER_S)),
                         plain ? "" : percent(r.median(n, c, Metric.FAST_PATH_SHARE)),
                         plain ? "" : percent(r.median(n, c, Metric.CACHE_HIT_RATE)),
-                        plain ? "" : num(r.median(n, c, Metric.DATAGRAMS_PER_INTERRUPT))));
+                        plain ? "" : num(r.median(n, c, Metric.DATAGRAMS_PER_INTERRUPT)),
+                        plain ? "" : percent(r.median(n, c, Metric.VCPU_HALT_SHARE)),
+                        num(r.median(n, c, Metric.LOAD_AVERAGE))));
             }
         }
         return new Table("traffic, medians (rates per second of sending; drops and losses per measured window)", rows,
                 "plain = a bare Netty UDP receiver (same transport, one event loop thread) fed by the same sender:"
-                        + " the receive path's limit; vs plain = delivered over plain, paired per repetition");
+                        + " the receive path's limit; vs plain = delivered over plain, paired per repetition; vCPU slept ="
+                        + " share of the vCPUs' waits that ended asleep (kicked by a futex wake) rather than polling;"
+                        + " load = the host's 1-minute load average (2 cores, shared)");
     }
 
     private static Table seedTable() {

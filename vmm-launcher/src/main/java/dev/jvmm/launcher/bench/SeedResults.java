@@ -51,6 +51,8 @@ final class SeedResults {
         CACHE_HIT_RATE(r -> r.plain() ? Double.NaN : r.cacheHitRate()),
         INJECTIONS_PER_S(r -> r.plain() ? Double.NaN : r.perSecond(r.injected())),
         GUEST_IRQS_PER_S(r -> r.plain() ? Double.NaN : r.perSecond(r.guestIrqs())),
+        VCPU_HALT_SHARE(r -> r.plain() ? Double.NaN : r.haltShare()),
+        LOAD_AVERAGE(CellRun::loadAverage),
         DATAGRAMS_PER_INTERRUPT(r -> r.plain() || r.guestIrqs() == 0 ? Double.NaN : (double) r.delivered() / r.guestIrqs()),
         SENT_PER_S(r -> r.perSecond(r.sent())),
         RECEIVED_PER_S(r -> r.perSecond(r.received())),
@@ -351,6 +353,9 @@ final class SeedResults {
         m.put("rates", "counts over the measured window divided by --seconds (the time the sender sent)");
         m.put("kernel_dropped", "datagrams the kernel dropped at the sockets (/proc/net/udp drops), -1/null if unknown");
         m.put("delivered_vs_plain", "delivered datagrams over the plain Netty receiver's in the same repetition, median");
+        m.put("vcpu_halt_share", "vCPU waits for an interrupt that ended asleep (the kick then is a futex wake inside"
+                + " t1 -> t2) over all waits (the rest ended while halt-polling)");
+        m.put("load_average", "the host's 1-minute load average at the end of each run: other jobs share the machine");
         m.put("none_cell", "inline mode with no cache: every lookup misses and the MSI goes to the injector thread;"
                 + " this is the issue's 'cache forced to miss' baseline");
         return m;
@@ -375,6 +380,8 @@ final class SeedResults {
             m.put("cache_hits", r.cacheHits());
             m.put("cache_misses", r.cacheMisses());
             m.put("guest_interrupts", r.guestIrqs());
+            m.put("vcpu_halt_poll_wakeups", r.haltPolls());
+            m.put("vcpu_halts", r.halts());
             m.put("signal_to_pending", r.signalToPending().json());
             m.put("arrival_to_ack", r.arrivalToAck().json());
             m.put("pending_to_ack", r.pendingToAck().json());

@@ -21,7 +21,7 @@ class SeedResultsTest {
     private static CellRun run(int nics, String cell, int rep, long p50Nanos, long delivered) {
         if (cell.equals(CellRun.PLAIN)) {
             return new CellRun(nics, cell, rep, 0, 1.0, 1.2, delivered, delivered, delivered, 0, 0, -1, 0, 0, 0, 0, 0,
-                    0, 0, null, null, null, null);
+                    0, 0, 0, 0, 1.0, null, null, null, null);
         }
         Histogram h = new Histogram(EndToEndProbe.HIGHEST_NANOS, 3);
         h.recordValueWithCount(p50Nanos, 90);
@@ -29,7 +29,7 @@ class SeedResultsTest {
         LatencySummary s = LatencySummary.of(h);
         boolean cached = SeedCell.fromConfigName(cell).cached();
         return new CellRun(nics, cell, rep, SeedOptions.vcpusFor(nics), 1.0, 1.2, delivered + 10, delivered, delivered,
-                0, 5, 5, 100, 100, cached ? 100 : 0, 0, cached ? 99 : 0, cached ? 1 : 0, 50, s, s, s,
+                0, 5, 5, 100, 100, cached ? 100 : 0, 0, cached ? 99 : 0, cached ? 1 : 0, 50, 40, 10, 1.0, s, s, s,
                 new Histogram[]{h, h, h});
     }
 

@@ -20,7 +20,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The receive path's limit on this machine: {@code n} UDP sockets on one Netty event loop thread of the transport
+ * The receive path's limit on this machine: {@code n} UDP sockets on the NICs' number of Netty event loop threads
+ * (one by default) of the transport
  * the NICs use, reading with the same buffer size and datagrams per read as the NICs' backends, and doing nothing
  * with a datagram but count and release it. What it receives from the benchmark's sender in a window is the most
  * the machine's NICs could deliver from that sender.
@@ -35,9 +36,9 @@ final class PlainReceiver implements AutoCloseable {
     private final List<Counter> counters = new ArrayList<>();
     private final IoTransport transport;
 
-    PlainReceiver(int n, NetConfig.Transport choice) {
+    PlainReceiver(int n, NetConfig.Transport choice, int threads) {
         this.transport = IoTransport.select(choice);
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("seed-plain", true),
+        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("seed-plain", true),
                 transport.ioHandlerFactory());
         try {
             for (int i = 0; i < n; i++) {

@@ -100,13 +100,13 @@ final class SeedBenchmark {
     }
 
     /** The machine of one cell: vCPUs = min(4, NICs), NICs on free ports, the toy guest's udp-sink. */
-    static VmConfig config(int nics, SeedCell cell) {
+    static VmConfig config(int nics, SeedCell cell, int eventLoopThreads) {
         VmConfig.Builder b = VmConfig.builder()
                 .vcpus(SeedOptions.vcpusFor(nics))
                 .memorySize(MEMORY)
                 .irq(IrqConfig.defaults().withMode(cell.mode()))
                 .gic(GicConfig.defaults().withCache(cell.cache()))
-                .net(new NetConfig(NetConfig.Transport.AUTO, 1))
+                .net(new NetConfig(NetConfig.Transport.AUTO, eventLoopThreads))
                 .guest(new GuestConfig("udp-sink", Map.of("sequence", "iperf")));
         for (int i = 0; i < nics; i++) {
             b.nic(NicConfig.udp(i, 0));
@@ -117,7 +117,7 @@ final class SeedBenchmark {
     // -------------------------------------------------------------------------------------------- plain receiver
 
     private CellRun runPlain(int n, int rep, double seconds) throws InterruptedException {
-        try (PlainReceiver r = new PlainReceiver(n, NetConfig.Transport.AUTO)) {
+        try (PlainReceiver r = new PlainReceiver(n, NetConfig.Transport.AUTO, options.eventLoopThreads())) {
             List<InetSocketAddress> targets = r.addresses();
             List<Integer> ports = ports(targets);
             warmUp(targets);
@@ -135,7 +135,7 @@ final class SeedBenchmark {
     // -------------------------------------------------------------------------------------------- one machine
 
     private CellRun runMachine(int n, SeedCell cell, int rep, double seconds) throws InterruptedException {
-        VmConfig cfg = config(n, cell);
+        VmConfig cfg = config(n, cell, options.eventLoopThreads());
         EndToEndProbe probe = new EndToEndProbe(cfg);
         VirtualMachine vm = VirtualMachine.builder(cfg)
                 .name("seed-" + cell.configName())

@@ -1,5 +1,6 @@
 package dev.jvmm.launcher.bench;
 
+import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.launcher.Main;
 import dev.jvmm.launcher.traffic.UdpSender;
@@ -24,9 +25,12 @@ import java.util.Locale;
  * @param repeat       how many times every cell runs (cells interleaved within each repetition)
  * @param report       where {@code seed.json} and {@code report.html} go, or null for no files
  * @param cells        the injection setups to compare, in table order
+ * @param eventLoopThreads Netty event loop threads the NICs share (1, as configs/seed-10nics.yaml: then one thread
+ *                     raises every NIC's interrupts; N for N NICs gives each NIC its own signalling thread, as each
+ *                     NIC had its own vhost thread in the seed's kernel measurement)
  */
 public record SeedOptions(List<Integer> nics, double seconds, double warmup, long bitsPerSecond, int length,
-                          Sender sender, int repeat, Path report, List<SeedCell> cells) {
+                          Sender sender, int repeat, Path report, List<SeedCell> cells, int eventLoopThreads) {
 
     /** Who sends the datagrams. */
     public enum Sender {
@@ -56,7 +60,7 @@ public record SeedOptions(List<Integer> nics, double seconds, double warmup, lon
 
     /** The defaults of the issue: 1 and 10 NICs, 10 s, 2 s warm-up, 40 Mbit/s of 64-byte datagrams, 3 repetitions. */
     public static SeedOptions defaults() {
-        return parse("1,10", "10", "2", "40m", "64", "auto", "3", null, null);
+        return parse("1,10", "10", "2", "40m", "64", "auto", "3", null, null, null);
     }
 
     /**
@@ -65,7 +69,7 @@ public record SeedOptions(List<Integer> nics, double seconds, double warmup, lon
      * @throws Main.UsageException naming the option and the value it cannot use
      */
     public static SeedOptions parse(String nics, String seconds, String warmup, String rate, String length,
-                                    String sender, String repeat, String report, String cells) {
+                                    String sender, String repeat, String report, String cells, String eventLoopThreads) {
         List<Integer> nicCounts = parseNics(nics == null ? "1,10" : nics);
         double secs = parseSeconds("--seconds", seconds == null ? "10" : seconds, false);
         double warm = parseSeconds("--warmup", warmup == null ? "2" : warmup, true);
@@ -75,7 +79,9 @@ public record SeedOptions(List<Integer> nics, double seconds, double warmup, lon
         int rep = parseInt("--repeat", repeat == null ? "3" : repeat, 1, MAX_REPEAT, "a number of repetitions");
         Path dir = report == null ? null : checkReportDir(report);
         List<SeedCell> cellList = parseCells(cells);
-        return new SeedOptions(nicCounts, secs, warm, bits, len, s, rep, dir, cellList);
+        int loops = parseInt("--event-loop-threads", eventLoopThreads == null ? "1" : eventLoopThreads, 1,
+                VmConfig.MAX_EVENT_LOOP_THREADS, "a number of threads");
+        return new SeedOptions(nicCounts, secs, warm, bits, len, s, rep, dir, cellList, loops);
     }
 
     /** vCPUs of the machine for {@code nics} NICs: as many as NICs, at most 4 (the seed's 10-NIC guest had 4). */
@@ -203,8 +209,9 @@ public record SeedOptions(List<Integer> nics, double seconds, double warmup, lon
     /** The options as {@code seed.json} records them. */
     String describe() {
         return String.format(Locale.ROOT, "--nics %s --seconds %s --warmup %s --rate %d --length %d --sender %s --repeat %d"
-                        + " --cells %s", join(nics), trim(seconds), trim(warmup), bitsPerSecond, length,
-                sender.configName(), repeat, String.join(",", cells.stream().map(SeedCell::configName).toList()));
+                        + " --cells %s --event-loop-threads %d", join(nics), trim(seconds), trim(warmup), bitsPerSecond, length,
+                sender.configName(), repeat, String.join(",", cells.stream().map(SeedCell::configName).toList()),
+                eventLoopThreads);
     }
 
     static String join(List<Integer> v) {

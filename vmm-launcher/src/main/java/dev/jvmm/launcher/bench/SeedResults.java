@@ -338,6 +338,7 @@ final class SeedResults {
         m.put("sender", options.sender().configName());
         m.put("repeat", options.repeat());
         m.put("cells", options.cells().stream().map(SeedCell::configName).toList());
+        m.put("event_loop_threads", options.eventLoopThreads());
         m.put("command_line", "vmm bench seed " + options.describe());
         return m;
     }

@@ -18,7 +18,7 @@ class SeedOptionsTest {
 
     private static SeedOptions parse(String nics, String seconds, String warmup, String rate, String length,
                                      String sender, String repeat, String report, String cells) {
-        return SeedOptions.parse(nics, seconds, warmup, rate, length, sender, repeat, report, cells);
+        return SeedOptions.parse(nics, seconds, warmup, rate, length, sender, repeat, report, cells, null);
     }
 
     @Test
@@ -34,6 +34,7 @@ class SeedOptionsTest {
         assertThat(o.report()).isNull();
         assertThat(o.cells()).containsExactly(SeedCell.values());
         assertThat(o.runs()).as("3 repetitions x 2 NIC counts x (5 cells + plain)").isEqualTo(36);
+        assertThat(o.eventLoopThreads()).as("as configs/seed-10nics.yaml").isEqualTo(1);
     }
 
     @Test
@@ -50,6 +51,15 @@ class SeedOptionsTest {
         assertThat(o.report()).isEqualTo(dir.resolve("new/sub").toAbsolutePath());
         assertThat(o.cells()).as("table order, whatever the order given").containsExactly(SeedCell.WORKER, SeedCell.PER_ITS);
         assertThat(parse(null, null, "0", null, null, null, null, null, null).warmup()).isZero();
+    }
+
+    @Test
+    void theEventLoopThreadsAreBounded() {
+        assertThat(SeedOptions.parse(null, null, null, null, null, null, null, null, null, "10").eventLoopThreads())
+                .isEqualTo(10);
+        assertThatThrownBy(() -> SeedOptions.parse(null, null, null, null, null, null, null, null, null, "0"))
+                .isInstanceOf(Main.UsageException.class)
+                .hasMessageContaining("--event-loop-threads: a number of threads must be between 1 and 64, got 0");
     }
 
     @Test

@@ -101,6 +101,9 @@ final class SeedReport {
         }
         if (changes) {
             for (String base : new String[]{SeedCell.WORKER.configName(), SeedCell.GLOBAL_LRU.configName()}) {
+                if (!cells.contains(base)) {
+                    continue; // a change against a cell that did not run is no figure
+                }
                 for (int n : r.options().nics()) {
                     List<String> row = new ArrayList<>(List.of(Integer.toString(n), "vs " + base));
                     double b = r.median(n, base, p50);

@@ -78,20 +78,23 @@ public final class Main {
         return ex.getClass().getSimpleName() + (m == null ? "" : ": " + m);
     }
 
-    /** A command-line value that cannot be used (exit status 2), with a complete message. */
-    static final class UsageException extends RuntimeException {
+    /**
+     * A command-line value that cannot be used (exit status 2), with a complete message. Public so that commands in
+     * sub-packages ({@code dev.jvmm.launcher.bench}) report usage errors the same way.
+     */
+    public static final class UsageException extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
-        UsageException(String message) {
+        public UsageException(String message) {
             super(message);
         }
     }
 
-    /** A run that failed at run time (exit status 1), with a complete message. */
-    static final class RunFailure extends RuntimeException {
+    /** A run that failed at run time (exit status 1), with a complete message; public for the same reason. */
+    public static final class RunFailure extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
-        RunFailure(String message) {
+        public RunFailure(String message) {
             super(message);
         }
     }

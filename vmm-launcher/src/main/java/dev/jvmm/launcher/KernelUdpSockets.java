@@ -67,6 +67,20 @@ public final class KernelUdpSockets {
         return Counters.UNKNOWN;
     }
 
+    /** Drops summed over {@code sockets}; -1 when none of them could be found (not Linux). */
+    public static long drops(java.util.Collection<InetSocketAddress> sockets) {
+        long total = 0;
+        boolean any = false;
+        for (InetSocketAddress s : sockets) {
+            Counters c = of(s);
+            if (c.known()) {
+                any = true;
+                total += c.drops();
+            }
+        }
+        return any ? total : -1;
+    }
+
     /** The kernel's spelling of an address: the 32-bit words in host (little-endian) order, then the port. */
     private static String hex(byte[] b, int port) {
         StringBuilder sb = new StringBuilder();

@@ -82,9 +82,16 @@ class ResetUnderTrafficTest {
                 d.postRx(size / 3, bufSize, 2);
                 boolean scribble = random.nextInt(3) == 0;
                 long lastSeq = -1;
+                // Once this round scribbled, two descriptors may share a buffer (or point into a ring): what the
+                // guest reads back is then its own doing, and only the host's health is checked.
+                boolean corrupted = false;
                 long roundEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20 + random.nextInt(80));
                 while (System.nanoTime() < roundEnd) {
                     for (RxFrame fr : d.reapFrames()) {
+                        delivered++;
+                        if (corrupted) {
+                            continue;
+                        }
                         byte[] b = fr.frame();
                         assertThat(TestFrames.ipChecksum(b, 14, 20)).as("round %d: IPv4 checksum", rounds).isZero();
                         assertThat(TestFrames.udpChecksumValid(b, 14)).as("round %d: UDP checksum", rounds).isTrue();
@@ -92,7 +99,6 @@ class ResetUnderTrafficTest {
                         assertThat(seq).as("round %d: datagrams in order", rounds).isGreaterThan(lastSeq);
                         assertThat(b.length).isEqualTo(42 + 8 + (int) (seq * 37 % 240));
                         lastSeq = seq;
-                        delivered++;
                     }
                     if (d.rx().freeDescriptors() >= 4) {
                         d.postRx(Math.min(8, d.rx().freeDescriptors() / 2), bufSize, 2);
@@ -100,6 +106,7 @@ class ResetUnderTrafficTest {
                     if (scribble && random.nextInt(20) == 0) {
                         scribble(random, d.rx(), mem);
                         scribbled++;
+                        corrupted = true;
                     }
                     if ((d.status() & VirtioStatus.DEVICE_NEEDS_RESET) != 0) {
                         break;

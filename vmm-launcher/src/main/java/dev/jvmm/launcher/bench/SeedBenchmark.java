@@ -11,6 +11,7 @@ import dev.jvmm.core.vcpu.Vcpu;
 import dev.jvmm.core.vcpu.VcpuStats;
 import dev.jvmm.gic.cache.CacheStats;
 import dev.jvmm.launcher.Main;
+import dev.jvmm.launcher.KernelUdpSockets;
 import dev.jvmm.launcher.VirtualMachine;
 import dev.jvmm.launcher.guest.GuestReport;
 import dev.jvmm.net.NicStats;
@@ -119,13 +120,13 @@ final class SeedBenchmark {
     private CellRun runPlain(int n, int rep, double seconds) throws InterruptedException {
         try (PlainReceiver r = new PlainReceiver(n, NetConfig.Transport.AUTO, options.eventLoopThreads())) {
             List<InetSocketAddress> targets = r.addresses();
-            List<Integer> ports = ports(targets);
+            List<InetSocketAddress> sockets = targets;
             warmUp(targets);
-            long k0 = KernelUdpDrops.drops(ports);
+            long k0 = KernelUdpSockets.drops(sockets);
             long c0 = r.received();
             Measured m = measure(targets, seconds);
             long c1 = r.received();
-            long k1 = KernelUdpDrops.drops(ports);
+            long k1 = KernelUdpSockets.drops(sockets);
             long received = c1 - c0;
             return new CellRun(n, CellRun.PLAIN, rep, 0, seconds, m.windowSeconds, m.sent, received,
                     received, 0, diff(k0, k1), -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, loadAverage(), null, null, null, null);
@@ -150,18 +151,18 @@ final class SeedBenchmark {
             for (int i = 0; i < n; i++) {
                 targets.add(new InetSocketAddress("127.0.0.1", vm.nicPort(i)));
             }
-            List<Integer> ports = ports(targets);
+            List<InetSocketAddress> sockets = targets;
             warmUp(targets);
             checkGuest(vm, cell);
 
-            Counters before = Counters.of(vm, ports);
+            Counters before = Counters.of(vm, sockets);
             vm.machine().irqRouter().resetStats();
             probe.reset();
             Measured m = measure(targets, seconds);
             IrqStats irq = vm.irqStats();
             Histogram arrivalToAck = probe.arrivalToAck();
             Histogram pendingToAck = probe.pendingToAck();
-            Counters after = Counters.of(vm, ports);
+            Counters after = Counters.of(vm, sockets);
             checkGuest(vm, cell);
 
             Histogram signalToPending = irq.latencyNanos();
@@ -195,7 +196,7 @@ final class SeedBenchmark {
     private record Counters(long received, long delivered, long deviceDropped, long kernelDropped, long guestLost,
                             long msis, long cacheHits, long cacheMisses, long guestIrqs, long haltPolls,
                             long halts) {
-        static Counters of(VirtualMachine vm, List<Integer> ports) {
+        static Counters of(VirtualMachine vm, List<InetSocketAddress> sockets) {
             long received = 0;
             long dropped = 0;
             long msis = 0;
@@ -213,7 +214,7 @@ final class SeedBenchmark {
             }
             GuestReport g = vm.guest();
             CacheStats c = vm.gicStats().cache();
-            return new Counters(received, g.total(GuestReport.Counter.FRAMES), dropped, KernelUdpDrops.drops(ports),
+            return new Counters(received, g.total(GuestReport.Counter.FRAMES), dropped, KernelUdpSockets.drops(sockets),
                     g.total(GuestReport.Counter.LOST), msis, c.hits(), c.misses(), g.total(GuestReport.Counter.IRQS),
                     polls, halts);
         }
@@ -259,13 +260,6 @@ final class SeedBenchmark {
         }
     }
 
-    private static List<Integer> ports(List<InetSocketAddress> targets) {
-        List<Integer> p = new ArrayList<>();
-        for (InetSocketAddress a : targets) {
-            p.add(a.getPort());
-        }
-        return p;
-    }
 
     /** The host's 1-minute load average, NaN where /proc/loadavg does not exist. */
     static double loadAverage() {

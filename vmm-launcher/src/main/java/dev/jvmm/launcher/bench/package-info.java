@@ -17,8 +17,8 @@
  *   <tr><td>{@link dev.jvmm.launcher.bench.SeedCell}</td><td>the compared setups (irq mode x cache)</td></tr>
  *   <tr><td>{@link dev.jvmm.launcher.bench.EndToEndProbe}</td><td>t0 → t3, allocation-free</td></tr>
  *   <tr><td>{@code SeedBenchmark}</td><td>the interleaved schedule: warm-up, reset, measure, snapshot</td></tr>
- *   <tr><td>{@code PlainReceiver}, {@code TrafficSender}, {@code KernelUdpDrops}</td><td>the baseline, the
- *       senders, the kernel's socket drops</td></tr>
+ *   <tr><td>{@code PlainReceiver}, {@code TrafficSender}</td><td>the baseline and
+ *       the senders</td></tr>
  *   <tr><td>{@code SeedResults}, {@code SeedReport}, {@code HtmlReport}</td><td>medians, targets, text, JSON,
  *       HTML with SVG percentile plots</td></tr>
  * </table>

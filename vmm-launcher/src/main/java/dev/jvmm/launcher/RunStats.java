@@ -234,6 +234,7 @@ final class RunStats {
             m.put("wfi", v.wfiExits());
             m.put("halt_poll_successes", v.haltPollSuccesses());
             m.put("halts", v.halts());
+            m.put("halt_poll_window_ns", v.haltPollWindow());
             vs.add(m);
         }
         root.put("vcpus", vs);

@@ -41,7 +41,7 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * machine: {vcpus: 2, memory: 256M, strict-mmio: false}    # memory: a size, or a list of {base, size}
- * irq:     {mode: inline, halt-poll: 200us, injector-spin: 0}
+ * irq:     {mode: inline, halt-poll: 200us, halt-poll-adaptive: false, injector-spin: 0}
  * gic:     {its-count: 1, cache: per-its, cache-shards: 8, cache-entries-per-vcpu: 16}
  * net:     {transport: auto, event-loop-threads: 1}
  * nics:
@@ -160,8 +160,9 @@ public final class ConfigLoader {
         String mode = s.choice("mode", d.mode().configName(), "inline", "worker");
         long haltPoll = s.duration("halt-poll", d.haltPollNanos());
         long spin = s.duration("injector-spin", d.injectorSpinNanos());
+        boolean adaptive = s.bool("halt-poll-adaptive", d.haltPollAdaptive());
         s.rejectUnknown();
-        return new IrqConfig(InjectionMode.valueOf(mode.toUpperCase(Locale.ROOT)), haltPoll, spin);
+        return new IrqConfig(InjectionMode.valueOf(mode.toUpperCase(Locale.ROOT)), haltPoll, spin, adaptive);
     }
 
     private GicConfig gic(Section s) {

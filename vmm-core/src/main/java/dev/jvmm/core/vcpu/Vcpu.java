@@ -16,6 +16,12 @@ import java.util.concurrent.locks.LockSupport;
  * to {@code haltPollNanos} (KVM's {@code halt_poll_ns}: a wake-up that arrives within the window costs no sleep
  * and no wake-up latency), then parks until {@link #kick()}ed.
  *
+ * <p>Adaptive halt polling follows KVM's {@code kvm_vcpu_halt}: each vCPU keeps its own window, starting at zero.
+ * A WFI that slept but was woken within the maximum window grows it (doubling, from 10 us), since polling would
+ * have caught that wake-up; a WFI that slept longer than the maximum shrinks it to zero, since polling would only
+ * have burnt a core that another thread (a NIC's event loop, another vCPU) needed. A vCPU that is woken often
+ * polls; an idle one sleeps at once.
+ *
  * <h2>Kicks</h2>
  * {@link #kick()} is what an interrupt controller calls after making an interrupt pending for this vCPU. It is a
  * volatile store and a volatile load when the vCPU is running; only a halted vCPU costs an unpark. The
@@ -33,7 +39,12 @@ public final class Vcpu {
     private final GuestMemory memory;
     private final MmioBus bus;
     private final InterruptController interruptController;
+    /** The configured window: fixed, or the adaptive window's upper bound. */
     private final long haltPollNanos;
+    private final boolean adaptive;
+    /** The window in use (KVM's vcpu->halt_poll_ns); only the vCPU thread writes it. */
+    private volatile long pollNanos;
+    static final long GROW_START_NANOS = 10_000;
     private final GuestProgram program;
     private final Thread thread;
     private final Cpu cpu = new Cpu();
@@ -58,6 +69,15 @@ public final class Vcpu {
      */
     public Vcpu(int index, int vcpuCount, GuestMemory memory, MmioBus bus, InterruptController interruptController,
                 long haltPollNanos, GuestProgram program, String machineName) {
+        this(index, vcpuCount, memory, bus, interruptController, haltPollNanos, false, program, machineName);
+    }
+
+    /**
+     * @param haltPollNanos the halt-polling window, or with {@code adaptive} its upper bound (0: park at once)
+     * @param adaptive      whether the window adapts as KVM's does (see the class documentation)
+     */
+    public Vcpu(int index, int vcpuCount, GuestMemory memory, MmioBus bus, InterruptController interruptController,
+                long haltPollNanos, boolean adaptive, GuestProgram program, String machineName) {
         if (index < 0 || index >= vcpuCount) {
             throw new IllegalArgumentException("vCPU index " + index + " outside 0.." + (vcpuCount - 1));
         }
@@ -67,6 +87,8 @@ public final class Vcpu {
         this.bus = bus;
         this.interruptController = interruptController;
         this.haltPollNanos = Math.max(0, haltPollNanos);
+        this.adaptive = adaptive;
+        this.pollNanos = adaptive ? 0 : this.haltPollNanos;
         this.program = program;
         this.thread = new Thread(this::runThread, machineName + "-vcpu-" + index);
         this.thread.setDaemon(true);
@@ -177,7 +199,7 @@ public final class Vcpu {
     /** A snapshot of this vCPU's exit counters. */
     public VcpuStats stats() {
         return new VcpuStats(index, state, mmioExits, sysregExits, wfiExits, wfiImmediate, haltPollSuccesses, halts,
-                parkedNanos);
+                parkedNanos, pollNanos);
     }
 
     /** Runs at every exit, on the vCPU thread. */
@@ -206,8 +228,9 @@ public final class Vcpu {
             wfiImmediate++;
             return;
         }
-        if (haltPollNanos > 0) {
-            long start = System.nanoTime();
+        long window = pollNanos;
+        long start = System.nanoTime();
+        if (window > 0) {
             do {
                 if (kickPending || interruptController.hasPendingInterrupt(index)) {
                     haltPollSuccesses++;
@@ -218,7 +241,7 @@ public final class Vcpu {
                     return;
                 }
                 Thread.onSpinWait();
-            } while (System.nanoTime() - start < haltPollNanos);
+            } while (System.nanoTime() - start < window);
         }
         long parkStart = System.nanoTime();
         state = VcpuState.HALTED;
@@ -231,8 +254,33 @@ public final class Vcpu {
             state = VcpuState.RUNNING;
         }
         halts++;
-        parkedNanos += System.nanoTime() - parkStart;
+        long end = System.nanoTime();
+        parkedNanos += end - parkStart;
+        if (adaptive) {
+            adapt(window, end - start);
+        }
         checkRequests();
+    }
+
+    /**
+     * KVM's rule, after a WFI that slept for a total of {@code haltedNanos} (polling included): a wake-up that came
+     * later than the window but within the maximum grows the window; one that came after more than the maximum
+     * shrinks it to zero. A sleep that a kick or a pause ended early counts the same (KVM does not tell them apart
+     * either, beyond spurious wake-ups).
+     */
+    private void adapt(long window, long haltedNanos) {
+        if (haltedNanos > haltPollNanos) {
+            if (window != 0) {
+                pollNanos = 0;
+            }
+        } else if (window < haltPollNanos) {
+            pollNanos = Math.min(haltPollNanos, Math.max(GROW_START_NANOS, window * 2));
+        }
+    }
+
+    /** The halt-polling window in use now (the configured one, or the adaptive window). */
+    public long haltPollWindowNanos() {
+        return pollNanos;
     }
 
     /** The guest's view of this vCPU. */

@@ -10,7 +10,8 @@ package dev.jvmm.core.vcpu;
  * @param haltPollSuccesses WFIs woken while polling (no sleep)
  * @param halts             WFIs that slept until kicked
  * @param parkedNanos       total time asleep in WFI
+ * @param haltPollWindow    the halt-polling window in use now, nanoseconds (adaptive windows move)
  */
 public record VcpuStats(int index, VcpuState state, long mmioExits, long sysregExits, long wfiExits, long wfiImmediate,
-                        long haltPollSuccesses, long halts, long parkedNanos) {
+                        long haltPollSuccesses, long halts, long parkedNanos, long haltPollWindow) {
 }

@@ -97,6 +97,32 @@ class VcpuTest {
     }
 
     @Test
+    void anAdaptiveWindowGrowsWithFrequentWakeupsAndShrinksAfterALongSleep() throws Exception {
+        AtomicLong taken = new AtomicLong();
+        long max = 1_000_000_000L;
+        Vcpu v = new Vcpu(0, 1, memory, bus, ic, max, true, interruptLoop(taken), "test");
+        vcpuRef.set(v);
+        v.start();
+        ic.map(1, 0, 8192, 0);
+        assertThat(v.haltPollWindowNanos()).as("an adaptive window starts closed").isZero();
+        for (int i = 1; i <= 20; i++) {
+            long want = i;
+            await(() -> v.state() == VcpuState.HALTED || v.stats().wfiExits() > want, "WFI " + i);
+            Thread.sleep(1);
+            ic.injectSlow(DOORBELL, 0, 1, System.nanoTime());
+            await(() -> taken.get() == want, "interrupt " + want);
+        }
+        assertThat(v.haltPollWindowNanos()).as("short sleeps within the maximum open the window")
+                .isGreaterThanOrEqualTo(Vcpu.GROW_START_NANOS);
+        // Idle for longer than the maximum, then one wake-up: polling would have been wasted, the window closes.
+        await(() -> v.state() == VcpuState.HALTED, "the vCPU to sleep");
+        Thread.sleep(1_500);
+        ic.injectSlow(DOORBELL, 0, 1, System.nanoTime());
+        await(() -> taken.get() == 21, "the late interrupt");
+        await(() -> v.haltPollWindowNanos() == 0, "the window to close after a sleep longer than the maximum");
+    }
+
+    @Test
     void pauseParksAtTheNextExitAndResumeContinues() throws Exception {
         AtomicLong loops = new AtomicLong();
         Vcpu v = start(0, cpu -> {

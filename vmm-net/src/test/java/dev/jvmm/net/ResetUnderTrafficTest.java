@@ -87,11 +87,15 @@ class ResetUnderTrafficTest {
                 boolean corrupted = false;
                 long roundEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20 + random.nextInt(80));
                 while (System.nanoTime() < roundEnd) {
-                    for (RxFrame fr : d.reapFrames()) {
-                        delivered++;
-                        if (corrupted) {
-                            continue;
+                    if (corrupted) {
+                        // Headers and buffers may be garbage now: take the used entries without reading them.
+                        for (GuestQueue.Used u : d.rx().reap()) {
+                            delivered++;
+                            d.rx().forget(u.id());
                         }
+                    }
+                    for (RxFrame fr : corrupted ? List.<RxFrame>of() : d.reapFrames()) {
+                        delivered++;
                         byte[] b = fr.frame();
                         assertThat(TestFrames.ipChecksum(b, 14, 20)).as("round %d: IPv4 checksum", rounds).isZero();
                         assertThat(TestFrames.udpChecksumValid(b, 14)).as("round %d: UDP checksum", rounds).isTrue();
@@ -130,6 +134,17 @@ class ResetUnderTrafficTest {
             NetDriver d = m.driver(0, random);
             d.start(FEATURES, 64);
             d.postRx(60, 1526, 1);
+            // Drain what the socket kept from before the last reset first: a full socket buffer would make the kernel
+            // drop the marker.
+            long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < drainUntil && !d.awaitFrames(Integer.MAX_VALUE, Duration.ofMillis(300)).isEmpty()) {
+                if (d.rx().freeDescriptors() > 8) {
+                    d.postRx(Math.min(32, d.rx().freeDescriptors() - 4), 1526, 1);
+                }
+            }
+            if (d.rx().freeDescriptors() > 8) {
+                d.postRx(8, 1526, 1);
+            }
             byte[] marker = "the end".getBytes();
             s.send(new DatagramPacket(marker, marker.length, InetAddress.getLoopbackAddress(), port));
             boolean seen = false;
@@ -144,7 +159,9 @@ class ResetUnderTrafficTest {
                     d.postRx(8, 1526, 1);
                 }
             }
-            assertThat(seen).as("a datagram sent after all this reaches the guest").isTrue();
+            assertThat(seen).as("a datagram sent after all this reaches the guest; status %d, rx avail %d used %d"
+                            + " lastUsed %d avail_event %d free %d, %s", d.status(), d.rx().availIdx(), d.rx().usedIdx(),
+                    d.rx().lastUsed(), d.rx().availEvent(), d.rx().freeDescriptors(), nic.stats()).isTrue();
             System.out.printf("%d rounds, %d scribbles, %d frames delivered, %s%n", rounds, scribbled, delivered,
                     nic.stats());
         }

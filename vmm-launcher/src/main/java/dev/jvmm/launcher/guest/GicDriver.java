@@ -13,6 +13,11 @@ import dev.jvmm.core.vcpu.SystemRegister;
  * <p>It only uses what a guest has: MMIO accesses through the vCPU, guest RAM, and the CPU-interface system
  * registers. Register offsets and command layouts are written out here from the GICv3 architecture
  * ({@code ../shared/reference/gicv3-its.md}); the guest does not share code with the emulated GIC.
+ *
+ * <p>vmm-gic has a guest-side driver of its own ({@code dev.jvmm.gic.guest}), built on the emulator's register
+ * descriptors, for its tests and {@code LpiStress}. This one deliberately is not: written from the specification
+ * alone, and driving the GIC the way Linux does (waking each redistributor, reading GITS_TYPER and the BASERs,
+ * waiting on CREADR), it checks the emulator instead of sharing the emulator's reading of the specification.
  */
 final class GicDriver {
     // Distributor (GICD) registers.

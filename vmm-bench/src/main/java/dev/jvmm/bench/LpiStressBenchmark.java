@@ -12,6 +12,7 @@ import dev.jvmm.core.vcpu.GuestCpu;
 import dev.jvmm.core.vcpu.GuestProgram;
 import dev.jvmm.core.vcpu.SystemRegister;
 import dev.jvmm.gic.GicStats;
+import dev.jvmm.gic.stress.LpiStress;
 import dev.jvmm.gic.GicV3;
 import dev.jvmm.gic.LpiTableDescriptor;
 import dev.jvmm.gic.cache.CacheStats;
@@ -153,19 +154,7 @@ public class LpiStressBenchmark {
         if (cache == null) {
             throw new IllegalArgumentException("unknown strategy " + strategy);
         }
-        VmConfig config = VmConfig.builder()
-                .vcpus(vcpus)
-                .memorySize(64L << 20)
-                .gic(new GicConfig(1, cache, 8, 16))
-                .irq(new IrqConfig(InjectionMode.INLINE, HALT_POLL_NANOS, 0))
-                .build();
-        machine = Machine.builder(config)
-                .name("lpi-stress")
-                .interruptController(GicV3::create)
-                .guest(this::guestProgram)
-                .build();
-        machine.start();
-        awaitGuestSetup();
+        machine = LpiStress.startMachine(new LpiStress.Options(vcpus, devices, events, 1, cache, 0, HALT_POLL_NANOS));
         gic = (GicV3) machine.interruptController();
 
         start = new CyclicBarrier(devices + 1);
@@ -292,84 +281,9 @@ public class LpiStressBenchmark {
             }
         }
 
-        /** The measured loop, as LpiStress's: the clock read per MSI (KVM_SIGNAL_MSI does), no allocation. */
+        /** The measured loop: LpiStress's own (the clock read per MSI, as KVM_SIGNAL_MSI does; no allocation). */
         private void inject() {
-            long failed = 0;
-            for (int i = 0; i < rounds; i++) {
-                for (int e = 0; e < events; e++) {
-                    long t = System.nanoTime();
-                    long r = gic.tryInjectCached(doorbell, e, deviceId, t);
-                    if (InjectResult.isMiss(r)) {
-                        r = gic.injectSlow(doorbell, e, deviceId, t);
-                    }
-                    if (!InjectResult.isDelivered(r)) {
-                        failed++;
-                    }
-                }
-            }
-            undelivered += failed;
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------ the guest
-
-    private GuestProgram guestProgram(int vcpu) {
-        return cpu -> {
-            GicDriver.initCpuInterface(cpu);
-            if (vcpu == 0) {
-                setUpGic(cpu);
-                cpu.memory().storeRelease32(MAILBOX, READY);
-            }
-            while (true) {
-                cpu.waitForInterrupt();
-                long intid;
-                while ((intid = cpu.readSystemRegister(SystemRegister.ICC_IAR1_EL1)) != SystemRegister.SPURIOUS_INTID) {
-                    cpu.writeSystemRegister(SystemRegister.ICC_EOIR1_EL1, intid);
-                }
-            }
-        };
-    }
-
-    /** The guest's GIC driver work on vCPU 0: every mapping through an ITS command in guest RAM. */
-    private void setUpGic(GuestCpu cpu) {
-        GicDriver driver = new GicDriver(GuestAccess.of(cpu), vcpus, 1, ARENA, ARENA_SIZE);
-        driver.initDistributor();
-        driver.initLpiTables(true);
-        for (int pe = 0; pe < vcpus; pe++) {
-            driver.enableLpis(pe);
-        }
-        ItsCommandQueue its = driver.initIts(0, 16);
-        int eventBits = Math.max(1, 32 - Integer.numberOfLeadingZeros(events - 1));
-        for (int pe = 0; pe < vcpus; pe++) {
-            its.mapc(pe, pe, true);
-        }
-        for (int d = 0; d < devices; d++) {
-            its.mapd(d, eventBits, driver.allocateItt(eventBits), true);
-            for (int e = 0; e < events; e++) {
-                int n = d * events + e;
-                int intid = LpiTableDescriptor.FIRST_LPI + n;
-                driver.setConfig(intid, LpiTableDescriptor.CONFIG_DEFAULT);
-                its.mapti(d, e, intid, n % vcpus);
-            }
-        }
-        its.sync(0);
-        if (!its.drained()) {
-            throw new IllegalStateException("the ITS did not run the setup commands");
-        }
-    }
-
-    private void awaitGuestSetup() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
-        while (machine.memory().loadAcquire32(MAILBOX) != READY) {
-            if (!machine.vcpuFaults().isEmpty()) {
-                machine.stop();
-                throw new IllegalStateException("guest setup failed: " + machine.vcpuFaults());
-            }
-            if (System.nanoTime() > deadline) {
-                machine.stop();
-                throw new IllegalStateException("guest setup did not finish in " + TIMEOUT_SECONDS + " s");
-            }
-            Thread.onSpinWait();
+            undelivered += LpiStress.inject(gic, doorbell, deviceId, events, rounds);
         }
     }
 }

@@ -137,20 +137,8 @@ public final class LpiStress {
      * ({@link GicV3#setCacheStrategy}), so the strategies see the same vCPUs, mappings and threads.
      */
     public static List<Result> runStrategies(Options options, List<CacheStrategy> strategies) {
-        VmConfig config = VmConfig.builder()
-                .vcpus(options.vcpus())
-                .memorySize(64L << 20)
-                .gic(new GicConfig(1, strategies.get(0), 8, 16))
-                .irq(new IrqConfig(InjectionMode.INLINE, options.haltPollNanos(), 0))
-                .build();
         List<Result> results = new ArrayList<>();
-        try (Machine machine = Machine.builder(config)
-                .name("lpi-stress")
-                .interruptController(GicV3::create)
-                .guest(vcpu -> guestProgram(vcpu, options))
-                .build()) {
-            machine.start();
-            awaitSetup(machine);
+        try (Machine machine = startMachine(options.withCache(strategies.get(0)))) {
             GicV3 gic = (GicV3) machine.interruptController();
             for (CacheStrategy s : strategies) {
                 gic.setCacheStrategy(s);
@@ -162,6 +150,55 @@ public final class LpiStress {
             }
         }
         return results;
+    }
+
+    /**
+     * The machine of one shape, started, with the guest's setup done (every mapping made through ITS commands) and
+     * its vCPUs taking LPIs: what a benchmark harness (vmm-bench's JMH form) drives with {@link #inject}. The caller
+     * closes it.
+     */
+    public static Machine startMachine(Options options) {
+        VmConfig config = VmConfig.builder()
+                .vcpus(options.vcpus())
+                .memorySize(64L << 20)
+                .gic(new GicConfig(1, options.cache(), 8, 16))
+                .irq(new IrqConfig(InjectionMode.INLINE, options.haltPollNanos(), 0))
+                .build();
+        Machine machine = Machine.builder(config)
+                .name("lpi-stress")
+                .interruptController(GicV3::create)
+                .guest(vcpu -> guestProgram(vcpu, options))
+                .build();
+        try {
+            machine.start();
+            awaitSetup(machine);
+        } catch (RuntimeException e) {
+            machine.stop();
+            throw e;
+        }
+        return machine;
+    }
+
+    /**
+     * One injecting thread's work: {@code rounds} times, every event of device {@code deviceId} once, each on the
+     * cached path and on the slow path after a miss, as {@code KVM_SIGNAL_MSI} injects. The clock is read per MSI
+     * (the signal time the GIC keeps). No allocation. Returns how many injections were not delivered (should be 0).
+     */
+    public static long inject(GicV3 gic, long doorbell, int deviceId, int events, long rounds) {
+        long failed = 0;
+        for (long i = 0; i < rounds; i++) {
+            for (int e = 0; e < events; e++) {
+                long t = System.nanoTime();
+                long r = gic.tryInjectCached(doorbell, e, deviceId, t);
+                if (InjectResult.isMiss(r)) {
+                    r = gic.injectSlow(doorbell, e, deviceId, t);
+                }
+                if (!InjectResult.isDelivered(r)) {
+                    failed++;
+                }
+            }
+        }
+        return failed;
     }
 
     // ------------------------------------------------------------------------------------------ the guest
@@ -279,20 +316,7 @@ public final class LpiStress {
 
         /** The measured loop: no allocation, no boxing; results are packed longs. */
         private void inject(long rounds) {
-            long failed = 0;
-            for (long i = 0; i < rounds; i++) {
-                for (int e = 0; e < events; e++) {
-                    long t = System.nanoTime();
-                    long r = gic.tryInjectCached(doorbell, e, deviceId, t);
-                    if (InjectResult.isMiss(r)) {
-                        r = gic.injectSlow(doorbell, e, deviceId, t);
-                    }
-                    if (!InjectResult.isDelivered(r)) {
-                        failed++;
-                    }
-                }
-            }
-            undelivered += failed;
+            undelivered += LpiStress.inject(gic, doorbell, deviceId, events, rounds);
         }
     }
 

@@ -495,7 +495,9 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
         curHead = head;
         curHeadOffset = headOffset;
         curHeadLength = headLength;
-        setBody(body, bodyIndex);
+        // GuestMemory.writeFrom copies straight from the memory behind derived buffers (slices) too.
+        curBody = body;
+        curBodyIndex = bodyIndex;
         long need = (long) HDR_SIZE + headLength + bodyLength;
         try {
             RxStatus s = mrgRxbuf ? receiveMerged(q, need) : receiveSingle(q, need);
@@ -513,28 +515,6 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
         }
     }
 
-    /**
-     * Sets the frame's body, seen through the buffers it is derived from. Netty's epoll transport hands each datagram
-     * over as a slice of the buffer it read into; a slice (a derived buffer) makes a fresh {@code ByteBuffer} for every
-     * NIO view, so {@link GuestMemory#writeFrom} would allocate per copy. The buffer the slice derives from holds the
-     * same bytes at a fixed distance, given by their memory addresses: copy from there instead. Wrappers (the leak
-     * detector's) unwrap the same way at distance 0. Without memory addresses the buffer is used as it is.
-     */
-    private void setBody(ByteBuf body, int index) {
-        ByteBuf b = body;
-        int i = index;
-        for (ByteBuf parent = b.unwrap(); parent != null && b.hasMemoryAddress() && parent.hasMemoryAddress();
-             parent = b.unwrap()) {
-            long delta = b.memoryAddress() - parent.memoryAddress();
-            if (delta < 0 || delta > parent.capacity() - (long) b.capacity()) {
-                break;
-            }
-            i += (int) delta;
-            b = parent;
-        }
-        curBody = b;
-        curBodyIndex = i;
-    }
 
     /** Without MRG_RXBUF: the whole frame goes into the first available chain, or is dropped if it does not fit. */
     private RxStatus receiveSingle(SplitQueue q, long need) {

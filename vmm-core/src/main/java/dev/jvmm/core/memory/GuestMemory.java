@@ -1,6 +1,7 @@
 package dev.jvmm.core.memory;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.internal.CleanableDirectBuffer;
 import io.netty.util.internal.PlatformDependent;
 
 import java.lang.invoke.MethodHandles;
@@ -63,11 +64,14 @@ public final class GuestMemory implements AutoCloseable {
         final long base;
         final long size;
         final ByteBuffer[] chunks;
+        /** The owners of the chunks' memory, which free it ({@link #close}). */
+        final CleanableDirectBuffer[] owners;
 
-        Region(long base, long size, ByteBuffer[] chunks) {
+        Region(long base, long size, ByteBuffer[] chunks, CleanableDirectBuffer[] owners) {
             this.base = base;
             this.size = size;
             this.chunks = chunks;
+            this.owners = owners;
         }
     }
 
@@ -102,12 +106,15 @@ public final class GuestMemory implements AutoCloseable {
             for (int i = 0; i < rs.length; i++) {
                 RamRegion r = sorted.get(i);
                 int n = (int) ((r.size() + chunkSize - 1) >>> chunkShift);
-                ByteBuffer[] chunks = new ByteBuffer[n];
+                rs[i] = new Region(r.base(), r.size(), new ByteBuffer[n], new CleanableDirectBuffer[n]);
                 for (int c = 0; c < n; c++) {
                     int len = (int) Math.min(chunkSize, r.size() - ((long) c << chunkShift));
-                    chunks[c] = ByteBuffer.allocateDirect(len).order(ByteOrder.LITTLE_ENDIAN);
+                    // Netty allocates memory it can free again on every JDK: a direct buffer with a cleaner up to
+                    // Java 24, a memory segment of a shared arena from Java 25 (zeroed either way).
+                    CleanableDirectBuffer owner = PlatformDependent.allocateDirect(len);
+                    rs[i].owners[c] = owner;
+                    rs[i].chunks[c] = owner.buffer().order(ByteOrder.LITTLE_ENDIAN);
                 }
-                rs[i] = new Region(r.base(), r.size(), chunks);
             }
         } catch (OutOfMemoryError e) {
             for (Region r : rs) {
@@ -577,6 +584,18 @@ public final class GuestMemory implements AutoCloseable {
         if (length > 0) {
             java.util.Objects.checkFromIndexSize(srcIndex, length, src.capacity());
         }
+        // A derived buffer (a slice, an adaptive allocator's buffer) copies through a fresh NIO view on some JDKs;
+        // the buffer it derives from holds the same bytes at a known distance, and copies without one.
+        if (src.hasMemoryAddress()) {
+            for (ByteBuf parent = src.unwrap(); parent != null && parent.hasMemoryAddress(); parent = src.unwrap()) {
+                long delta = src.memoryAddress() - parent.memoryAddress();
+                if (delta < 0 || delta + srcIndex + (long) length > parent.capacity()) {
+                    break;
+                }
+                srcIndex += (int) delta;
+                src = parent;
+            }
+        }
         long addr = gpa;
         int done = 0;
         while (done < length) {
@@ -586,13 +605,9 @@ public final class GuestMemory implements AutoCloseable {
             int from = srcIndex + done;
             if (src.hasArray()) {
                 c.put(o, src.array(), src.arrayOffset() + from, n);
-            } else if (src.hasMemoryAddress()) {
-                // Netty copies between raw addresses for these (pooled, adaptive and sliced direct buffers alike).
-                ByteBuffer view = viewAt(addr);
-                view.limit(o + n).position(o);
-                src.getBytes(from, view);
             } else if (src.nioBufferCount() == 1) {
-                // internalNioBuffer is the buffer's own reusable view: no duplicate, unlike getBytes(int, ByteBuffer).
+                // internalNioBuffer is the buffer's own reusable view (made once per buffer): no duplicate per copy,
+                // unlike getBytes(int, ByteBuffer) on JDKs where Netty does not use Unsafe.
                 ByteBuffer s = src.internalNioBuffer(from, n);
                 c.put(o, s, s.position(), n);
             } else {
@@ -717,11 +732,12 @@ public final class GuestMemory implements AutoCloseable {
         if (r == null) {
             return;
         }
-        for (ByteBuffer c : r.chunks) {
-            if (c != null) {
-                PlatformDependent.freeDirectBuffer(c);
+        for (CleanableDirectBuffer owner : r.owners) {
+            if (owner != null) {
+                owner.clean();
             }
         }
+        Arrays.fill(r.owners, null);
         Arrays.fill(r.chunks, null);
     }
 

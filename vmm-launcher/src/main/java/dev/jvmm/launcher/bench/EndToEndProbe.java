@@ -6,15 +6,13 @@ import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.irq.IrqObserver;
 import dev.jvmm.core.irq.MsiRoute;
 import dev.jvmm.launcher.VirtualMachine;
+import dev.jvmm.net.ForwardingNetBackend;
 import dev.jvmm.net.NetBackend;
-import dev.jvmm.net.NicCounters;
 import dev.jvmm.net.RxStatus;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.EventLoop;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -207,72 +205,21 @@ public final class EndToEndProbe implements IrqObserver {
      * Passes every call through to the NIC's backend; only the datagrams it hands to the guest are timed. Like every
      * backend call, these run on the NIC's event loop, which alone owns {@link #held}.
      */
-    private final class ProbedBackend implements NetBackend {
-        private final NetBackend inner;
+    private final class ProbedBackend extends ForwardingNetBackend {
         private final int nic;
         /** Arrival of the datagram the backend holds back after RETRY_LATER (it offers it again later), or 0. */
         private long held;
 
         ProbedBackend(NetBackend inner, int nic) {
-            this.inner = inner;
+            super(inner);
             this.nic = nic;
-        }
-
-        @Override
-        public void start(Guest guest) {
-            inner.start(new TimingGuest(guest));
-        }
-
-        @Override
-        public void transmit(ByteBuf frame) {
-            inner.transmit(frame);
-        }
-
-        @Override
-        public void transmitComplete() {
-            inner.transmitComplete();
-        }
-
-        @Override
-        public boolean isWritable() {
-            return inner.isWritable();
-        }
-
-        @Override
-        public void receiveReady() {
-            inner.receiveReady();
         }
 
         @Override
         public void deviceReset() {
             // The backend drops a held datagram on reset: its arrival must not pass to the next one.
             held = 0;
-            inner.deviceReset();
-        }
-
-        @Override
-        public int mtu() {
-            return inner.mtu();
-        }
-
-        @Override
-        public InetSocketAddress localAddress() {
-            return inner.localAddress();
-        }
-
-        @Override
-        public void pause() {
-            inner.pause();
-        }
-
-        @Override
-        public void resume() {
-            inner.resume();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
+            super.deviceReset();
         }
 
         private long arrival() {
@@ -286,64 +233,26 @@ public final class EndToEndProbe implements IrqObserver {
             held = s == RxStatus.RETRY_LATER ? t0 : 0;
         }
 
-        private final class TimingGuest implements Guest {
-            private final Guest guest;
+        @Override
+        protected Guest wrap(Guest guest) {
+            return new ForwardingGuest(guest) {
+                @Override
+                public RxStatus receive(ByteBuf frame, int index, int length, int flowHash) {
+                    long t0 = arrival();
+                    RxStatus s = guest.receive(frame, index, length, flowHash);
+                    offered(s, t0);
+                    return s;
+                }
 
-            TimingGuest(Guest guest) {
-                this.guest = guest;
-            }
-
-            @Override
-            public NicConfig config() {
-                return guest.config();
-            }
-
-            @Override
-            public EventLoop eventLoop() {
-                return guest.eventLoop();
-            }
-
-            @Override
-            public NicCounters counters() {
-                return guest.counters();
-            }
-
-            @Override
-            public ByteBuf frameBuffer() {
-                return guest.frameBuffer();
-            }
-
-            @Override
-            public int receiveRoom() {
-                return guest.receiveRoom();
-            }
-
-            @Override
-            public RxStatus receive(ByteBuf frame, int index, int length, int flowHash) {
-                long t0 = arrival();
-                RxStatus s = guest.receive(frame, index, length, flowHash);
-                offered(s, t0);
-                return s;
-            }
-
-            @Override
-            public RxStatus receive(byte[] head, int headOffset, int headLength, ByteBuf body, int bodyIndex,
-                                    int bodyLength, int flowHash) {
-                long t0 = arrival();
-                RxStatus s = guest.receive(head, headOffset, headLength, body, bodyIndex, bodyLength, flowHash);
-                offered(s, t0);
-                return s;
-            }
-
-            @Override
-            public void receiveComplete() {
-                guest.receiveComplete();
-            }
-
-            @Override
-            public void transmitReady() {
-                guest.transmitReady();
-            }
+                @Override
+                public RxStatus receive(byte[] head, int headOffset, int headLength, ByteBuf body, int bodyIndex,
+                                        int bodyLength, int flowHash) {
+                    long t0 = arrival();
+                    RxStatus s = guest.receive(head, headOffset, headLength, body, bodyIndex, bodyLength, flowHash);
+                    offered(s, t0);
+                    return s;
+                }
+            };
         }
     }
 }

@@ -261,8 +261,9 @@ public final class ToyGuest {
             h.nic().receive(h.app());
             if (h.app().takeResetRequest()) {
                 h.nic().reinitialize();
-                h.app().publish();
             }
+            // The counters of the whole batch, published once.
+            h.app().publish();
         } else if (h.event() == VirtioNetDriver.TX_QUEUE) {
             h.nic().reclaimTransmitted();
         } else if (h.event() == h.nic().configEvent() && h.nic().configChanged()) {

@@ -101,13 +101,10 @@ final class UdpApplication implements VirtioNetDriver.FrameSink {
         }
     }
 
+    /** One frame; the counters reach the report page when the batch ends ({@link #publish()}, by the caller). */
     @Override
     public void onFrame(VirtioNetDriver driver, byte[] f, int len) {
-        try {
-            handle(f, len);
-        } finally {
-            publish();
-        }
+        handle(f, len);
     }
 
     private void handle(byte[] f, int len) {

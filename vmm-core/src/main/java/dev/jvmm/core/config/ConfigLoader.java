@@ -280,30 +280,44 @@ public final class ConfigLoader {
     }
 
     private long duration(String key, Node n) {
-        String v = scalar(n, key).trim();
-        Matcher m = DURATION.matcher(v.replace("_", ""));
-        if (m.matches()) {
-            try {
-                long amount = Long.parseLong(m.group(1));
-                String unit = m.group(2);
-                if (unit == null) {
-                    if (amount == 0) {
-                        return 0;
-                    }
-                    throw error(key, n, "a duration needs a unit (ns, us, ms or s), got '" + v + "'");
-                }
-                switch (unit) {
-                    case "ns": return amount;
-                    case "us":
-                    case "µs": return Math.multiplyExact(amount, 1_000L);
-                    case "ms": return Math.multiplyExact(amount, 1_000_000L);
-                    default: return Math.multiplyExact(amount, 1_000_000_000L);
-                }
-            } catch (NumberFormatException | ArithmeticException e) {
-                throw error(key, n, "duration " + v + " is too large");
-            }
+        try {
+            return durationNanos(scalar(n, key));
+        } catch (IllegalArgumentException e) {
+            throw error(key, n, e.getMessage());
         }
-        throw error(key, n, "must be a duration such as 200us, 1ms or 0, got '" + v + "'");
+    }
+
+    /**
+     * A configuration duration in nanoseconds: a number with a unit ({@code ns}, {@code us}, {@code ms}, {@code s}),
+     * or a bare {@code 0}. Program options use the same spelling.
+     *
+     * @throws IllegalArgumentException with the problem, for a message naming the key
+     */
+    public static long durationNanos(String text) {
+        String v = text.trim();
+        Matcher m = DURATION.matcher(v.replace("_", ""));
+        if (!m.matches()) {
+            throw new IllegalArgumentException("must be a duration such as 200us, 1ms or 0, got '" + v + "'");
+        }
+        try {
+            long amount = Long.parseLong(m.group(1));
+            String unit = m.group(2);
+            if (unit == null) {
+                if (amount == 0) {
+                    return 0;
+                }
+                throw new IllegalArgumentException("a duration needs a unit (ns, us, ms or s), got '" + v + "'");
+            }
+            switch (unit) {
+                case "ns": return amount;
+                case "us":
+                case "µs": return Math.multiplyExact(amount, 1_000L);
+                case "ms": return Math.multiplyExact(amount, 1_000_000L);
+                default: return Math.multiplyExact(amount, 1_000_000_000L);
+            }
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("duration " + v + " is too large");
+        }
     }
 
     private ConfigException error(String key, Node at, String problem) {

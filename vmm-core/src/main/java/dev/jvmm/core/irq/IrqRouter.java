@@ -217,7 +217,7 @@ public final class IrqRouter implements AutoCloseable {
         if (mode == InjectionMode.INLINE) {
             MsiRoute route = route(irqfd.gsi());
             if (route == null) {
-                drop(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
+                complete(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
                 return;
             }
             long result = controller.tryInjectCached(route.address(), route.data(), route.deviceId(), signalNanos);
@@ -259,10 +259,6 @@ public final class IrqRouter implements AutoCloseable {
         observer.injected(route, result, fast, signalNanos, pendingNanos);
     }
 
-    private void drop(MsiRoute route, long result, boolean fast, long signalNanos) {
-        complete(route, result, fast, signalNanos);
-    }
-
     /**
      * Raises an MSI directly and synchronously on the slow path, as {@code KVM_SIGNAL_MSI} does from the calling
      * thread. Returns the packed result.
@@ -288,7 +284,7 @@ public final class IrqRouter implements AutoCloseable {
             }
             MsiRoute route = route(irqfd.gsi());
             if (route == null) {
-                drop(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
+                complete(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
                 continue;
             }
             long result;

@@ -114,7 +114,8 @@ class VcpuTest {
         }
         assertThat(v.haltPollWindowNanos()).as("short sleeps within the maximum open the window")
                 .isGreaterThanOrEqualTo(Vcpu.GROW_START_NANOS);
-        // Idle for longer than the maximum, then one wake-up: polling would have been wasted, the window closes.
+        // Idle for longer than the maximum (1 s), then one wake-up: polling would have been wasted, the window closes.
+        // The sleep is the scenario itself (an idle period), not a wait for a condition.
         await(() -> v.state() == VcpuState.HALTED, "the vCPU to sleep");
         Thread.sleep(1_500);
         ic.injectSlow(DOORBELL, 0, 1, System.nanoTime());

@@ -47,23 +47,11 @@ public final class ToyGuest {
     private static final long BOOT_TIMEOUT_NANOS = 30_000_000_000L;
 
     private static long nanos(VmConfig config, String key, String text) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*(ns|us|ms|s)?").matcher(text.trim());
-        if (m.matches()) {
-            long v = Long.parseLong(m.group(1));
-            String unit = m.group(2);
-            if (unit == null && v == 0) {
-                return 0;
-            }
-            if (unit != null && v <= 10_000_000) {
-                switch (unit) {
-                    case "ns": return v;
-                    case "us": return v * 1_000L;
-                    case "ms": return v * 1_000_000L;
-                    default: return v * 1_000_000_000L;
-                }
-            }
+        try {
+            return dev.jvmm.core.config.ConfigLoader.durationNanos(text);
+        } catch (IllegalArgumentException e) {
+            throw config.source().error("guest.options." + key, e.getMessage());
         }
-        throw config.source().error("guest.options." + key, "must be a duration such as 20us or 0, got '" + text + "'");
     }
 
     private final GuestPlatform platform;

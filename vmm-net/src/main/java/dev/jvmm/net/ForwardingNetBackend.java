@@ -1,5 +1,7 @@
 package dev.jvmm.net;
 
+import dev.jvmm.core.config.NetConfig;
+import dev.jvmm.core.config.NicConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 
@@ -101,8 +103,13 @@ public abstract class ForwardingNetBackend implements NetBackend {
         }
 
         @Override
-        public dev.jvmm.core.config.NicConfig config() {
+        public NicConfig config() {
             return guest.config();
+        }
+
+        @Override
+        public NetConfig net() {
+            return guest.net();
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.jvmm.net;
 
+import dev.jvmm.core.config.NetConfig;
 import dev.jvmm.core.config.NicConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
@@ -127,6 +128,9 @@ public interface NetBackend extends AutoCloseable {
 
         /** The NIC's configuration. */
         NicConfig config();
+
+        /** The machine's net section (transport, event loop threads, socket buffer size). */
+        NetConfig net();
 
         /** The event loop that runs the NIC: the backend registers its channel here. */
         EventLoop eventLoop();

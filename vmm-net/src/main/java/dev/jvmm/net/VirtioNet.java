@@ -1,5 +1,6 @@
 package dev.jvmm.net;
 
+import dev.jvmm.core.config.NetConfig;
 import dev.jvmm.core.config.NicConfig;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.GuestMemoryException;
@@ -56,6 +57,8 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
     private static final byte[] NO_HEAD = new byte[0];
 
     private final NicConfig nic;
+
+    private final NetConfig netConfig;
     private final GuestMemory memory;
     private final EventLoop loop;
     private final NetBackend backend;
@@ -103,9 +106,10 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
     private long numBuffersLo;
     private long numBuffersHi;
 
-    VirtioNet(NicConfig nic, GuestMemory memory, EventLoop loop, NetBackend backend, VirtioInterrupts interrupts,
-              NicCounters counters) {
+    VirtioNet(NicConfig nic, NetConfig netConfig, GuestMemory memory, EventLoop loop, NetBackend backend,
+              VirtioInterrupts interrupts, NicCounters counters) {
         this.nic = nic;
+        this.netConfig = netConfig;
         this.memory = memory;
         this.loop = loop;
         this.backend = backend;
@@ -405,6 +409,11 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
     @Override
     public NicConfig config() {
         return nic;
+    }
+
+    @Override
+    public NetConfig net() {
+        return netConfig;
     }
 
     @Override

@@ -95,7 +95,7 @@ public final class VirtioNetDevice implements MachineDevice {
         }
         this.irqfds = fds;
         this.interrupts = new VirtioInterrupts(vectors, queues);
-        this.net = new VirtioNet(nic, ctx.memory(), loop, backend, interrupts, counters);
+        this.net = new VirtioNet(nic, ctx.config().net(), ctx.memory(), loop, backend, interrupts, counters);
         this.transport = new VirtioMmioTransport(net, ctx.memory(), interrupts);
         try {
             bus.register(nic.id(), mmioBase(), MemoryMap.VIRTIO_MMIO_STRIDE, transport);

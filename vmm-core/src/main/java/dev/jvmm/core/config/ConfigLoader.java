@@ -41,9 +41,9 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * machine: {vcpus: 2, memory: 256M, strict-mmio: false}    # memory: a size, or a list of {base, size}
- * irq:     {mode: inline, halt-poll: 200us, halt-poll-adaptive: false, injector-spin: 0}
+ * irq:     {mode: inline, halt-poll: 200us, halt-poll-adaptive: false, halt-poll-yield: true, injector-spin: 0}
  * gic:     {its-count: 1, cache: per-its, cache-shards: 8, cache-entries-per-vcpu: 16}
- * net:     {transport: auto, event-loop-threads: 1}
+ * net:     {transport: auto, event-loop-threads: 1, socket-receive-buffer: 0}   # 0: the kernel's default
  * nics:
  *   - {id: net0, backend: udp, listen: 127.0.0.1:5001, guest-port: 5001, mac: 52:54:00:12:34:56, ...}
  * guest:   {program: udp-sink, options: {report-every: 1s}}
@@ -161,8 +161,9 @@ public final class ConfigLoader {
         long haltPoll = s.duration("halt-poll", d.haltPollNanos());
         long spin = s.duration("injector-spin", d.injectorSpinNanos());
         boolean adaptive = s.bool("halt-poll-adaptive", d.haltPollAdaptive());
+        boolean yield = s.bool("halt-poll-yield", d.haltPollYield());
         s.rejectUnknown();
-        return new IrqConfig(InjectionMode.valueOf(mode.toUpperCase(Locale.ROOT)), haltPoll, spin, adaptive);
+        return new IrqConfig(InjectionMode.valueOf(mode.toUpperCase(Locale.ROOT)), haltPoll, spin, adaptive, yield);
     }
 
     private GicConfig gic(Section s) {
@@ -179,8 +180,13 @@ public final class ConfigLoader {
         NetConfig d = NetConfig.defaults();
         String transport = s.choice("transport", d.transport().configName(), "auto", "epoll", "nio");
         int threads = s.integer("event-loop-threads", d.eventLoopThreads());
+        long rcvbuf = s.size("socket-receive-buffer", d.socketReceiveBuffer());
+        if (rcvbuf > Integer.MAX_VALUE) {
+            throw error(s.key("socket-receive-buffer"), s.node("socket-receive-buffer"),
+                    "must be at most 2G - 1 bytes, got " + rcvbuf);
+        }
         s.rejectUnknown();
-        return new NetConfig(NetConfig.Transport.valueOf(transport.toUpperCase(Locale.ROOT)), threads);
+        return new NetConfig(NetConfig.Transport.valueOf(transport.toUpperCase(Locale.ROOT)), threads, rcvbuf);
     }
 
     private List<NicConfig> nics(Section top) {
@@ -252,7 +258,21 @@ public final class ConfigLoader {
     // ------------------------------------------------------------------------------------------------ values
 
     private long size(String key, Node n) {
-        String v = scalar(n, key).trim();
+        try {
+            return sizeBytes(scalar(n, key));
+        } catch (IllegalArgumentException e) {
+            throw error(key, n, e.getMessage());
+        }
+    }
+
+    /**
+     * A configuration size in bytes: a number with an optional binary unit ({@code K}, {@code M}, {@code G},
+     * {@code T}; {@code 4M}, {@code 4MiB}), or hexadecimal ({@code 0x1000}). Program options use the same spelling.
+     *
+     * @throws IllegalArgumentException with the problem, for a message naming the key or option
+     */
+    public static long sizeBytes(String text) {
+        String v = text.trim();
         try {
             if (v.startsWith("0x") || v.startsWith("0X")) {
                 return Long.parseUnsignedLong(v.substring(2).replace("_", ""), 16);
@@ -269,14 +289,14 @@ public final class ConfigLoader {
                     default: shift = 0;
                 }
                 if (base > (Long.MAX_VALUE >> shift)) {
-                    throw error(key, n, "size " + v + " is too large");
+                    throw new IllegalArgumentException("size " + v + " is too large");
                 }
                 return base << shift;
             }
         } catch (NumberFormatException e) {
             // fall through to the message below
         }
-        throw error(key, n, "must be a size such as 256M, 1G, 4096 or 0x1000, got '" + v + "'");
+        throw new IllegalArgumentException("must be a size such as 256M, 1G, 4096 or 0x1000, got '" + v + "'");
     }
 
     private long duration(String key, Node n) {

@@ -102,8 +102,7 @@ public final class Machine implements AutoCloseable {
         List<Vcpu> vs = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             GuestProgram p = Objects.requireNonNull(b.guest.apply(i), "guest program for vCPU " + i);
-            vs.add(new Vcpu(i, n, memory, bus, controller, config.irq().haltPollNanos(), config.irq().haltPollAdaptive(), p,
-                    name));
+            vs.add(new Vcpu(i, n, memory, bus, controller, config.irq().haltPolling(), p, name));
         }
         this.vcpus = List.copyOf(vs);
         ctx.vcpus = this.vcpus;

@@ -22,6 +22,10 @@ import java.util.concurrent.locks.LockSupport;
  * have burnt a core that another thread (a NIC's event loop, another vCPU) needed. A vCPU that is woken often
  * polls; an idle one sleeps at once.
  *
+ * <p>A yielding poll ({@link HaltPolling#yielding()}) gives the CPU away on every round when another thread wants
+ * it, as KVM stops polling when another task is runnable: on a machine with fewer cores than busy threads the poll
+ * then costs the others almost nothing, and the vCPU, still awake, is woken by a volatile store.
+ *
  * <h2>Kicks</h2>
  * {@link #kick()} is what an interrupt controller calls after making an interrupt pending for this vCPU. It is a
  * volatile store and a volatile load when the vCPU is running; only a halted vCPU costs an unpark. The
@@ -42,6 +46,8 @@ public final class Vcpu {
     /** The configured window: fixed, or the adaptive window's upper bound. */
     private final long haltPollNanos;
     private final boolean adaptive;
+    /** Each round of the poll yields the CPU to other runnable threads (see {@link HaltPolling#yielding()}). */
+    private final boolean yielding;
     /** The window in use (KVM's vcpu->halt_poll_ns); only the vCPU thread writes it. */
     private volatile long pollNanos;
     static final long GROW_START_NANOS = 10_000;
@@ -69,15 +75,15 @@ public final class Vcpu {
      */
     public Vcpu(int index, int vcpuCount, GuestMemory memory, MmioBus bus, InterruptController interruptController,
                 long haltPollNanos, GuestProgram program, String machineName) {
-        this(index, vcpuCount, memory, bus, interruptController, haltPollNanos, false, program, machineName);
+        this(index, vcpuCount, memory, bus, interruptController, HaltPolling.spinning(haltPollNanos), program,
+                machineName);
     }
 
     /**
-     * @param haltPollNanos the halt-polling window, or with {@code adaptive} its upper bound (0: park at once)
-     * @param adaptive      whether the window adapts as KVM's does (see the class documentation)
+     * @param haltPolling how WFI waits before it parks (see the class documentation)
      */
     public Vcpu(int index, int vcpuCount, GuestMemory memory, MmioBus bus, InterruptController interruptController,
-                long haltPollNanos, boolean adaptive, GuestProgram program, String machineName) {
+                HaltPolling haltPolling, GuestProgram program, String machineName) {
         if (index < 0 || index >= vcpuCount) {
             throw new IllegalArgumentException("vCPU index " + index + " outside 0.." + (vcpuCount - 1));
         }
@@ -86,8 +92,9 @@ public final class Vcpu {
         this.memory = memory;
         this.bus = bus;
         this.interruptController = interruptController;
-        this.haltPollNanos = Math.max(0, haltPollNanos);
-        this.adaptive = adaptive;
+        this.haltPollNanos = haltPolling.windowNanos();
+        this.adaptive = haltPolling.adaptive();
+        this.yielding = haltPolling.yielding();
         this.pollNanos = adaptive ? 0 : this.haltPollNanos;
         this.program = program;
         this.thread = new Thread(this::runThread, machineName + "-vcpu-" + index);
@@ -240,7 +247,11 @@ public final class Vcpu {
                     checkRequests();
                     return;
                 }
-                Thread.onSpinWait();
+                if (yielding) {
+                    Thread.yield();
+                } else {
+                    Thread.onSpinWait();
+                }
             } while (System.nanoTime() - start < window);
         }
         long parkStart = System.nanoTime();

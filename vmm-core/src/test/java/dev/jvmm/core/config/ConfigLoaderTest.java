@@ -19,11 +19,13 @@ class ConfigLoaderTest {
             "irq:",
             "  mode: worker",
             "  halt-poll: 50us",
+            "  halt-poll-yield: false",
             "gic:",
             "  cache: sharded",
             "  cache-shards: 4",
             "net:",
             "  transport: nio",
+            "  socket-receive-buffer: 4M",
             "nics:",
             "  - id: a",
             "    listen: 127.0.0.1:5001",
@@ -48,6 +50,8 @@ class ConfigLoaderTest {
         assertThat(c.machine().memory().get(0).base()).isEqualTo(0x4000_0000L);
         assertThat(c.irq().mode()).isEqualTo(InjectionMode.WORKER);
         assertThat(c.irq().haltPollNanos()).isEqualTo(50_000);
+        assertThat(c.irq().haltPollYield()).isFalse();
+        assertThat(c.net().socketReceiveBuffer()).isEqualTo(4L << 20);
         assertThat(c.gic().cache()).isEqualTo(CacheStrategy.SHARDED);
         assertThat(c.gic().cacheShards()).isEqualTo(4);
         assertThat(c.net().transport()).isEqualTo(NetConfig.Transport.NIO);
@@ -68,7 +72,7 @@ class ConfigLoaderTest {
         assertThat(b.slot()).isEqualTo(1);
         assertThat(c.guest().program()).isEqualTo("udp-sink");
         assertThat(c.guest().option("report", "")).isEqualTo("1s");
-        assertThat(c.source().locate("nics[1].remote").line()).isEqualTo(18);
+        assertThat(c.source().locate("nics[1].remote").line()).isEqualTo(20);
     }
 
     @Test
@@ -76,6 +80,8 @@ class ConfigLoaderTest {
         VmConfig c = ConfigLoader.parse("guest:\n  program: idle\n", "min.yaml");
         assertThat(c.machine().vcpus()).isEqualTo(1);
         assertThat(c.irq().mode()).isEqualTo(InjectionMode.INLINE);
+        assertThat(c.irq().haltPollYield()).isTrue();
+        assertThat(c.net().socketReceiveBuffer()).as("the kernel's default").isZero();
         assertThat(c.gic().cache()).isEqualTo(CacheStrategy.PER_ITS);
         assertThat(c.nics()).isEmpty();
     }
@@ -104,6 +110,10 @@ class ConfigLoaderTest {
         assertError("machine:\n  memory: 1000\n", "bad.yaml:2: machine.memory: RAM region size must be a non-zero"
                 + " multiple of 4 KiB below 2^63, got 1000");
         assertError("irq:\n  mode: fast\n", "bad.yaml:2: irq.mode: must be one of inline, worker, got 'fast'");
+        assertError("net:\n  socket-receive-buffer: 3G\n",
+                "bad.yaml:2: net.socket-receive-buffer: must be at most 2G - 1 bytes, got 3221225472");
+        assertError("irq:\n  halt-poll-yield: maybe\n",
+                "bad.yaml:2: irq.halt-poll-yield: must be true or false, got 'maybe'");
         assertError("irq:\n  halt-poll: 200\n", "bad.yaml:2: irq.halt-poll: a duration needs a unit (ns, us, ms or s),"
                 + " got '200'");
         assertError("gic:\n  cache: lru\n", "bad.yaml:2: gic.cache: must be one of none, global-lru, sharded, per-its,"

@@ -7,6 +7,8 @@ import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.testing.TestInterruptController;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -79,11 +81,16 @@ class VcpuTest {
         assertThat(v.stats().sysregExits()).isGreaterThanOrEqualTo(100);
     }
 
-    @Test
-    void haltPollingCatchesAWakeupWithoutSleeping() throws Exception {
+    /** Spinning or yielding, a poll sees the interrupt without parking (yielding changes who else runs, not that). */
+    @ParameterizedTest(name = "yielding {0}")
+    @ValueSource(booleans = {false, true})
+    void haltPollingCatchesAWakeupWithoutSleeping(boolean yielding) throws Exception {
         AtomicLong taken = new AtomicLong();
         // A poll window far longer than the test: every wake-up lands inside it.
-        Vcpu v = start(Duration.ofSeconds(30).toNanos(), interruptLoop(taken));
+        Vcpu v = new Vcpu(0, 1, memory, bus, ic, new HaltPolling(Duration.ofSeconds(30).toNanos(), false, yielding),
+                interruptLoop(taken), "test");
+        vcpuRef.set(v);
+        v.start();
         ic.map(1, 0, 8192, 0);
         for (int i = 1; i <= 5; i++) {
             long want = i;
@@ -100,7 +107,7 @@ class VcpuTest {
     void anAdaptiveWindowGrowsWithFrequentWakeupsAndShrinksAfterALongSleep() throws Exception {
         AtomicLong taken = new AtomicLong();
         long max = 1_000_000_000L;
-        Vcpu v = new Vcpu(0, 1, memory, bus, ic, max, true, interruptLoop(taken), "test");
+        Vcpu v = new Vcpu(0, 1, memory, bus, ic, new HaltPolling(max, true, false), interruptLoop(taken), "test");
         vcpuRef.set(v);
         v.start();
         ic.map(1, 0, 8192, 0);

@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The receive path's limit on this machine: {@code n} UDP sockets on the NICs' number of Netty event loop threads
  * (one by default) of the transport
- * the NICs use, reading with the same buffer size and datagrams per read as the NICs' backends, and doing nothing
+ * the NICs use, with the same socket receive buffer, reading with the same buffer size and datagrams per read as the
+ * NICs' backends, and doing nothing
  * with a datagram but count and release it. What it receives from the benchmark's sender in a window is the most
  * the machine's NICs could deliver from that sender.
  */
@@ -36,7 +37,7 @@ final class PlainReceiver implements AutoCloseable {
     private final List<Counter> counters = new ArrayList<>();
     private final IoTransport transport;
 
-    PlainReceiver(int n, NetConfig.Transport choice, int threads) {
+    PlainReceiver(int n, NetConfig.Transport choice, int threads, long socketBuffer) {
         this.transport = IoTransport.select(choice);
         this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("seed-plain", true),
                 transport.ioHandlerFactory());
@@ -46,6 +47,8 @@ final class PlainReceiver implements AutoCloseable {
                 ChannelFuture f = new Bootstrap().group(group).channel(transport.datagramChannelType())
                         .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(RECEIVE_BUFFER)
                                 .respectMaybeMoreData(false).maxMessagesPerRead(MAX_MESSAGES_PER_READ))
+                        // null: no option, the kernel's default
+                        .option(ChannelOption.SO_RCVBUF, socketBuffer > 0 ? (int) socketBuffer : null)
                         .handler(c)
                         .bind(new InetSocketAddress("127.0.0.1", 0)).awaitUninterruptibly();
                 if (!f.isSuccess()) {

@@ -101,13 +101,13 @@ final class SeedBenchmark {
     }
 
     /** The machine of one cell: vCPUs = min(4, NICs), NICs on free ports, the toy guest's udp-sink. */
-    static VmConfig config(int nics, SeedCell cell, int eventLoopThreads) {
+    static VmConfig config(int nics, SeedCell cell, int eventLoopThreads, long socketBuffer) {
         VmConfig.Builder b = VmConfig.builder()
                 .vcpus(SeedOptions.vcpusFor(nics))
                 .memorySize(MEMORY)
                 .irq(IrqConfig.defaults().withMode(cell.mode()))
                 .gic(GicConfig.defaults().withCache(cell.cache()))
-                .net(new NetConfig(NetConfig.Transport.AUTO, eventLoopThreads))
+                .net(new NetConfig(NetConfig.Transport.AUTO, eventLoopThreads, socketBuffer))
                 .guest(new GuestConfig("udp-sink", Map.of("sequence", "iperf")));
         for (int i = 0; i < nics; i++) {
             b.nic(NicConfig.udp(i, 0));
@@ -118,7 +118,8 @@ final class SeedBenchmark {
     // -------------------------------------------------------------------------------------------- plain receiver
 
     private CellRun runPlain(int n, int rep, double seconds) throws InterruptedException {
-        try (PlainReceiver r = new PlainReceiver(n, NetConfig.Transport.AUTO, options.eventLoopThreads())) {
+        try (PlainReceiver r = new PlainReceiver(n, NetConfig.Transport.AUTO, options.eventLoopThreads(),
+                options.socketBuffer())) {
             List<InetSocketAddress> targets = r.addresses();
             List<InetSocketAddress> sockets = targets;
             warmUp(targets);
@@ -136,7 +137,7 @@ final class SeedBenchmark {
     // -------------------------------------------------------------------------------------------- one machine
 
     private CellRun runMachine(int n, SeedCell cell, int rep, double seconds) throws InterruptedException {
-        VmConfig cfg = config(n, cell, options.eventLoopThreads());
+        VmConfig cfg = config(n, cell, options.eventLoopThreads(), options.socketBuffer());
         EndToEndProbe probe = new EndToEndProbe(cfg);
         VirtualMachine vm = VirtualMachine.builder(cfg)
                 .name("seed-" + cell.configName())

@@ -87,14 +87,22 @@ public final class SeedCommand implements Callable<Integer> {
             + " share (default 1, as configs/seed-10nics.yaml: one thread signals every NIC's interrupts).")
     String eventLoopThreads;
 
+    @Option(names = "--socket-buffer", paramLabel = "SIZE", description = "SO_RCVBUF of every receiving socket,"
+            + " the NICs' and the plain receiver's (default 4M; 0: the kernel's default).")
+    String socketBuffer;
+
+    @Option(names = "--sender-nice", paramLabel = "N", description = "Nice value of the senders, 0..19 (default 19:"
+            + " they take only the CPU the receiving side leaves).")
+    String senderNice;
+
     @Option(names = "--report", paramLabel = "DIR", description = "Write seed.json and report.html into DIR.")
     String report;
 
     @Override
     public Integer call() throws Exception {
         SeedOptions o = SeedOptions.parse(nics, seconds, warmup, rate, length, sender, repeat, report, cells,
-                eventLoopThreads);
-        TrafficSender traffic = TrafficSender.choose(o.sender());
+                eventLoopThreads, socketBuffer, senderNice);
+        TrafficSender traffic = TrafficSender.choose(o.sender(), o.senderNice());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (System.getProperty("io.netty.leakDetection.level") == null) {
@@ -149,14 +157,25 @@ public final class SeedCommand implements Callable<Integer> {
         m.put("transport", IoTransport.select(NetConfig.Transport.AUTO).configName());
         m.put("sender", traffic.describe());
         m.put("sender_name", traffic.name());
-        m.put("machine_shape", "vCPUs = min(4, NICs); irq.halt-poll 200us, injector-spin 0; gic: 1 ITS, cache-shards 8,"
-                + " 16 entries per vCPU; net: " + o.eventLoopThreads() + " event loop thread(s), transport auto; NICs: udp backend on 127.0.0.1:0,"
-                + " queue-size 256, mrg-rxbuf; guest: udp-sink with iperf sequence checks");
+        m.put("machine_shape", "vCPUs = min(4, NICs); irq.halt-poll 200us (yielding), injector-spin 0; gic: 1 ITS,"
+                + " cache-shards 8, 16 entries per vCPU; net: " + o.eventLoopThreads() + " event loop thread(s),"
+                + " transport auto, socket receive buffer " + bufferSize(o.socketBuffer()) + "; NICs: udp backend on"
+                + " 127.0.0.1:0, queue-size 256, mrg-rxbuf; guest: udp-sink with iperf sequence checks");
+        m.put("socket_receive_buffer", o.socketBuffer());
+        m.put("sender_nice", o.senderNice());
         m.put("netty_leak_detection", ResourceLeakDetector.getLevel().name().toLowerCase(Locale.ROOT));
         m.put("kernel_socket_drops", java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/net/udp")) ? "/proc/net/udp" : "unavailable");
         m.put("started", Instant.now().toString());
         m.put("load_average_start", loadAverage());
         return m;
+    }
+
+    /** A socket buffer size for the report: {@code 4 MiB}, or the kernel's default. */
+    static String bufferSize(long bytes) {
+        if (bytes == 0) {
+            return "the kernel's default";
+        }
+        return bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" : bytes % 1024 == 0 ? (bytes >> 10) + " KiB" : bytes + " B";
     }
 
     private static String cpuModel() {

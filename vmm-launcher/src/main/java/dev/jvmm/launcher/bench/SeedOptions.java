@@ -1,5 +1,6 @@
 package dev.jvmm.launcher.bench;
 
+import dev.jvmm.core.config.ConfigLoader;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.launcher.Main;
@@ -28,9 +29,18 @@ import java.util.Locale;
  * @param eventLoopThreads Netty event loop threads the NICs share (1, as configs/seed-10nics.yaml: then one thread
  *                     raises every NIC's interrupts; N for N NICs gives each NIC its own signalling thread, as each
  *                     NIC had its own vhost thread in the seed's kernel measurement)
+ * @param socketBuffer SO_RCVBUF of every receiving socket, the NICs' and the plain receiver's alike (0: the kernel's
+ *                     default). 4 MiB by default: with the kernel's 208 KiB a sender that was preempted catches up in
+ *                     a burst that overflows the socket before the receiver is scheduled, and the kernel's drops then
+ *                     measure the scheduler rather than the receive path
+ * @param senderNice   the nice value of the senders (iperf processes or the built-in sender's thread; 0: the
+ *                     benchmark's own priority). 19 by default: on a machine with fewer cores than senders and
+ *                     receiving threads, the senders then take the CPU the receiving side leaves, as the seed's
+ *                     senders did on cores of their own
  */
 public record SeedOptions(List<Integer> nics, double seconds, double warmup, long bitsPerSecond, int length,
-                          Sender sender, int repeat, Path report, List<SeedCell> cells, int eventLoopThreads) {
+                          Sender sender, int repeat, Path report, List<SeedCell> cells, int eventLoopThreads,
+                          long socketBuffer, int senderNice) {
 
     /** Who sends the datagrams. */
     public enum Sender {
@@ -60,7 +70,7 @@ public record SeedOptions(List<Integer> nics, double seconds, double warmup, lon
 
     /** The defaults of the issue: 1 and 10 NICs, 10 s, 2 s warm-up, 40 Mbit/s of 64-byte datagrams, 3 repetitions. */
     public static SeedOptions defaults() {
-        return parse("1,10", "10", "2", "40m", "64", "auto", "3", null, null, null);
+        return parse("1,10", "10", "2", "40m", "64", "auto", "3", null, null, null, null, null);
     }
 
     /**
@@ -69,7 +79,8 @@ public record SeedOptions(List<Integer> nics, double seconds, double warmup, lon
      * @throws Main.UsageException naming the option and the value it cannot use
      */
     public static SeedOptions parse(String nics, String seconds, String warmup, String rate, String length,
-                                    String sender, String repeat, String report, String cells, String eventLoopThreads) {
+                                    String sender, String repeat, String report, String cells, String eventLoopThreads,
+                                    String socketBuffer, String senderNice) {
         List<Integer> nicCounts = parseNics(nics == null ? "1,10" : nics);
         double secs = parseSeconds("--seconds", seconds == null ? "10" : seconds, false);
         double warm = parseSeconds("--warmup", warmup == null ? "2" : warmup, true);
@@ -81,7 +92,9 @@ public record SeedOptions(List<Integer> nics, double seconds, double warmup, lon
         List<SeedCell> cellList = parseCells(cells);
         int loops = parseInt("--event-loop-threads", eventLoopThreads == null ? "1" : eventLoopThreads, 1,
                 VmConfig.MAX_EVENT_LOOP_THREADS, "a number of threads");
-        return new SeedOptions(nicCounts, secs, warm, bits, len, s, rep, dir, cellList, loops);
+        long rcvbuf = parseSocketBuffer(socketBuffer == null ? "4M" : socketBuffer);
+        int nice = parseInt("--sender-nice", senderNice == null ? "19" : senderNice, 0, 19, "a nice value");
+        return new SeedOptions(nicCounts, secs, warm, bits, len, s, rep, dir, cellList, loops, rcvbuf, nice);
     }
 
     /** vCPUs of the machine for {@code nics} NICs: as many as NICs, at most 4 (the seed's 10-NIC guest had 4). */
@@ -153,6 +166,19 @@ public record SeedOptions(List<Integer> nics, double seconds, double warmup, lon
         }
         if (v < min || v > max) {
             throw new Main.UsageException(option + ": " + what + " must be between " + min + " and " + max + ", got " + v);
+        }
+        return v;
+    }
+
+    static long parseSocketBuffer(String text) {
+        long v;
+        try {
+            v = ConfigLoader.sizeBytes(text);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException("--socket-buffer: " + e.getMessage());
+        }
+        if (v > Integer.MAX_VALUE) {
+            throw new Main.UsageException("--socket-buffer: must be below 2G, got '" + text + "'");
         }
         return v;
     }

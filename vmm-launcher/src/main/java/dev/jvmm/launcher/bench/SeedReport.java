@@ -51,11 +51,11 @@ final class SeedReport {
         Map<String, Object> m = r.machine();
         return String.format(Locale.ROOT, "vmm bench seed: NICs %s, %d-byte UDP payloads at %s per NIC from %s; %s s"
                         + " measured per cell after %s s warm-up, %d repetition%s, cells interleaved; %s cores, %s, %s"
-                        + " transport; vCPUs = min(4, NICs); %d event loop thread%s",
+                        + " transport; vCPUs = min(4, NICs); %d event loop thread%s; socket receive buffer %s",
                 SeedOptions.join(o.nics()), o.length(), bits(o.bitsPerSecond()), m.get("sender"),
                 SeedOptions.trim(o.seconds()), SeedOptions.trim(o.warmup()), o.repeat(), o.repeat() == 1 ? "" : "s",
                 m.get("cores"), m.get("jvm"), m.get("transport"), o.eventLoopThreads(),
-                o.eventLoopThreads() == 1 ? "" : "s");
+                o.eventLoopThreads() == 1 ? "" : "s", SeedCommand.bufferSize(o.socketBuffer()));
     }
 
     static List<Table> tables(SeedResults r) {
@@ -145,7 +145,8 @@ final class SeedReport {
         }
         return new Table("traffic, medians (rates per second of sending; drops and losses per measured window)", rows,
                 "plain = a bare Netty UDP receiver (same transport and event loop threads) fed by the same sender:"
-                        + " the receive path's limit; vs plain = delivered over plain, paired per repetition; vCPU slept ="
+                        + " the receive path's limit; vs plain = delivered over plain, paired per repetition (where both"
+                        + " deliver all that was sent, it compares how much CPU each left the senders); vCPU slept ="
                         + " share of the vCPUs' waits that ended asleep (kicked by a futex wake) rather than polling;"
                         + " load = the host's 1-minute load average (2 cores, shared)");
     }

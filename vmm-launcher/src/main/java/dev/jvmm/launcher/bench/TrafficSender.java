@@ -42,31 +42,40 @@ sealed interface TrafficSender permits TrafficSender.Builtin, TrafficSender.Iper
         void close();
     }
 
-    /** The sender {@code choice} asks for; {@code auto} picks iperf when it runs here. */
-    static TrafficSender choose(SeedOptions.Sender choice) {
+    /**
+     * The sender {@code choice} asks for; {@code auto} picks iperf when it runs here. Its processes or thread run at
+     * nice value {@code nice} (0: the benchmark's own priority).
+     */
+    static TrafficSender choose(SeedOptions.Sender choice, int nice) {
         switch (choice) {
             case BUILTIN:
-                return new Builtin();
+                return new Builtin(nice);
             case IPERF: {
                 String version = Iperf.version();
                 if (version == null) {
                     throw new Main.UsageException("--sender iperf: iperf (iperf2) is not installed or does not run;"
                             + " install it (apt-get install iperf) or use --sender builtin");
                 }
-                return new Iperf(version);
+                return new Iperf(version, nice);
             }
             default: {
                 String version = Iperf.version();
-                return version == null ? new Builtin() : new Iperf(version);
+                return version == null ? new Builtin(nice) : new Iperf(version, nice);
             }
         }
     }
 
     /** {@link UdpSender}: one thread of this JVM, iperf2's datagram format and pacing. */
     final class Builtin implements TrafficSender {
+        private final int nice;
+
+        Builtin(int nice) {
+            this.nice = nice;
+        }
+
         @Override
         public String describe() {
-            return "built-in sender (one thread, iperf2 datagram format and pacing)";
+            return "built-in sender (one thread, iperf2 datagram format and pacing" + niceness(nice) + ")";
         }
 
         @Override
@@ -76,7 +85,8 @@ sealed interface TrafficSender permits TrafficSender.Builtin, TrafficSender.Iper
 
         @Override
         public Flow start(List<InetSocketAddress> targets, long bitsPerSecond, int length, double seconds) {
-            UdpSender s = new UdpSender(targets, bitsPerSecond, length, (long) (seconds * 1e9), "seed-sender").start();
+            UdpSender s = new UdpSender(targets, bitsPerSecond, length, (long) (seconds * 1e9), "seed-sender").nice(nice)
+                    .start();
             return new Flow() {
                 @Override
                 public long awaitSent(long timeoutMillis) {
@@ -106,9 +116,11 @@ sealed interface TrafficSender permits TrafficSender.Builtin, TrafficSender.Iper
     final class Iperf implements TrafficSender {
         private static final Pattern SENT = Pattern.compile("Sent (\\d+) datagrams");
         private final String version;
+        private final int nice;
 
-        Iperf(String version) {
+        Iperf(String version, int nice) {
             this.version = version;
+            this.nice = nice;
         }
 
         /** iperf's version line, or null when it is not installed (or is not iperf2). */
@@ -132,7 +144,7 @@ sealed interface TrafficSender permits TrafficSender.Builtin, TrafficSender.Iper
 
         @Override
         public String describe() {
-            return version + " (one client process per NIC)";
+            return version + " (one client process per NIC" + niceness(nice) + ")";
         }
 
         @Override
@@ -148,10 +160,14 @@ sealed interface TrafficSender permits TrafficSender.Builtin, TrafficSender.Iper
                 for (InetSocketAddress t : targets) {
                     Path out = Files.createTempFile("vmm-seed-iperf", ".txt");
                     outputs.add(out);
-                    procs.add(new ProcessBuilder("iperf", "-c", t.getAddress().getHostAddress(),
+                    List<String> command = new ArrayList<>();
+                    if (nice > 0) {
+                        command.addAll(List.of("nice", "-n", Integer.toString(nice)));
+                    }
+                    command.addAll(List.of("iperf", "-c", t.getAddress().getHostAddress(),
                             "-p", Integer.toString(t.getPort()), "-u", "-b", Long.toString(bitsPerSecond),
-                            "-l", Integer.toString(length), "-t", String.format(java.util.Locale.ROOT, "%.3f", seconds))
-                            .redirectErrorStream(true).redirectOutput(out.toFile()).start());
+                            "-l", Integer.toString(length), "-t", String.format(java.util.Locale.ROOT, "%.3f", seconds)));
+                    procs.add(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start());
                 }
             } catch (IOException e) {
                 procs.forEach(Process::destroyForcibly);
@@ -219,5 +235,10 @@ sealed interface TrafficSender permits TrafficSender.Builtin, TrafficSender.Iper
                 }
             }
         }
+    }
+
+    /** How {@link #describe()} mentions a sender's nice value. */
+    private static String niceness(int nice) {
+        return nice > 0 ? ", at nice " + nice : "";
     }
 }

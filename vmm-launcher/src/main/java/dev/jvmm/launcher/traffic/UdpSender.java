@@ -56,6 +56,7 @@ public final class UdpSender implements AutoCloseable {
     private final long durationNanos;
     private final Thread thread;
     private volatile boolean stop;
+    private volatile int nice;
     private volatile IOException failure;
 
     /**
@@ -95,6 +96,15 @@ public final class UdpSender implements AutoCloseable {
         return (long) (v * mult);
     }
 
+    /**
+     * Runs the sending thread at nice value {@code n} (1..19; 0 leaves it as it is) where the host allows it (see
+     * {@link Niceness}). Call before {@link #start()}.
+     */
+    public UdpSender nice(int n) {
+        this.nice = n;
+        return this;
+    }
+
     public UdpSender start() {
         thread.start();
         return this;
@@ -113,6 +123,7 @@ public final class UdpSender implements AutoCloseable {
     }
 
     private void run() {
+        Niceness.lowerCurrentThread(nice);
         try (DatagramChannel ch = DatagramChannel.open()) {
             ch.bind(new InetSocketAddress("127.0.0.1", 0));
             ByteBuffer buf = ByteBuffer.allocateDirect(length);

@@ -1,5 +1,6 @@
 package dev.jvmm.launcher.bench;
 
+import dev.jvmm.core.config.NetConfig;
 import dev.jvmm.core.config.NicConfig;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.InjectResult;
@@ -134,6 +135,11 @@ class EndToEndProbeTest {
         @Override
         public NicConfig config() {
             return null;
+        }
+
+        @Override
+        public NetConfig net() {
+            return NetConfig.defaults();
         }
 
         @Override

@@ -18,7 +18,7 @@ class SeedOptionsTest {
 
     private static SeedOptions parse(String nics, String seconds, String warmup, String rate, String length,
                                      String sender, String repeat, String report, String cells) {
-        return SeedOptions.parse(nics, seconds, warmup, rate, length, sender, repeat, report, cells, null);
+        return SeedOptions.parse(nics, seconds, warmup, rate, length, sender, repeat, report, cells, null, null, null);
     }
 
     @Test
@@ -55,11 +55,31 @@ class SeedOptionsTest {
 
     @Test
     void theEventLoopThreadsAreBounded() {
-        assertThat(SeedOptions.parse(null, null, null, null, null, null, null, null, null, "10").eventLoopThreads())
+        assertThat(SeedOptions.parse(null, null, null, null, null, null, null, null, null, "10", null, null).eventLoopThreads())
                 .isEqualTo(10);
-        assertThatThrownBy(() -> SeedOptions.parse(null, null, null, null, null, null, null, null, null, "0"))
+        assertThatThrownBy(() -> SeedOptions.parse(null, null, null, null, null, null, null, null, null, "0", null, null))
                 .isInstanceOf(Main.UsageException.class)
                 .hasMessageContaining("--event-loop-threads: a number of threads must be between 1 and 64, got 0");
+    }
+
+    @Test
+    void theSocketBufferAndTheSendersNiceValueHaveDefaultsAndBounds() {
+        SeedOptions d = SeedOptions.defaults();
+        assertThat(d.socketBuffer()).isEqualTo(4L << 20);
+        assertThat(d.senderNice()).isEqualTo(19);
+        SeedOptions o = SeedOptions.parse(null, null, null, null, null, null, null, null, null, null, "256K", "0");
+        assertThat(o.socketBuffer()).isEqualTo(256L << 10);
+        assertThat(o.senderNice()).isZero();
+        assertThat(SeedOptions.parse(null, null, null, null, null, null, null, null, null, null, "0", null).socketBuffer())
+                .as("0: the kernel's default").isZero();
+        assertThatThrownBy(() -> SeedOptions.parse(null, null, null, null, null, null, null, null, null, null, "4Q", null))
+                .isInstanceOf(Main.UsageException.class)
+                .hasMessage("--socket-buffer: must be a size such as 256M, 1G, 4096 or 0x1000, got '4Q'");
+        assertThatThrownBy(() -> SeedOptions.parse(null, null, null, null, null, null, null, null, null, null, "2G", null))
+                .isInstanceOf(Main.UsageException.class).hasMessageContaining("--socket-buffer: must be below 2G");
+        assertThatThrownBy(() -> SeedOptions.parse(null, null, null, null, null, null, null, null, null, null, null, "20"))
+                .isInstanceOf(Main.UsageException.class)
+                .hasMessage("--sender-nice: a nice value must be between 0 and 19, got 20");
     }
 
     @Test

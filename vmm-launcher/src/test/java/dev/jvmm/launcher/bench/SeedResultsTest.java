@@ -35,7 +35,7 @@ class SeedResultsTest {
 
     private static SeedResults results(List<CellRun> runs) {
         SeedOptions o = SeedOptions.parse("1,10", "1", "0", "40m", "64", "builtin", "3", null,
-                "worker,global-lru,sharded,per-its", null);
+                "worker,global-lru,sharded,per-its", null, null, null);
         Map<String, Object> machine = new LinkedHashMap<>();
         machine.put("cores", 2);
         machine.put("jvm", "test");

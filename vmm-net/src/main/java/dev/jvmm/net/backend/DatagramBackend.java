@@ -113,6 +113,9 @@ abstract class DatagramBackend implements NetBackend {
                 .option(ChannelOption.RECVBUF_ALLOCATOR,
                         new GatedRecvByteBufAllocator(RECEIVE_BUFFER, MAX_MESSAGES_PER_READ, gate))
                 .handler(handler);
+        if (g.net().socketReceiveBuffer() > 0) {
+            b.option(ChannelOption.SO_RCVBUF, (int) g.net().socketReceiveBuffer());
+        }
         ChannelFuture f = b.bind(nic.listen()).awaitUninterruptibly();
         if (!f.isSuccess()) {
             throw new MachineException("nic " + nic.id() + ": cannot bind " + hostPort(nic.listen()) + ": "

@@ -103,7 +103,10 @@ public interface NetBackend extends AutoCloseable {
         return null;
     }
 
-    /** The machine pauses: stop taking host input until {@link #resume()}. Any thread. */
+    /**
+     * The machine pauses: stop taking host input until {@link #resume()}, and return only once no more input can
+     * reach the guest (a machine's pause promises that to its caller). Any thread, the event loop's included.
+     */
     void pause();
 
     /** Any thread. */

@@ -227,10 +227,15 @@ abstract class DatagramBackend implements NetBackend {
 
     @Override
     public void pause() {
-        onLoop(() -> {
-            paused = true;
-            updateReading();
-        });
+        // Waits for the loop, as a machine's pause promises: once it returns, nothing reaches the guest until resume.
+        Channel ch = channel;
+        EventLoop loop = ch != null ? ch.eventLoop() : guest != null ? guest.eventLoop() : null;
+        if (loop != null) {
+            runOnLoopAndWait(loop, () -> {
+                paused = true;
+                updateReading();
+            });
+        }
     }
 
     @Override

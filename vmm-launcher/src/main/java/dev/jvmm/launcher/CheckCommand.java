@@ -37,11 +37,15 @@ final class CheckCommand implements Callable<Integer> {
         for (int i = 0; i < c.gic().itsCount(); i++) {
             out.printf("  ITS %d at 0x%08x (GITS_TRANSLATER 0x%08x)%n", i, MemoryMap.its(i, v), MemoryMap.translater(i, v));
         }
-        out.printf("  irq mode %s, halt-poll %d ns, translation cache %s%n", c.irq().mode().configName(),
-                c.irq().haltPollNanos(), c.gic().cache().configName());
+        out.printf("  irq mode %s, halt-poll %d ns (%s, %s), translation cache %s%n", c.irq().mode().configName(),
+                c.irq().haltPollNanos(), c.irq().haltPollAdaptive() ? "adaptive" : "fixed",
+                c.irq().haltPollYield() ? "yielding" : "spinning", c.gic().cache().configName());
+        out.printf("  net transport %s, %d event loop thread(s), socket receive buffer %s%n",
+                c.net().transport().configName(), c.net().eventLoopThreads(),
+                c.net().socketReceiveBuffer() == 0 ? "the kernel's default" : c.net().socketReceiveBuffer() + " bytes");
         for (NicConfig n : c.nics()) {
             out.printf("  %s: %s on %s, virtio-mmio slot %d at 0x%08x, DeviceID %d on ITS %d, MAC %s%n", n.id(),
-                    n.backend().configName(), n.listen(), n.slot(), MemoryMap.virtioSlot(n.slot()), n.deviceId(),
+                    n.backend().configName(), n.listen().getHostString() + ":" + n.listen().getPort(), n.slot(), MemoryMap.virtioSlot(n.slot()), n.deviceId(),
                     n.its(), n.mac());
         }
         out.printf("  guest program %s%n", c.guest().program());

@@ -157,7 +157,9 @@ class CommandLineTest {
     void checkDescribesTheMachine() {
         Result r = vmm("check", TestSupport.configs().resolve("seed-10nics.yaml").toString());
         assertThat(r.status()).as(r.err()).isZero();
-        assertThat(r.out()).contains("valid").contains("net9").contains("ITS 0 at 0x08080000");
+        assertThat(r.out()).contains("valid").contains("net9").contains("ITS 0 at 0x08080000")
+                .contains("net9: udp on 127.0.0.1:5010,").contains("(fixed, yielding)")
+                .contains("socket receive buffer 4194304 bytes");
     }
 
     @Test

@@ -56,7 +56,7 @@ public final class NioUdpChannel extends AbstractNioMessageChannel {
     /** The default receive buffer: larger than any UDP payload, so nothing is truncated. */
     private static final int DEFAULT_RECEIVE_BUFFER = 65536;
     /** Free envelopes kept for reuse: a read's batch plus those held by handlers; more are left to the GC. */
-    static final int MAX_FREE = 64;
+    private static final int MAX_FREE = 64;
 
     private final Config config;
     /** Envelopes released on the event loop, ready for the next datagrams. Loop only. */

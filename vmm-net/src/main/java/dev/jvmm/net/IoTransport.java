@@ -2,6 +2,8 @@ package dev.jvmm.net;
 
 import dev.jvmm.core.config.NetConfig;
 import dev.jvmm.core.machine.MachineException;
+import dev.jvmm.net.backend.NioUdpChannel;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoHandlerFactory;
@@ -14,8 +16,9 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 
 /**
  * The Netty I/O transports a NIC's event loop can use: Linux native epoll, or Java NIO. Each names the
- * {@link IoHandlerFactory} of Netty 4.2's {@code MultiThreadIoEventLoopGroup} and the datagram channel class that
- * registers with it.
+ * {@link IoHandlerFactory} of Netty 4.2's {@code MultiThreadIoEventLoopGroup} and the datagram channel class the
+ * backends register with it: Netty's own for epoll, {@link NioUdpChannel} for NIO (whose receive path allocates
+ * nothing per datagram, where Netty's channels allocate an envelope and, with epoll, a sender address).
  */
 public enum IoTransport {
     /** Linux native epoll ({@code netty-transport-native-epoll}). */
@@ -23,7 +26,10 @@ public enum IoTransport {
     /** Java NIO selectors, everywhere. */
     NIO;
 
-    /** The {@code net.transport} choice: {@code auto} picks epoll when its native library loads, NIO otherwise. */
+    /**
+     * The {@code net.transport} choice. {@code auto} is NIO: with {@link NioUdpChannel} it receives as fast as epoll
+     * (RxThroughput, docs/BENCHMARKS.md) and is the only transport whose receive path allocates nothing per datagram.
+     */
     public static IoTransport select(NetConfig.Transport choice) {
         switch (choice) {
             case NIO:
@@ -35,7 +41,7 @@ public enum IoTransport {
                 }
                 return EPOLL;
             default:
-                return Epoll.isAvailable() ? EPOLL : NIO;
+                return NIO;
         }
     }
 
@@ -58,8 +64,13 @@ public enum IoTransport {
         return this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     }
 
-    /** The datagram channel class that registers with this transport's event loops. */
-    public Class<? extends DatagramChannel> datagramChannelType() {
+    /** The datagram channel class the backends register with this transport's event loops. */
+    public Class<? extends Channel> datagramChannelType() {
+        return this == EPOLL ? EpollDatagramChannel.class : NioUdpChannel.class;
+    }
+
+    /** Netty's own datagram channel class for this transport: what the benchmarks' plain receivers use. */
+    public Class<? extends DatagramChannel> nettyDatagramChannelType() {
         return this == EPOLL ? EpollDatagramChannel.class : NioDatagramChannel.class;
     }
 

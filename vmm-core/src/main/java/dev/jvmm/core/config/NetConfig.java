@@ -3,7 +3,7 @@ package dev.jvmm.core.config;
 /**
  * The net section: the Netty event loop shared by the machine's NICs.
  *
- * @param transport           {@code auto} (native epoll where available, NIO otherwise), {@code epoll} or {@code nio}
+ * @param transport           {@code auto} (NIO, the zero-allocation receive path), {@code epoll} or {@code nio}
  * @param eventLoopThreads    threads in the NICs' event loop group
  * @param socketReceiveBuffer SO_RCVBUF of every NIC's socket in bytes, or 0 for the kernel's default
  *                            ({@code net.core.rmem_default}; Linux caps a request at {@code net.core.rmem_max}). The

@@ -44,7 +44,7 @@ final class PlainReceiver implements AutoCloseable {
         try {
             for (int i = 0; i < n; i++) {
                 Counter c = new Counter();
-                ChannelFuture f = new Bootstrap().group(group).channel(transport.datagramChannelType())
+                ChannelFuture f = new Bootstrap().group(group).channel(transport.nettyDatagramChannelType())
                         .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(RECEIVE_BUFFER)
                                 .respectMaybeMoreData(false).maxMessagesPerRead(MAX_MESSAGES_PER_READ))
                         // null: no option, the kernel's default

@@ -10,6 +10,7 @@ import dev.jvmm.net.NicCounters;
 import dev.jvmm.net.RxStatus;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.AddressedEnvelope;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -43,7 +44,11 @@ import java.util.concurrent.RejectedExecutionException;
  * kernel's socket buffer is the only queue; it is bounded, and what overflows it the kernel drops.
  *
  * <p>Every method that touches state runs on the event loop; {@link #pause}, {@link #resume} and {@link #close} hand
- * their work to it.
+ * their work to it ({@link #pause} and {@link #close} wait for it).
+ *
+ * <p>The channel is the event loop transport's ({@link IoTransport#datagramChannelType()}): Netty's
+ * {@code EpollDatagramChannel}, or {@link NioUdpChannel}, whose recycled envelopes leave the NIO receive path without
+ * an allocation per datagram. Both hand {@link AddressedEnvelope}s with {@link ByteBuf} content to the pipeline.
  */
 abstract class DatagramBackend implements NetBackend {
     /** Receive buffer per datagram: more than the largest UDP payload over IPv4, so nothing is truncated. */
@@ -61,7 +66,8 @@ abstract class DatagramBackend implements NetBackend {
     private final Gate gate = new Gate();
 
     // ---- loop
-    private DatagramPacket held;
+    /** A datagram the guest had no room for: an envelope whose content is a ByteBuf (checked on arrival). */
+    private AddressedEnvelope<?, ?> held;
     private boolean paused;
     /** The socket is left unread because the guest has no room (one SOCKET_PAUSED per episode). */
     private boolean waitingForRoom;
@@ -77,8 +83,8 @@ abstract class DatagramBackend implements NetBackend {
 
     // -------------------------------------------------------------------------------------------- subclass
 
-    /** Offers one datagram to the guest (the content's readable bytes; the sender is the packet's). Loop. */
-    abstract RxStatus deliver(DatagramPacket packet);
+    /** Offers one datagram to the guest: {@code payload}'s readable bytes from {@code sender} (null: unknown). Loop. */
+    abstract RxStatus deliver(ByteBuf payload, InetSocketAddress sender);
 
     /** Sends or drops one frame the guest transmitted; owns {@code frame}. Loop. */
     abstract void send(ByteBuf frame);
@@ -194,9 +200,11 @@ abstract class DatagramBackend implements NetBackend {
     }
 
     /** {@link #deliver}, shielded: a subclass bug must not take the event loop down. */
-    private RxStatus offer(DatagramPacket packet) {
+    private RxStatus offer(AddressedEnvelope<?, ?> datagram) {
+        SocketAddress sender = datagram.sender();
         try {
-            return deliver(packet);
+            return deliver((ByteBuf) datagram.content(),
+                    sender instanceof InetSocketAddress ? (InetSocketAddress) sender : null);
         } catch (RuntimeException e) {
             counters.increment(NicCounter.SOCKET_ERRORS);
             return RxStatus.DROPPED;
@@ -227,10 +235,10 @@ abstract class DatagramBackend implements NetBackend {
 
     @Override
     public void pause() {
-        // Waits for the loop, as a machine's pause promises: once it returns, nothing reaches the guest until resume.
-        Channel ch = channel;
-        EventLoop loop = ch != null ? ch.eventLoop() : guest != null ? guest.eventLoop() : null;
+        EventLoop loop = loop();
         if (loop != null) {
+            // Waits: once the machine's pause() returns, no datagram is taken from the socket (one sent right after
+            // could otherwise be read before the loop got to this task).
             runOnLoopAndWait(loop, () -> {
                 paused = true;
                 updateReading();
@@ -285,9 +293,14 @@ abstract class DatagramBackend implements NetBackend {
         }
     }
 
-    private void onLoop(Runnable task) {
+    /** The loop this backend runs on, or null before {@link #start}. */
+    private EventLoop loop() {
         Channel ch = channel;
-        EventLoop loop = ch != null ? ch.eventLoop() : guest != null ? guest.eventLoop() : null;
+        return ch != null ? ch.eventLoop() : guest != null ? guest.eventLoop() : null;
+    }
+
+    private void onLoop(Runnable task) {
+        EventLoop loop = loop();
         if (loop == null) {
             return;
         }
@@ -359,13 +372,14 @@ abstract class DatagramBackend implements NetBackend {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             handledInRead++;
-            if (!(msg instanceof DatagramPacket)) {
+            // Netty's DatagramPacket (epoll) or NioUdpChannel's recycled envelope (NIO).
+            AddressedEnvelope<?, ?> packet = msg instanceof AddressedEnvelope ? (AddressedEnvelope<?, ?>) msg : null;
+            if (packet == null || !(packet.content() instanceof ByteBuf)) {
                 ReferenceCountUtil.release(msg);
                 return;
             }
-            DatagramPacket packet = (DatagramPacket) msg;
             counters.increment(NicCounter.RX_DATAGRAMS);
-            counters.add(NicCounter.RX_BYTES, packet.content().readableBytes());
+            counters.add(NicCounter.RX_BYTES, ((ByteBuf) packet.content()).readableBytes());
             if (held != null || closed) {
                 // Read in the same batch as the datagram being held (NIO reads a batch before it hands any over):
                 // it cannot overtake that one and there is room for only one.

@@ -16,10 +16,11 @@ import io.netty.util.UncheckedBooleanSupplier;
  *                                continueReading(): autoRead && below maxMessages && gate.mayRead(read so far)
  * </pre>
  *
- * Netty's NIO transport reads a whole batch before it fires the first {@code channelRead}, the epoll transport fires
- * each datagram as it reads it; the gate sees how many datagrams this read has taken so far and the backend how many
- * it has handled, which covers both. Buffers come from the gate (the NIC's recycled frame buffers), larger than any
- * UDP payload over IPv4 (65507 bytes), so no datagram is ever truncated.
+ * The NIO channels ({@link NioUdpChannel}, like Netty's) read a whole batch before they fire the first
+ * {@code channelRead}, the epoll transport fires each datagram as it reads it; the gate sees how many datagrams this
+ * read has taken so far and the backend how many it has handled, which covers both. Buffers come from the gate (the
+ * NIC's recycled frame buffers), larger than any UDP payload over IPv4 (65507 bytes), so no datagram is ever
+ * truncated.
  */
 final class GatedRecvByteBufAllocator implements RecvByteBufAllocator {
 

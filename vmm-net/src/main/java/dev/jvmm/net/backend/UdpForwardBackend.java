@@ -5,7 +5,6 @@ import dev.jvmm.net.NicCounter;
 import dev.jvmm.net.RxStatus;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.socket.DatagramPacket;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -91,10 +90,8 @@ public final class UdpForwardBackend extends DatagramBackend {
     // -------------------------------------------------------------------------------------------- host → guest
 
     @Override
-    RxStatus deliver(DatagramPacket packet) {
-        InetSocketAddress sender = packet.sender();
+    RxStatus deliver(ByteBuf payload, InetSocketAddress sender) {
         InetAddress a = sender == null ? null : sender.getAddress();
-        ByteBuf payload = packet.content();
         int length = payload.readableBytes();
         if (!(a instanceof Inet4Address) || length > UDP_MAX_PAYLOAD) {
             counters.increment(NicCounter.RX_DROPPED_UNSUPPORTED);

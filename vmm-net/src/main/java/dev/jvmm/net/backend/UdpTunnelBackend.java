@@ -4,7 +4,6 @@ import dev.jvmm.core.config.NicConfig;
 import dev.jvmm.net.NicCounter;
 import dev.jvmm.net.RxStatus;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.socket.DatagramPacket;
 
 import java.net.InetSocketAddress;
 
@@ -50,8 +49,7 @@ public final class UdpTunnelBackend extends DatagramBackend {
     }
 
     @Override
-    RxStatus deliver(DatagramPacket packet) {
-        ByteBuf frame = packet.content();
+    RxStatus deliver(ByteBuf frame, InetSocketAddress sender) {
         int index = frame.readerIndex();
         int length = frame.readableBytes();
         if (length < ETH_HEADER) {

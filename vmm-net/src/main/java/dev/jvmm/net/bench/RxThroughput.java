@@ -48,9 +48,10 @@ import java.util.function.LongSupplier;
  * </pre>
  *
  * Phases alternate (plain, device, plain, device, ...) so that both see the same machine state; each phase warms up,
- * then counts over a window. Both receivers use the same transport, the same 64 KiB receive buffers and 16 datagrams
- * per read. Allocation is {@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes} of the receiving event loop
- * thread over the window, divided by the datagrams it received.
+ * then counts over a window. Both receivers use the same transport (the plain one with Netty's own datagram channel,
+ * the NIC with the backends' channel: {@code NioUdpChannel} for NIO), the same 64 KiB receive buffers and 16
+ * datagrams per read. Allocation is {@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes} of the receiving
+ * event loop thread over the window, divided by the datagrams it received.
  *
  * <p>Run: {@code java -cp ... dev.jvmm.net.bench.RxThroughput [--seconds=3] [--rounds=3] [--transport=auto|epoll|nio]
  * [--payload=64] [--queue=256]}
@@ -194,7 +195,7 @@ public final class RxThroughput {
         try {
             AtomicLong received = new AtomicLong();
             Counter counter = new Counter();
-            Channel ch = new Bootstrap().group(group).channel(transport.datagramChannelType())
+            Channel ch = new Bootstrap().group(group).channel(transport.nettyDatagramChannelType())
                     .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65536)
                             .respectMaybeMoreData(false).maxMessagesPerRead(16))
                     .handler(counter)

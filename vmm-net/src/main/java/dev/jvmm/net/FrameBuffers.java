@@ -29,8 +29,11 @@ public final class FrameBuffers {
     /** Capacity of every buffer: the largest frame a guest may transmit (14 + 65535), rounded up; larger than any UDP
      *  payload over IPv4, so a datagram read into it is never truncated. */
     public static final int CAPACITY = 65552;
-    /** Free buffers kept for reuse (2 MiB); a burst beyond that allocates and frees. */
-    public static final int MAX_RETAINED = 32;
+    /**
+     * Free buffers kept for reuse (5 MiB once a NIC has needed them): a transmit run's frames (64, held until the
+     * run's flush) and a socket read's batch (16); a burst beyond that allocates and frees.
+     */
+    public static final int MAX_RETAINED = 80;
 
     private final EventLoop loop;
     private final ArrayDeque<Recyclable> free = new ArrayDeque<>(MAX_RETAINED);

@@ -89,14 +89,19 @@ abstract class DatagramBackend implements NetBackend {
     /** Sends or drops one frame the guest transmitted; owns {@code frame}. Loop. */
     abstract void send(ByteBuf frame);
 
-    /** Writes a datagram (no flush); {@link #transmitComplete()} flushes. Loop. */
+    /**
+     * Writes a datagram (no flush); {@link #transmitComplete()} flushes. Owns {@code payload}. On NIO the envelope
+     * is the channel's recycled one; epoll gets Netty's {@link DatagramPacket}, which it batches into sendmmsg.
+     * Loop.
+     */
     final void write(ByteBuf payload, InetSocketAddress recipient) {
         Channel ch = channel;
         if (ch == null) {
             payload.release();
             return;
         }
-        ch.write(new DatagramPacket(payload, recipient), ch.voidPromise());
+        ch.write(ch instanceof NioUdpChannel ? ((NioUdpChannel) ch).envelope(payload, recipient)
+                : new DatagramPacket(payload, recipient), ch.voidPromise());
         counters.increment(NicCounter.TX_DATAGRAMS);
         wrote = true;
     }

@@ -1,6 +1,7 @@
 package dev.jvmm.net.backend;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.AddressedEnvelope;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelException;
@@ -12,6 +13,7 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.nio.AbstractNioMessageChannel;
 import io.netty.channel.nio.NioIoOps;
+import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.AbstractReferenceCounted;
 import io.netty.util.internal.StringUtil;
 
@@ -47,7 +49,8 @@ import java.util.Map;
  * Everything else is Netty's {@link AbstractNioMessageChannel}: autoRead (turned off, the socket leaves the selector's
  * interest set), the allocator handle asked before each datagram of a read, writability. Writes take any
  * {@link AddressedEnvelope} with {@link ByteBuf} content and an {@link InetSocketAddress} recipient (Netty's
- * {@code DatagramPacket}, say). Options: {@link ChannelOption#SO_RCVBUF}, {@link ChannelOption#SO_SNDBUF},
+ * {@code DatagramPacket}, say); {@link #envelope} hands out a recycled one, so a steady stream of sends to one peer
+ * allocates nothing either. Options: {@link ChannelOption#SO_RCVBUF}, {@link ChannelOption#SO_SNDBUF},
  * {@link ChannelOption#SO_REUSEADDR} and Netty's generic ones. The channel is never connected and has no multicast.
  */
 public final class NioUdpChannel extends AbstractNioMessageChannel {
@@ -55,11 +58,14 @@ public final class NioUdpChannel extends AbstractNioMessageChannel {
     private static final ChannelMetadata METADATA = new ChannelMetadata(false);
     /** The default receive buffer: larger than any UDP payload, so nothing is truncated. */
     private static final int DEFAULT_RECEIVE_BUFFER = 65536;
-    /** Free envelopes kept for reuse: a read's batch plus those held by handlers; more are left to the GC. */
-    private static final int MAX_FREE = 64;
+    /**
+     * Free envelopes kept for reuse: a read's batch, those held by handlers and a NIC's transmit run (64 frames)
+     * waiting for the flush; more are left to the GC.
+     */
+    private static final int MAX_FREE = 128;
 
     private final Config config;
-    /** Envelopes released on the event loop, ready for the next datagrams. Loop only. */
+    /** Envelopes released on the event loop, ready for the next datagrams, received or sent. Loop only. */
     private final ArrayDeque<Datagram> free = new ArrayDeque<>(MAX_FREE);
 
     /** An unbound channel (what {@code Bootstrap.channel(NioUdpChannel.class)} creates). */
@@ -160,8 +166,7 @@ public final class NioUdpChannel extends AbstractNioMessageChannel {
             }
             handle.lastBytesRead(nio.position() - start);
             data.writerIndex(data.writerIndex() + handle.lastBytesRead());
-            Datagram d = free.pollFirst();
-            buf.add((d != null ? d : new Datagram()).set(data, sender));
+            buf.add(datagram().set(data, sender, localAddress()));
             handedOver = true;
             return 1;
         } finally {
@@ -177,6 +182,12 @@ public final class NioUdpChannel extends AbstractNioMessageChannel {
         return !(cause instanceof SocketException) && super.closeOnReadError(cause);
     }
 
+    /** A free envelope, or a new one (off the loop, or none is free). */
+    private Datagram datagram() {
+        Datagram d = eventLoop().inEventLoop() ? free.pollFirst() : null;
+        return d != null ? d : new Datagram();
+    }
+
     /** A released envelope: reused when released on the loop (and the free list has room), else garbage. */
     private void recycle(Datagram d) {
         if (eventLoop().inEventLoop() && free.size() < MAX_FREE) {
@@ -185,6 +196,15 @@ public final class NioUdpChannel extends AbstractNioMessageChannel {
     }
 
     // -------------------------------------------------------------------------------------------- transmit
+
+    /**
+     * An envelope for sending {@code content} to {@code recipient} through this channel: it owns {@code content}, and
+     * its last release (Netty's, once the datagram is written or has failed) releases it and puts the envelope back
+     * on the free list. Taken from the free list on the event loop; a new one otherwise.
+     */
+    public AddressedEnvelope<ByteBuf, InetSocketAddress> envelope(ByteBuf content, InetSocketAddress recipient) {
+        return datagram().set(content, localAddress(), recipient);
+    }
 
     @Override
     protected Object filterOutboundMessage(Object msg) {
@@ -222,15 +242,20 @@ public final class NioUdpChannel extends AbstractNioMessageChannel {
 
     // -------------------------------------------------------------------------------------------- parts
 
-    /** A received datagram: payload and sender, recycled by its last release. */
+    /**
+     * A datagram received or to be sent: payload, sender and recipient, recycled by its last release. A
+     * {@link ByteBufHolder}, so Netty counts its payload's bytes against the channel's write buffer (writability).
+     */
     private final class Datagram extends AbstractReferenceCounted
-            implements AddressedEnvelope<ByteBuf, InetSocketAddress> {
+            implements AddressedEnvelope<ByteBuf, InetSocketAddress>, ByteBufHolder {
         private ByteBuf content;
         private InetSocketAddress sender;
+        private InetSocketAddress recipient;
 
-        Datagram set(ByteBuf payload, InetSocketAddress from) {
+        Datagram set(ByteBuf payload, InetSocketAddress from, InetSocketAddress to) {
             content = payload;
             sender = from;
+            recipient = to;
             setRefCnt(1);
             return this;
         }
@@ -247,7 +272,29 @@ public final class NioUdpChannel extends AbstractNioMessageChannel {
 
         @Override
         public InetSocketAddress recipient() {
-            return localAddress();
+            return recipient;
+        }
+
+        // A copy is Netty's own DatagramPacket, as DatagramPacket's own copies are (not on any path here).
+
+        @Override
+        public DatagramPacket copy() {
+            return replace(content.copy());
+        }
+
+        @Override
+        public DatagramPacket duplicate() {
+            return replace(content.duplicate());
+        }
+
+        @Override
+        public DatagramPacket retainedDuplicate() {
+            return replace(content.retainedDuplicate());
+        }
+
+        @Override
+        public DatagramPacket replace(ByteBuf c) {
+            return new DatagramPacket(c, recipient, sender);
         }
 
         @Override
@@ -279,6 +326,7 @@ public final class NioUdpChannel extends AbstractNioMessageChannel {
             ByteBuf c = content;
             content = null;
             sender = null;
+            recipient = null;
             c.release();
             recycle(this);
         }

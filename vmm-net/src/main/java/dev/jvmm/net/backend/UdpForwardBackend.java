@@ -180,7 +180,9 @@ public final class UdpForwardBackend extends DatagramBackend {
             counters.increment(NicCounter.TX_DROPPED_UNKNOWN_PEER);
             return;
         }
-        write(f.retainedSlice(udp + UDP_HEADER, udpLength - UDP_HEADER), peer);
+        // The frame itself narrowed to the payload, not a slice (a new object per datagram): send() releases it.
+        f.setIndex(udp + UDP_HEADER, udp + udpLength);
+        write(f.retain(), peer);
     }
 
     /** Answers an ARP request for the gateway's address (RFC 826) with the gateway's MAC. */

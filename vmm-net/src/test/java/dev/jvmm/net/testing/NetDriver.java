@@ -306,6 +306,14 @@ public final class NetDriver {
 
     /** Puts header + frame into the transmit queue split into up to {@code maxPieces} buffers; notifies if needed. */
     public int transmit(byte[] frame, int maxPieces) {
+        return transmit(List.of(txChain(frame, maxPieces)))[0];
+    }
+
+    /**
+     * Header + frame written into up to {@code maxPieces} new device-readable buffers, not yet made available: a
+     * chain a test can {@link #transmit(List) transmit} as often as it likes without using up guest RAM.
+     */
+    public List<GuestQueue.Buffer> txChain(byte[] frame, int maxPieces) {
         byte[] all = new byte[VirtioNetLayout.HDR_SIZE + frame.length];
         System.arraycopy(frame, 0, all, VirtioNetLayout.HDR_SIZE, frame.length);
         List<GuestQueue.Buffer> bufs = pieces(all.length, 1 + random.nextInt(maxPieces), false);
@@ -314,11 +322,19 @@ public final class NetDriver {
             mem.write(b.addr(), all, off, b.len());
             off += b.len();
         }
+        return bufs;
+    }
+
+    /** Makes the chains available in the transmit queue, in order, with one notification if needed; the heads. */
+    public int[] transmit(List<List<GuestQueue.Buffer>> chains) {
         int old = tx.availIdx();
-        int head = tx.add(bufs);
-        tx.makeAvailable(head);
+        int[] heads = new int[chains.size()];
+        for (int i = 0; i < heads.length; i++) {
+            heads[i] = tx.add(chains.get(i));
+        }
+        tx.makeAvailable(heads);
         kickIfNeeded(tx, old);
-        return head;
+        return heads;
     }
 
     /** Waits (bounded) until {@code n} transmit chains came back; returns them. */

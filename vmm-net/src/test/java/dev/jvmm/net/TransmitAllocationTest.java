@@ -33,11 +33,10 @@ class TransmitAllocationTest {
     private static final byte[] GUEST_IP = {10, 0, 2, 15};
     private static final byte[] LOOPBACK = {127, 0, 0, 1};
     /**
-     * Chains made available per notification; the peer receives each chunk before the next is sent. At most 32:
-     * beyond 32 writes pending on one thread, Netty's Recycler returns the outbound buffer's entries through a queue
-     * that allocates a chunk (about 150 bytes) per 32 ({@code -Dio.netty.recycler.chunkSize=128} removes that).
+     * Chains made available per notification: a whole transmit run (the device's budget), which the backend flushes
+     * in parts of {@code DatagramBackend.FLUSH_EVERY}; the peer receives each chunk before the next is sent.
      */
-    private static final int CHUNK = 32;
+    private static final int CHUNK = 64;
     private static final int PER_ROUND = 5000;
     private static final int PAYLOAD = 64;
 

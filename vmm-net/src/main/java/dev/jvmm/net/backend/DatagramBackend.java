@@ -56,6 +56,12 @@ abstract class DatagramBackend implements NetBackend {
     /** Datagrams per read of the socket (Netty's default for datagram channels). */
     static final int MAX_MESSAGES_PER_READ = 16;
     private static final long CLOSE_TIMEOUT_MILLIS = 2000;
+    /**
+     * A transmit run flushes at least every this many datagrams. Each costs a send either way; beyond 32 entries
+     * pending in one channel's outbound buffer, Netty's Recycler hands their entries back through a queue that
+     * allocates a chunk per 32, so flushing more often keeps transmit allocation-free.
+     */
+    static final int FLUSH_EVERY = 32;
 
     final NicConfig nic;
     NetBackend.Guest guest;
@@ -73,6 +79,8 @@ abstract class DatagramBackend implements NetBackend {
     private boolean waitingForRoom;
     private boolean started;
     private boolean wrote;
+    /** Datagrams written since the last flush. */
+    private int unflushed;
     /** Datagrams handed to channelRead since the current read of the socket began. */
     private int handledInRead;
     private volatile boolean closed;
@@ -104,6 +112,9 @@ abstract class DatagramBackend implements NetBackend {
                 : new DatagramPacket(payload, recipient), ch.voidPromise());
         counters.increment(NicCounter.TX_DATAGRAMS);
         wrote = true;
+        if (++unflushed == FLUSH_EVERY) {
+            flush(ch);
+        }
     }
 
     // -------------------------------------------------------------------------------------------- NetBackend
@@ -177,9 +188,14 @@ abstract class DatagramBackend implements NetBackend {
     public void transmitComplete() {
         Channel ch = channel;
         if (wrote && ch != null) {
-            wrote = false;
-            ch.flush();
+            flush(ch);
         }
+    }
+
+    private void flush(Channel ch) {
+        wrote = false;
+        unflushed = 0;
+        ch.flush();
     }
 
     @Override

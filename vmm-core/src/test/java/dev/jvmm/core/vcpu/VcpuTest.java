@@ -106,7 +106,7 @@ class VcpuTest {
     @Test
     void anAdaptiveWindowGrowsWithFrequentWakeupsAndShrinksAfterALongSleep() throws Exception {
         AtomicLong taken = new AtomicLong();
-        long max = 1_000_000_000L;
+        long max = 200_000_000L;
         Vcpu v = new Vcpu(0, 1, memory, bus, ic, new HaltPolling(max, true, false), interruptLoop(taken), "test");
         vcpuRef.set(v);
         v.start();
@@ -121,10 +121,10 @@ class VcpuTest {
         }
         assertThat(v.haltPollWindowNanos()).as("short sleeps within the maximum open the window")
                 .isGreaterThanOrEqualTo(Vcpu.GROW_START_NANOS);
-        // Idle for longer than the maximum (1 s), then one wake-up: polling would have been wasted, the window closes.
+        // Idle for longer than the maximum (200 ms), then one wake-up: polling would have been wasted, the window closes.
         // The sleep is the scenario itself (an idle period), not a wait for a condition.
         await(() -> v.state() == VcpuState.HALTED, "the vCPU to sleep");
-        Thread.sleep(1_500);
+        Thread.sleep(300);
         ic.injectSlow(DOORBELL, 0, 1, System.nanoTime());
         await(() -> taken.get() == 21, "the late interrupt");
         await(() -> v.haltPollWindowNanos() == 0, "the window to close after a sleep longer than the maximum");

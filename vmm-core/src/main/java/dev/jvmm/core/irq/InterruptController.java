@@ -31,10 +31,33 @@ public interface InterruptController extends AutoCloseable {
     long injectSlow(long doorbell, int data, int deviceId, long signalNanos);
 
     /**
-     * Whether {@code vcpu} has an interrupt that its CPU interface would signal now (pending, enabled, above the
-     * priority mask, group enabled). A halted vCPU polls this; it must be cheap (a volatile read).
+     * Whether the CPU interface of {@code vcpu} signals an IRQ now: its highest-priority pending interrupt is
+     * enabled, its group is enabled, and its priority beats both the priority mask and the running priority (so
+     * that it could preempt what is active). A halted vCPU polls this, and a CPU that executes guest code checks it
+     * to take the IRQ exception; it must be cheap (a volatile read).
      */
     boolean hasPendingInterrupt(int vcpu);
+
+    /**
+     * The wired line of shared peripheral interrupt {@code intid} (32..1019), for a device to drive.
+     *
+     * @throws IllegalArgumentException when the controller has no such SPI
+     * @throws UnsupportedOperationException when the controller has no wired interrupts
+     */
+    default IrqLine spiLine(int intid) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no wired interrupts (SPI " + intid + ")");
+    }
+
+    /**
+     * The wired line of private peripheral interrupt {@code intid} (16..31) of vCPU {@code vcpu}, for a per-CPU
+     * device (the generic timer) to drive.
+     *
+     * @throws IllegalArgumentException when there is no such vCPU or PPI
+     * @throws UnsupportedOperationException when the controller has no wired interrupts
+     */
+    default IrqLine ppiLine(int vcpu, int intid) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no wired interrupts (PPI " + intid + ")");
+    }
 
     /** A guest read of a CPU-interface system register on {@code vcpu} (ICC_IAR1_EL1 acknowledges). */
     long readSystemRegister(int vcpu, SystemRegister register);

@@ -67,6 +67,25 @@ public interface GuestCpu {
      */
     void waitForInterrupt();
 
+    /**
+     * WFI with a wake-up time: as {@link #waitForInterrupt()}, but also returns once {@link System#nanoTime()}
+     * reaches {@code deadlineNanos} (the earliest generic-timer deadline of this CPU), without spinning until then.
+     */
+    void waitForInterrupt(long deadlineNanos);
+
+    /**
+     * Whether this CPU interface signals an IRQ now ({@link dev.jvmm.core.irq.InterruptController#hasPendingInterrupt}):
+     * a CPU that executes guest code checks it between blocks and takes the IRQ exception when PSTATE.I is clear.
+     * A volatile read; not an exit.
+     */
+    boolean interruptSignalled();
+
+    /**
+     * This vCPU's wired private peripheral interrupt {@code intid} (16..31), for a per-CPU device such as the
+     * generic timer (virtual timer INTID 27, non-secure physical timer INTID 30).
+     */
+    dev.jvmm.core.irq.IrqLine ppiLine(int intid);
+
     /** A monotonic time in nanoseconds (the guest's view of the generic timer). */
     long counterNanos();
 

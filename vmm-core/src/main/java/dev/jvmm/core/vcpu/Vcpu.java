@@ -228,6 +228,14 @@ public final class Vcpu {
     }
 
     private void waitForInterrupt() {
+        waitForInterrupt(Long.MAX_VALUE, false);
+    }
+
+    /**
+     * WFI. With {@code timed}, also returns once {@code System.nanoTime()} reaches {@code deadline}: the poll window
+     * and the park are cut short at the deadline, so a timer wake-up costs no spinning.
+     */
+    private void waitForInterrupt(long deadline, boolean timed) {
         checkRequests();
         wfiExits++;
         kickPending = false;
@@ -241,6 +249,9 @@ public final class Vcpu {
             do {
                 if (kickPending || interruptController.hasPendingInterrupt(index)) {
                     haltPollSuccesses++;
+                    return;
+                }
+                if (timed && System.nanoTime() - deadline >= 0) {
                     return;
                 }
                 if (stopRequested || pauseRequested) {
@@ -259,7 +270,15 @@ public final class Vcpu {
         try {
             while (!kickPending && !stopRequested && !pauseRequested
                     && !interruptController.hasPendingInterrupt(index)) {
-                LockSupport.parkNanos(this, MAX_PARK_NANOS);
+                long park = MAX_PARK_NANOS;
+                if (timed) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    park = Math.min(park, left);
+                }
+                LockSupport.parkNanos(this, park);
             }
         } finally {
             state = VcpuState.RUNNING;
@@ -342,6 +361,21 @@ public final class Vcpu {
         @Override
         public void waitForInterrupt() {
             Vcpu.this.waitForInterrupt();
+        }
+
+        @Override
+        public void waitForInterrupt(long deadlineNanos) {
+            Vcpu.this.waitForInterrupt(deadlineNanos, true);
+        }
+
+        @Override
+        public boolean interruptSignalled() {
+            return interruptController.hasPendingInterrupt(index);
+        }
+
+        @Override
+        public dev.jvmm.core.irq.IrqLine ppiLine(int intid) {
+            return interruptController.ppiLine(index, intid);
         }
 
         @Override

@@ -37,7 +37,7 @@ final class Distributor implements MmioDevice {
         if (offset == GICD_IIDR) {
             return RegisterAccess.IIDR;
         }
-        if (RegisterAccess.isIdRegister(offset, size)) {
+        if (offset >= RegisterAccess.ID_REGISTERS && (offset & 3) == 0) {
             return RegisterAccess.idRegister(offset);
         }
         return 0;

@@ -28,6 +28,8 @@ import static dev.jvmm.gic.RedistributorRegisterDescriptor.TYPER_PLPIS;
 import static dev.jvmm.gic.RedistributorRegisterDescriptor.TYPER_PROCESSOR_NUMBER_SHIFT;
 import static dev.jvmm.gic.RedistributorRegisterDescriptor.WAKER_CHILDREN_ASLEEP;
 import static dev.jvmm.gic.RedistributorRegisterDescriptor.WAKER_PROCESSOR_SLEEP;
+import static dev.jvmm.gic.RegisterTable.W32;
+import static dev.jvmm.gic.RegisterTable.W64;
 
 /**
  * One vCPU's redistributor: its RD_base registers, its pending LPIs, and the CPU interface that takes them.
@@ -87,61 +89,62 @@ final class Redistributor implements MmioDevice {
 
     // ------------------------------------------------------------------------------------------ MMIO
 
+    /** The RD_base frame, as KVM's {@code vgic_v3_rd_registers[]}; everything else (the SGI_base frame too) is RAZ/WI. */
+    private static final RegisterTable<Redistributor> FRAME = new RegisterTable<>(
+            RegisterTable.register("GICR_CTLR", GICR_CTLR, 4, W32,
+                    (rd, at, size) -> rd.lpisEnabled ? CTLR_ENABLE_LPIS : 0,
+                    (rd, at, size, value) -> rd.gic.writeEnableLpis(rd, (value & CTLR_ENABLE_LPIS) != 0)),
+            RegisterTable.readOnly("GICR_IIDR", GICR_IIDR, 4, W32, (rd, at, size) -> RegisterAccess.IIDR),
+            RegisterTable.readOnly("GICR_TYPER", GICR_TYPER, 8, W32 | W64,
+                    (rd, at, size) -> RegisterAccess.read64(rd.typer(), at, size)),
+            RegisterTable.register("GICR_WAKER", GICR_WAKER, 4, W32, Redistributor::readWaker,
+                    Redistributor::writeWaker),
+            RegisterTable.register("GICR_PROPBASER", GICR_PROPBASER, 8, W32 | W64,
+                    (rd, at, size) -> RegisterAccess.read64(rd.gic.propbaser(), at, size),
+                    Redistributor::writePropbaser),
+            RegisterTable.register("GICR_PENDBASER", GICR_PENDBASER, 8, W32 | W64, Redistributor::readPendbaser,
+                    Redistributor::writePendbaser),
+            RegisterTable.readOnly("GICR_PIDR4..GICR_CIDR3", RegisterAccess.ID_REGISTERS,
+                    RegisterAccess.ID_REGISTERS_LENGTH, W32, RegisterAccess::readIdRegister));
+
     @Override
     public long read(long offset, int size) {
-        if (offset == GICR_CTLR && size == 4) {
-            return lpisEnabled ? CTLR_ENABLE_LPIS : 0;
-        }
-        if (offset == GICR_IIDR && size == 4) {
-            return RegisterAccess.IIDR;
-        }
-        if (offset >= GICR_TYPER && offset < GICR_TYPER + 8 && RegisterAccess.is64(offset - GICR_TYPER, size)) {
-            return RegisterAccess.read64(typer(), offset - GICR_TYPER, size);
-        }
-        if (offset == GICR_WAKER && size == 4) {
-            synchronized (this) {
-                return waker;
-            }
-        }
-        if (offset >= GICR_PROPBASER && offset < GICR_PROPBASER + 8 && RegisterAccess.is64(offset - GICR_PROPBASER, size)) {
-            return RegisterAccess.read64(gic.propbaser(), offset - GICR_PROPBASER, size);
-        }
-        if (offset >= GICR_PENDBASER && offset < GICR_PENDBASER + 8 && RegisterAccess.is64(offset - GICR_PENDBASER, size)) {
-            synchronized (this) {
-                // PTZ is write-only: it reads as zero.
-                return RegisterAccess.read64(pendbaser & ~PENDBASER_PTZ, offset - GICR_PENDBASER, size);
-            }
-        }
-        if (RegisterAccess.isIdRegister(offset, size)) {
-            return RegisterAccess.idRegister(offset);
-        }
-        return 0;
+        RegisterTable.Register<Redistributor> r = FRAME.find(offset, size);
+        return r == null ? 0 : r.read(this, offset, size);
     }
 
     @Override
     public void write(long offset, int size, long value, int requesterId) {
-        if (offset == GICR_CTLR && size == 4) {
-            gic.writeEnableLpis(this, (value & CTLR_ENABLE_LPIS) != 0);
-        } else if (offset == GICR_WAKER && size == 4) {
-            synchronized (this) {
-                // ChildrenAsleep follows ProcessorSleep at once: there is nothing to quiesce.
-                waker = (value & WAKER_PROCESSOR_SLEEP) != 0 ? WAKER_PROCESSOR_SLEEP | WAKER_CHILDREN_ASLEEP : 0;
-            }
-        } else if (offset >= GICR_PROPBASER && offset < GICR_PROPBASER + 8
-                && RegisterAccess.is64(offset - GICR_PROPBASER, size)) {
-            if (!lpisEnabled) {
-                gic.writePropbaser(offset - GICR_PROPBASER, size, value);
-            }
-        } else if (offset >= GICR_PENDBASER && offset < GICR_PENDBASER + 8
-                && RegisterAccess.is64(offset - GICR_PENDBASER, size)) {
-            synchronized (this) {
-                if (!lpisEnabled) {
-                    pendbaser = RegisterAccess.write64(pendbaser, offset - GICR_PENDBASER, size, value)
-                            & PENDBASER_WRITABLE;
-                }
-            }
+        RegisterTable.Register<Redistributor> r = FRAME.find(offset, size);
+        if (r != null) {
+            r.write(this, offset, size, value, requesterId);
         }
-        // Everything else, the SGI_base frame included, is RAZ/WI.
+    }
+
+    private synchronized long readWaker(long at, int size) {
+        return waker;
+    }
+
+    private synchronized void writeWaker(long at, int size, long value) {
+        // ChildrenAsleep follows ProcessorSleep at once: there is nothing to quiesce.
+        waker = (value & WAKER_PROCESSOR_SLEEP) != 0 ? WAKER_PROCESSOR_SLEEP | WAKER_CHILDREN_ASLEEP : 0;
+    }
+
+    private void writePropbaser(long at, int size, long value) {
+        if (!lpisEnabled) {
+            gic.writePropbaser(at, size, value);
+        }
+    }
+
+    private synchronized long readPendbaser(long at, int size) {
+        // PTZ is write-only: it reads as zero.
+        return RegisterAccess.read64(pendbaser & ~PENDBASER_PTZ, at, size);
+    }
+
+    private synchronized void writePendbaser(long at, int size, long value) {
+        if (!lpisEnabled) {
+            pendbaser = RegisterAccess.write64(pendbaser, at, size, value) & PENDBASER_WRITABLE;
+        }
     }
 
     private long typer() {
@@ -158,6 +161,7 @@ final class Redistributor implements MmioDevice {
         if (lpisEnabled) {
             return;
         }
+        refreshConfigurations(mapped);
         long table = pendbaser & PENDBASER_PA_MASK;
         boolean zero = (pendbaser & PENDBASER_PTZ) != 0;
         pendingTable = table;
@@ -186,6 +190,35 @@ final class Redistributor implements MmioDevice {
                     lpi.pendingNanos = 0;
                     receivePending(lpi);
                 }
+            } finally {
+                lpi.resume();
+            }
+        }
+    }
+
+    /**
+     * EnableLPIs 0 to 1, before any LPI can be delivered here: the configuration each LPI that targets this
+     * redistributor caches is taken again from the table GICR_PROPBASER names now. While LPIs were disabled the guest
+     * may have pointed PROPBASER at another table (it may not while they are enabled); a cached byte of the old table
+     * would keep an LPI enabled, or disabled, that the new table says otherwise, and a guest would see a cache it
+     * never filled. An LPI beyond the new table's IDbits is disabled. A table outside RAM keeps the cached byte, as
+     * INV does (KVM's {@code update_lpi_config} reads nothing it cannot reach).
+     */
+    private void refreshConfigurations(List<Lpi> mapped) {
+        long limit = gic.lpiLimit();
+        for (Lpi lpi : mapped) {
+            if (lpi.target != index) {
+                continue;
+            }
+            int config = lpi.intid < limit ? gic.readLpiConfig(lpi.intid, lpi.config) : 0;
+            if (config == lpi.config || !lpi.quiesce()) {
+                continue;
+            }
+            try {
+                // No pending state exists here while LPIs are off: only the cached byte changes.
+                lpi.latched = false;
+                pending.prepare(level(config));
+                lpi.config = config;
             } finally {
                 lpi.resume();
             }

@@ -3,6 +3,7 @@ package dev.jvmm.gic;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The registers of one GIC frame as a table of rows, each a register (or an array of registers) with its offset,
@@ -130,6 +131,26 @@ final class RegisterTable<T> {
             }
         }
         return null;
+    }
+
+    /** Reads through the row that decodes the access, or reads zero and counts the access in {@code unsupported}. */
+    long read(T frame, long offset, int size, LongAdder unsupported) {
+        Register<T> r = find(offset, size);
+        if (r == null) {
+            unsupported.increment();
+            return 0;
+        }
+        return r.read(frame, offset, size);
+    }
+
+    /** Writes through the row that decodes the access, or ignores the write and counts it in {@code unsupported}. */
+    void write(T frame, long offset, int size, long value, int requesterId, LongAdder unsupported) {
+        Register<T> r = find(offset, size);
+        if (r == null) {
+            unsupported.increment();
+        } else {
+            r.write(frame, offset, size, value, requesterId);
+        }
     }
 
     /** The rows, in offset order (for tests and documentation). */

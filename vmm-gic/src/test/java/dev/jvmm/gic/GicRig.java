@@ -178,6 +178,62 @@ final class GicRig implements AutoCloseable {
         bus.write(MemoryMap.gicr(pe) + offset, size, value);
     }
 
+    long readGicd(long offset, int size) {
+        return bus.read(MemoryMap.GICD_BASE + offset, size);
+    }
+
+    void writeGicd(long offset, int size, long value) {
+        bus.write(MemoryMap.GICD_BASE + offset, size, value);
+    }
+
+    long sysreg(int pe, SystemRegister r) {
+        return gic.readSystemRegister(pe, r);
+    }
+
+    void sysreg(int pe, SystemRegister r, long value) {
+        gic.writeSystemRegister(pe, r, value);
+    }
+
+    /** ICC_IAR1_EL1 on {@code pe}. */
+    int iar1(int pe) {
+        return (int) gic.readSystemRegister(pe, SystemRegister.ICC_IAR1_EL1);
+    }
+
+    /** ICC_EOIR1_EL1 on {@code pe}. */
+    void eoi1(int pe, int intid) {
+        gic.writeSystemRegister(pe, SystemRegister.ICC_EOIR1_EL1, intid);
+    }
+
+    /** GICD_CTLR.EnableGrp1 (and EnableGrp0), as Linux's gic_dist_init leaves it. */
+    void enableDistributor() {
+        writeGicd(DistributorRegisterDescriptor.GICD_CTLR, 4,
+                DistributorRegisterDescriptor.CTLR_ENABLE_GRP1 | DistributorRegisterDescriptor.CTLR_ENABLE_GRP0);
+    }
+
+    /** SPI {@code intid}: priority, enabled, routed to {@code pe} (IRM = 0). */
+    void enableSpi(int intid, int priority, int pe) {
+        writeGicd(DistributorRegisterDescriptor.GICD_IPRIORITYR + intid, 1, priority);
+        writeGicd(DistributorRegisterDescriptor.irouter(intid), 8, Affinity.of(pe));
+        writeGicd(DistributorRegisterDescriptor.GICD_ISENABLER + 4L * (intid / 32), 4, 1L << (intid % 32));
+    }
+
+    /** SGI or PPI {@code intid} of {@code pe}: priority and enabled. */
+    void enablePrivate(int pe, int intid, int priority) {
+        writeGicr(pe, RedistributorRegisterDescriptor.GICR_IPRIORITYR0 + intid, 1, priority);
+        writeGicr(pe, RedistributorRegisterDescriptor.GICR_ISENABLER0, 4, 1L << intid);
+    }
+
+    /** Edge-triggered SPI {@code intid} (GICD_ICFGR). */
+    void makeEdge(int intid) {
+        long at = DistributorRegisterDescriptor.GICD_ICFGR + 4L * (intid / 16);
+        writeGicd(at, 4, readGicd(at, 4) | ((long) DistributorRegisterDescriptor.ICFGR_EDGE << (2 * (intid % 16))));
+    }
+
+    /** The vCPU SPI {@code intid} is forwarded to now ({@link WiredInterrupts#NO_TARGET}: nobody). */
+    int wiredTarget(int intid) {
+        return gic.wired().targetOf(intid);
+    }
+
     GicStats stats() {
         return gic.stats();
     }

@@ -74,12 +74,15 @@ class HostileGuestTest {
         rig.driver.initLpiTables(true);
         for (int pe = 0; pe < vcpus; pe++) {
             rig.driver.enableLpis(pe);
+            // The hostile stream may have left the CPU interface anyhow (active priorities, EOImode, binary points,
+            // Group 0 enabled): reset it as a guest's interrupt controller driver would.
+            rig.gic.writeSystemRegister(pe, SystemRegister.ICC_CTLR_EL1, 0);
+            rig.gic.writeSystemRegister(pe, SystemRegister.ICC_AP0R0_EL1, 0);
+            rig.gic.writeSystemRegister(pe, SystemRegister.ICC_AP1R0_EL1, 0);
+            rig.gic.writeSystemRegister(pe, SystemRegister.ICC_IGRPEN0_EL1, 0);
+            rig.gic.writeSystemRegister(pe, SystemRegister.ICC_BPR1_EL1, 0);
             rig.openCpuInterface(pe);
             rig.takeAll(pe);
-            // The hostile stream may have left priorities active: end them all.
-            for (int k = 0; k < 32; k++) {
-                rig.gic.writeSystemRegister(pe, SystemRegister.ICC_EOIR1_EL1, 8192);
-            }
         }
         ItsCommandQueue its = rig.driver.initIts(0, 1);
         int pe = vcpus - 1;

@@ -186,10 +186,17 @@ final class CpuInterface {
         return (0xFF << shift) & 0xFF;
     }
 
+    /** Recomputes both thresholds; a volatile write only for one that changed (the LPI acknowledge/EOI path). */
     private void recompute() {
         int ap = ap0 | ap1;
         int running = ap == 0 ? IDLE : Integer.numberOfTrailingZeros(ap) << (8 - PRIORITY_BITS);
-        threshold0 = group0Enabled ? Math.min(pmr, running == IDLE ? IDLE : running & groupPriorityMask(false)) : 0;
-        threshold1 = group1Enabled ? Math.min(pmr, running == IDLE ? IDLE : running & groupPriorityMask(true)) : 0;
+        int t0 = group0Enabled ? Math.min(pmr, running == IDLE ? IDLE : running & groupPriorityMask(false)) : 0;
+        int t1 = group1Enabled ? Math.min(pmr, running == IDLE ? IDLE : running & groupPriorityMask(true)) : 0;
+        if (t0 != threshold0) {
+            threshold0 = t0;
+        }
+        if (t1 != threshold1) {
+            threshold1 = t1;
+        }
     }
 }

@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntConsumer;
 
 /**
- * A GICv3 with LPIs and one to four ITSes: the interrupt controller that MSIs reach.
+ * A GICv3 as QEMU and KVM present it to a guest (non-secure, one security state with GICD_CTLR.DS = 1, affinity
+ * routing always on, no GICv2 mode): SGIs, PPIs, 256 SPIs, LPIs and one to four ITSes, with the whole CPU interface.
  *
  * <pre>
  *  MSI (doorbell = GITS_TRANSLATER of ITS i, data = EventID, DeviceID)
@@ -34,9 +35,22 @@ import java.util.function.IntConsumer;
  *    │        (no lock with per-its, never allocates)       miss ─▶ the caller takes the slow path
  *    └─ {@link #injectSlow}: ITS lock ─ device ─ entry ─ collection ─ redistributor ─ cache insert ─ pending, kick
  *
- *  guest:  GICD 0x0800_0000 │ ITS i at MemoryMap.its(i, vcpus) │ GICR n at MemoryMap.gicr(n)
- *          ICC_IAR1_EL1 / ICC_EOIR1_EL1 / ICC_PMR_EL1 / ICC_IGRPEN1_EL1 / ICC_CTLR_EL1 through the vCPU's trap
+ *  wired: {@link #spiLine}(intid).set/pulse ─┐   ICC_SGI1R_EL1 ─┐    GICD_/GICR_ registers ─┐
+ *         {@link #ppiLine}(vcpu, intid)     ─┴──────────────────┴───────────────────────────┴─▶ WiredInterrupts
+ *                                  (one lock) ─▶ per vCPU: most urgent eligible per group, published ─▶ kick
+ *
+ *  CPU interface of vCPU n: highest priority pending = min(wired Group 0, wired Group 1, LPIs), ties to the lowest
+ *  INTID; signalled as an IRQ ({@link #hasPendingInterrupt}) when it is Group 1 and beats PMR and the running
+ *  priority's group priority; ICC_IAR1_EL1 takes it, ICC_EOIR1_EL1 / ICC_DIR_EL1 end it.
+ *
+ *  guest:  GICD 0x0800_0000 │ ITS i at MemoryMap.its(i, vcpus) │ GICR n (RD_base, SGI_base) at MemoryMap.gicr(n)
+ *          every ICC_*_EL1 register of {@link SystemRegister} through the vCPU's trap
  * </pre>
+ *
+ * <p>What is left out, and why: no message-based SPIs (GICD_TYPER.MBIS = 0, as KVM), no extended SPI or PPI
+ * ranges (GICv3.1), no direct LPI injection (GICR_INVLPIR/INVALLR/SYNCR; KVM offers them only from its revision 3),
+ * no virtual LPIs or GICv4, no NMIs (FEAT_GICv3_NMI), no Aff3 (A3V = 0), and Group 0 interrupts are arbitrated and
+ * taken through ICC_IAR0_EL1 but never signalled as an FIQ to a CPU (the CPUs of this project take IRQs only).
  *
  * <h2>Using it in a machine</h2>
  * <pre>{@code
@@ -70,8 +84,10 @@ import java.util.function.IntConsumer;
  * quiesces the LPI before it completes. The argument is written out in {@link Lpi}.
  *
  * <h2>Threads</h2>
- * Any thread may inject. ITS commands run in the thread that writes GITS_CWRITER. The system-register methods for
- * vCPU n are called by vCPU n's thread. {@link #close()} comes after every injecting thread has stopped.
+ * Any thread may inject or drive a line. ITS commands run in the thread that writes GITS_CWRITER. The
+ * system-register methods for vCPU n are called by vCPU n's thread. {@link #close()} comes after every injecting
+ * thread has stopped. Locks: ITS locks (ascending), a redistributor's monitor, the LPI registry, a cache's spin
+ * lock, in that order; the wired interrupts' lock is a leaf that no LPI path takes.
  */
 public final class GicV3 implements InterruptController {
     private final GuestMemory memory;

@@ -478,8 +478,13 @@ final class Redistributor implements MmioDevice {
     boolean hasPendingInterrupt() {
         long w = wiredBest;
         long lpiLevels = pending.levelMask();
-        if (w == NO_WIRED && lpiLevels == 0) {
-            return false;
+        if (w == NO_WIRED) {
+            // LPIs only (Group 1): the MSI path's check, as before wired interrupts existed.
+            if (lpiLevels == 0) {
+                return false;
+            }
+            int level = pending.highest();
+            return level >= 0 && LpiTableDescriptor.priorityOfLevel(level) < cpu.threshold(true);
         }
         int best1 = cpu.groupEnabled(true) ? (int) (w >>> 32) : WiredInterrupts.NONE;
         if (lpiLevels != 0 && cpu.groupEnabled(true)) {

@@ -11,6 +11,7 @@ _Static_assert(__builtin_offsetof(struct frame, esr) == FRAME_ESR, "FRAME_ESR");
 _Static_assert(__builtin_offsetof(struct frame, sp) == FRAME_SP, "FRAME_SP");
 _Static_assert(sizeof(struct frame) == FRAME_SIZE, "FRAME_SIZE");
 _Static_assert(__builtin_offsetof(struct cpu, stack_top) == CPU_STACK_TOP, "CPU_STACK_TOP");
+_Static_assert(__builtin_offsetof(struct cpu, entry_daif) == CPU_ENTRY_DAIF, "CPU_ENTRY_DAIF");
 
 u64 boot_regs[4];
 u64 boot_sctlr, boot_daif, boot_el;

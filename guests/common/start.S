@@ -91,6 +91,12 @@ entry:
     .text
     .global secondary_entry
 secondary_entry:
+    mrs     x1, daif
+    mrs     x2, sctlr_el1
+    mrs     x3, CurrentEL
+    lsr     x3, x3, #2
+    stp     x1, x2, [x0, #CPU_ENTRY_DAIF]
+    str     x3, [x0, #CPU_ENTRY_DAIF + 16]
     msr     daifset, #0xf
     ldr     x1, [x0, #CPU_STACK_TOP]
     mov     sp, x1

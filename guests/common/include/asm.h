@@ -11,6 +11,7 @@
 #define FRAME_SIZE 304
 
 #define CPU_STACK_TOP 16
+#define CPU_ENTRY_DAIF 64
 
 #ifndef TEXT_OFFSET
 #define TEXT_OFFSET 0x200000

@@ -108,6 +108,7 @@ struct cpu {
     void (*fn)(void *);
     void *arg;
     volatile int state;  /* CPU_STATE_* */
+    u64 entry_daif, entry_sctlr, entry_el;  /* at a secondary's entry, before the runtime changes anything */
 };
 enum { CPU_STATE_OFF = 0, CPU_STATE_STARTING = 1, CPU_STATE_RUNNING = 2, CPU_STATE_DONE = 3 };
 extern struct cpu cpus[MAX_CPUS];

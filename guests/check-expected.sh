@@ -9,6 +9,8 @@
 #   --update  write DIR/CASE.expected from the first run (the other runs must still match it)
 #
 # Comparison: the console bytes with every carriage return removed (the guests print "\r\n").
+# Cases with compare=arch are skipped: their expected output is what the architecture requires where QEMU 7.2
+# departs from it, so only a CPU that follows the architecture (jvmm) prints it.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 runs=3; built=(); update=0; cases=()
@@ -33,6 +35,10 @@ failed=0
 for c in "${cases[@]}"; do
   name="$(basename "$c" .case)"
   expected="${c%.case}.expected"
+  if grep -q '^compare=arch' "$c"; then
+    echo "skip $name (compare=arch: what the architecture requires where QEMU 7.2 departs from it)"
+    continue
+  fi
   ok=1
   for r in $(seq 1 "$runs"); do
     "$here/run-qemu.sh" "$c" "${built[@]}" > "$tmp/raw" 2> "$tmp/err"

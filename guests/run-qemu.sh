@@ -14,6 +14,10 @@
 #   --net PORT      one virtio-net NIC on user networking with UDP port PORT forwarded from 127.0.0.1
 #   anything else   passed to QEMU (e.g. -netdev ... -device virtio-net-device,netdev=...)
 #
+# A case file (DIR/NAME.case) holds key=value lines: kernel (relative to DIR), smp, memory, append, input (a file
+# fed to the console input), nics (user-networking NICs without port forwarding), timeout, and compare (how jvmm's
+# output relates to the expected one: exact, info or arch; README.md, "Test cases").
+#
 # The console is QEMU's stdio serial (-nographic); standard input comes from the case's input file, else
 # /dev/null unless --stdin is given (then the terminal or pipe feeds the guest's UART).
 set -euo pipefail
@@ -51,7 +55,7 @@ elif [ -d "$here/$target" ]; then
 else
   kernel="$target"
 fi
-case_smp=1; case_mem=128M; case_append=""; case_timeout=60
+case_smp=1; case_mem=128M; case_append=""; case_timeout=60; case_nics=0
 if [ -n "$case_file" ]; then
   dir="$(cd "$(dirname "$case_file")" && pwd)"
   while IFS= read -r line || [ -n "$line" ]; do
@@ -64,6 +68,7 @@ if [ -n "$case_file" ]; then
       append) case_append="$val" ;;
       input) input="$dir/$val" ;;
       timeout) case_timeout="$val" ;;
+      nics) case_nics="$val" ;;
       *) ;;
     esac
   done < "$case_file"
@@ -81,6 +86,9 @@ fi
 args=(-M virt,gic-version=3 -cpu cortex-a57 -nographic -m "$mem" -smp "$smp" -kernel "$kernel")
 [ -n "$append" ] && args+=(-append "$append")
 [ "$legacy" = 1 ] || args+=(-global virtio-mmio.force-legacy=false)
+for ((i = 0; i < case_nics; i++)); do
+  args+=(-netdev "user,id=case$i" -device "virtio-net-device,netdev=case$i")
+done
 args+=("${extra[@]}")
 
 run() {

@@ -181,8 +181,8 @@ int main(void)
 {
     printf("mmu: stage 1 translation\n");
     u64 mmfr0 = read_sysreg(id_aa64mmfr0_el1);
-    printf("ID_AA64MMFR0_EL1 0x%lx: PARange %lu, ASIDBits %lu, TGran4 %lu, TGran16 %lu, TGran64 %lu\n", mmfr0,
-           FIELD(mmfr0, 3, 0), FIELD(mmfr0, 7, 4), FIELD(mmfr0, 31, 28), FIELD(mmfr0, 23, 20), FIELD(mmfr0, 27, 24));
+    printf("ID_AA64MMFR0_EL1: PARange %lu, ASIDBits %lu, TGran4 %lu, TGran16 %lu, TGran64 %lu\n", FIELD(mmfr0, 3, 0),
+           FIELD(mmfr0, 7, 4), FIELD(mmfr0, 31, 28), FIELD(mmfr0, 23, 20), FIELD(mmfr0, 27, 24));
     static const int shifts[] = { 12, 14, 16 };
     for (unsigned i = 0; i < ARRAY_SIZE(shifts); i++) {
         if (!mmu_granule_supported(shifts[i])) {

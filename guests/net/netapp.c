@@ -305,9 +305,9 @@ static void secondary(void *arg)
 static void print_nic(const struct nic *n)
 {
     const struct netdev *nd = &n->nd;
-    printf("nic %d: virtio-mmio 0x%lx (version %u), MAC %02x:%02x:%02x:%02x:%02x:%02x, features 0x%lx", nd->index,
-           n->slot, nd->version, nd->mac[0], nd->mac[1], nd->mac[2], nd->mac[3], nd->mac[4], nd->mac[5],
-           nd->features);
+    printf("nic %d: virtio-mmio 0x%lx (version %u), MAC %02x:%02x:%02x:%02x:%02x:%02x, offered 0x%lx, accepted 0x%lx",
+           nd->index, n->slot, nd->version, nd->mac[0], nd->mac[1], nd->mac[2], nd->mac[3], nd->mac[4], nd->mac[5],
+           nd->offered, nd->features);
     printf(" (MRG_RXBUF %d, EVENT_IDX %d), queues %u/%u", nd->mrg_rxbuf, (nd->features & BIT(VIRTIO_F_EVENT_IDX)) != 0,
            nd->rx.size, nd->tx.size);
     if (n->msi) {

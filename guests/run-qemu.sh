@@ -86,6 +86,10 @@ fi
 args=(-M virt,gic-version=3 -cpu cortex-a57 -nographic -m "$mem" -smp "$smp" -kernel "$kernel")
 [ -n "$append" ] && args+=(-append "$append")
 [ "$legacy" = 1 ] || args+=(-global virtio-mmio.force-legacy=false)
+# NICs given on the command line (--net, -netdev) replace the case's.
+for a in "${extra[@]}"; do
+  [ "$a" = "-netdev" ] && case_nics=0
+done
 for ((i = 0; i < case_nics; i++)); do
   args+=(-netdev "user,id=case$i" -device "virtio-net-device,netdev=case$i")
 done

@@ -118,7 +118,7 @@ void gic_init_cpu(void)
         panic("no redistributor for MPIDR 0x%lx", read_sysreg(mpidr_el1));
     }
     c->gicr = rd;
-    /* Wake the redistributor (IHI 0069 11.1, "Power management"). */
+    /* Wake the redistributor (IHI 0069, "Power management": GICR_WAKER). */
     mmio_write32(rd + GICR_WAKER, mmio_read32(rd + GICR_WAKER) & ~GICR_WAKER_PROCESSOR_SLEEP);
     u64 start = timer_now();
     while ((mmio_read32(rd + GICR_WAKER) & GICR_WAKER_CHILDREN_ASLEEP) != 0) {
@@ -138,7 +138,7 @@ void gic_init_cpu(void)
     for (int i = 0; i < 32; i++) {
         mmio_write8(sgi + GICD_IPRIORITYR + (u64)i, GIC_PRIO_DEFAULT);
     }
-    /* CPU interface (IHI 0069 12.2): system registers, no priority masking, no sub-priority, EOImode 0. */
+    /* CPU interface (IHI 0069, the CPU interface system registers): no priority masking, no sub-priority, EOImode 0. */
     write_sysreg(icc_sre_el1, read_sysreg(icc_sre_el1) | 7);
     isb();
     write_sysreg(icc_pmr_el1, 0xff);
@@ -247,7 +247,7 @@ void gic_send_sgi(u32 intid, const u64 *mpidrs, int n, bool all_but_self)
         isb();
         return;
     }
-    /* ICC_SGI1R_EL1 (IHI 0069 12.2.22): one write per Aff3.Aff2.Aff1 cluster and range of 16 Aff0 values. */
+    /* ICC_SGI1R_EL1 (IHI 0069): one write per Aff3.Aff2.Aff1 cluster and range of 16 Aff0 values. */
     bool done[MAX_CPUS] = { false };
     for (int i = 0; i < n && i < MAX_CPUS; i++) {
         if (done[i]) {
@@ -305,7 +305,7 @@ u64 gic_irq_count(int cpu)
     return irq_counts[cpu];
 }
 
-/* ---- LPIs (IHI 0069 5.1) ---- */
+/* ---- LPIs (IHI 0069, "LPIs") ---- */
 
 void gic_lpi_init(void)
 {

@@ -151,7 +151,7 @@ u64 mmu_tcr(const struct mmu *t0, const struct mmu *t1)
     if (parange > 5) {
         parange = 5; /* 48 bits: no 52-bit output addresses here */
     }
-    /* Walks: inner and outer write-back write-allocate, inner shareable (TCR_EL1, Arm ARM D17.2.131). */
+    /* Walks: inner and outer write-back write-allocate, inner shareable (Arm ARM, TCR_EL1). */
     u64 tcr = (u64)(64 - t0->va_bits) | 1UL << 8 | 1UL << 10 | 3UL << 12 | tg0[t0->shift] << 14;
     if (t1 != NULL) {
         tcr |= (u64)(64 - t1->va_bits) << 16 | 1UL << 24 | 1UL << 26 | 3UL << 28 | tg1[t1->shift] << 30;

@@ -109,7 +109,7 @@ secondary_entry:
 5:  wfi
     b       5b
 
-/* ---- exception vectors (Arm ARM D1.10.2: four groups of four 0x80-byte entries) ---- */
+/* ---- exception vectors (Arm ARM, "Exception vectors": four groups of four 0x80-byte entries) ---- */
 .macro ventry n
     .balign 0x80
     sub     sp, sp, #FRAME_SIZE

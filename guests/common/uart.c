@@ -6,9 +6,6 @@
 
 #define UARTDR 0x000
 #define UARTFR 0x018
-#define UARTIBRD 0x024
-#define UARTFBRD 0x028
-#define UARTLCR_H 0x02c
 #define UARTCR 0x030
 #define UARTIMSC 0x038
 #define UARTICR 0x044
@@ -16,8 +13,6 @@
 #define FR_RXFE BIT(4)
 #define FR_TXFF BIT(5)
 #define FR_BUSY BIT(3)
-#define LCR_H_FEN BIT(4)
-#define LCR_H_WLEN8 (3 << 5)
 #define CR_UARTEN BIT(0)
 #define CR_TXE BIT(8)
 #define CR_RXE BIT(9)
@@ -30,16 +25,16 @@ void uart_init(u64 b)
 {
     base = b;
     /*
-     * 115200 8N1 from the 24 MHz reference clock of QEMU's virt board (/apb-pclk): divisor 13 + 1/64. The divisors
-     * take effect with the following LCR_H write (PL011 TRM 3.3.7), with the UART disabled.
+     * Use the UART as the boot loader left it, as Linux's earlycon does (QEMU: 8N1, FIFOs off): a UARTLCR_H write
+     * that changes FEN flushes the receive FIFO (PL011 TRM, UARTLCR_H), which would drop console input that arrived
+     * before the guest started. Only make sure the UART, its transmitter and receiver are on, with no interrupts.
      */
-    mmio_write32(base + UARTCR, 0);
-    mmio_write32(base + UARTIBRD, 13);
-    mmio_write32(base + UARTFBRD, 1);
-    mmio_write32(base + UARTLCR_H, LCR_H_FEN | LCR_H_WLEN8);
     mmio_write32(base + UARTIMSC, 0);
     mmio_write32(base + UARTICR, 0x7ff);
-    mmio_write32(base + UARTCR, CR_UARTEN | CR_TXE | CR_RXE);
+    u32 cr = mmio_read32(base + UARTCR);
+    if ((cr & (CR_UARTEN | CR_TXE | CR_RXE)) != (CR_UARTEN | CR_TXE | CR_RXE)) {
+        mmio_write32(base + UARTCR, cr | CR_UARTEN | CR_TXE | CR_RXE);
+    }
 }
 
 u64 uart_base(void)

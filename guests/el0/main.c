@@ -1,7 +1,7 @@
 /*
- * el0: code at EL0 entered with ERET, making SVCs; what EL0 may and may not do (Arm ARM D1.6 and the SCTLR_EL1 /
- * CNTKCTL_EL1 traps), exceptions from a lower EL (VBAR_EL1 + 0x400), and with the MMU on, EL0 and EL1 permissions
- * (AP, UXN, PXN, implicit PXN of EL0-writable memory).
+ * el0: code at EL0 entered with ERET, making SVCs; what EL0 may and may not do (Arm ARM, the AArch64 exception
+ * model and the SCTLR_EL1 / CNTKCTL_EL1 traps), exceptions from a lower EL (VBAR_EL1 + 0x400), and with the MMU on,
+ * EL0 and EL1 permissions (AP, UXN, PXN, implicit PXN of EL0-writable memory).
  */
 #include "rt.h"
 #include "check.h"

@@ -1,6 +1,6 @@
 /*
- * exceptions: synchronous exceptions taken to EL1 from EL1, their vectors and syndromes (Arm ARM D1.10, D17.2.37
- * ESR_EL1), and what SMCCC calls through HVC return.
+ * exceptions: synchronous exceptions taken to EL1 from EL1, their vectors and syndromes (Arm ARM, "Exception
+ * vectors" and ESR_EL1), and what SMCCC calls through HVC return.
  */
 #include "rt.h"
 #include "check.h"

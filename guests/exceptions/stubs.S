@@ -112,7 +112,7 @@ do_sysreg_write_ro:             /* a write to MIDR_EL1's encoding: UNDEFINED */
     ret
 
     .global do_illegal_return
-do_illegal_return:              /* ERET to EL2 from EL1 with no EL2: an illegal exception return (Arm ARM D1.11.3) */
+do_illegal_return:              /* ERET to EL2 from EL1 with no EL2: an illegal exception return */
     mrs     x9, daif
     mov     x10, #0x3c9         /* EL2h, DAIF masked */
     msr     spsr_el1, x10

@@ -1,8 +1,8 @@
 /*
- * faults: MMU faults at each level with their syndromes (Arm ARM D8, VMSAv8-64 address translation; ESR_EL1 DFSC/
- * IFSC encodings): translation, access flag and permission faults on tables, blocks and pages, a VA outside the
- * TTBR0 range, an external abort on a translation table walk, an address size fault, and PAR_EL1 after AT for the
- * same addresses. 4K granule with 39- and 48-bit VA, and the 64K granule.
+ * faults: MMU faults at each level with their syndromes (Arm ARM, the AArch64 Virtual Memory System Architecture;
+ * ESR_EL1 DFSC/IFSC encodings): translation, access flag and permission faults on tables, blocks and pages, a VA
+ * outside the TTBR0 range, an external abort on a translation table walk, an address size fault, and PAR_EL1 after
+ * AT for the same addresses. 4K granule with 39- and 48-bit VA, and the 64K granule.
  */
 #include "rt.h"
 #include "check.h"

@@ -93,8 +93,8 @@ static void test_identification(int n)
     for (int i = 0; i < n; i++) {
         u64 rd = gic_find_redist(cpus[i].mpidr);
         u64 t = rd != 0 ? mmio_read64(rd + GICR_TYPER) : 0;
-        printf("  cpu %d: redistributor at 0x%lx, GICR_TYPER affinity 0x%lx, Processor_Number %lu, Last %lu, PLPIS %lu\n",
-               i, rd, t >> 32, FIELD(t, 23, 8), FIELD(t, 4, 4), t & 1);
+        printf("  cpu %d: redistributor at 0x%lx, GICR_TYPER affinity 0x%lx, Processor_Number %lu, Last %lu, "
+               "PLPIS %lu\n", i, rd, t >> 32, FIELD(t, 23, 8), FIELD(t, 4, 4), t & 1);
         if (verbose) {
             printf("    GICR_TYPER 0x%016lx\n", t);
         }

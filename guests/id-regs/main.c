@@ -1,7 +1,8 @@
 /*
  * id-regs: the registers at entry (x0..x3, CurrentEL, DAIF, SCTLR_EL1) and the identification registers of the
- * CPU, with their main fields decoded (Arm ARM D17.2). Informational: QEMU's cortex-a57 implements FP/AdvSIMD,
- * AArch32, crypto and a PMU that a CPU without them reports differently (README.md, "id-regs").
+ * CPU, with their main fields decoded (Arm ARM, AArch64 System register descriptions). Informational: QEMU's
+ * cortex-a57 implements FP/AdvSIMD, AArch32, crypto and a PMU that a CPU without them reports differently
+ * (README.md, "id-regs").
  */
 #include "rt.h"
 

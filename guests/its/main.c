@@ -224,7 +224,8 @@ static void test_disable(void)
     printf("GITS_CTLR.Enabled\n");
     mmio_write32(its.base + GITS_CTLR, mmio_read32(its.base + GITS_CTLR) & ~GITS_CTLR_ENABLED);
     u64 start = timer_now();
-    while ((mmio_read32(its.base + GITS_CTLR) & GITS_CTLR_QUIESCENT) == 0 && timer_now() - start < ns_to_ticks(1000000000)) {
+    while ((mmio_read32(its.base + GITS_CTLR) & GITS_CTLR_QUIESCENT) == 0
+           && timer_now() - start < ns_to_ticks(1000000000)) {
         cpu_relax();
     }
     check((mmio_read32(its.base + GITS_CTLR) & (GITS_CTLR_ENABLED | GITS_CTLR_QUIESCENT)) == GITS_CTLR_QUIESCENT,

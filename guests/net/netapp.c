@@ -3,8 +3,8 @@
  * an msi-parent), drive each NIC from its interrupt (wired SPI, or one LPI per queue), run the UDP application on
  * every datagram, and print the counters every `interval` seconds from the virtual timer.
  *
- *   boot CPU:  GIC (+ ITS, LPIs) ─ per NIC: probe, features, queues, interrupt set-up ─ secondaries ─ DRIVER_OK ─
- *              ARP for the gateway ─ timer ─ loop { WFI; print on each tick; power off after `seconds` }
+ *   boot CPU: GIC (+ ITS, LPIs) ─ per NIC: probe, features, queues, interrupt set-up ─ secondaries ─
+ *             DRIVER_OK ─ ARP for the gateway ─ timer ─ loop { WFI; print on each tick; off after `seconds` }
  *   NIC i's interrupts go to CPU (i % cpus); that CPU alone touches the NIC after start-up.
  *
  * Bootargs (README.md, "udp-sink and udp-echo"): seconds, interval, cpus, msi=off, sequence=iperf|none,
@@ -104,7 +104,7 @@ static void config_changed(struct nic *n)
     }
 }
 
-/* Wired: one SPI per NIC; InterruptStatus says why (virtio 1.x 4.2.3.4). */
+/* Wired: one SPI per NIC; InterruptStatus says why (virtio spec, "Notifications" of virtio over MMIO). */
 static void wired_handler(u32 intid, void *arg)
 {
     struct nic *n = arg;
@@ -311,8 +311,9 @@ static void print_nic(const struct nic *n)
     printf(" (MRG_RXBUF %d, EVENT_IDX %d), queues %u/%u", nd->mrg_rxbuf, (nd->features & BIT(VIRTIO_F_EVENT_IDX)) != 0,
            nd->rx.size, nd->tx.size);
     if (n->msi) {
-        printf(", MSI%s: DeviceID %u, EventIDs 0..%d -> LPIs %u..%u on cpu %d\n", n->relay ? " (relayed from INTID)" : "",
-               n->devid, n->events - 1, n->lpi_base, n->lpi_base + (u32)n->events - 1, n->cpu);
+        printf(", MSI%s: DeviceID %u, EventIDs 0..%d -> LPIs %u..%u on cpu %d\n",
+               n->relay ? " (relayed from INTID)" : "", n->devid, n->events - 1, n->lpi_base,
+               n->lpi_base + (u32)n->events - 1, n->cpu);
     } else {
         printf(", wired INTID %u -> cpu %d\n", n->intid, n->cpu);
     }
@@ -351,7 +352,8 @@ static void print_line(u64 t, struct nic *n, struct snapshot *prev, bool summary
     u64 avg = gaps > 0 ? us((s.gap_sum - prev->gap_sum) / gaps) : 0;
     if (summary) {
         printf("summary nic %d after %lu s: datagrams %lu (iperf %lu, other payloads %lu, fin %lu) bytes %lu lost %lu "
-               "reordered %lu bad %lu other-frames %lu echoed %lu tx-drops %lu irqs %lu crc 0x%lx resets %lu stalls %lu\n",
+               "reordered %lu bad %lu other-frames %lu echoed %lu tx-drops %lu irqs %lu crc 0x%lx resets %lu "
+               "stalls %lu\n",
                n->nd.index, t, s.c.datagrams, s.c.iperf, s.c.non_iperf, s.c.fins, s.c.bytes, s.c.lost,
                s.c.reordered, s.c.bad, s.c.other, s.c.echoed, s.c.tx_drops, s.irqs, s.c.crc_sum, s.resets, s.stalls);
         printf("summary nic %d: receive interrupt interval avg %lu us (min %lu us, max %lu us) over %lu intervals\n",
@@ -366,6 +368,17 @@ static void print_line(u64 t, struct nic *n, struct snapshot *prev, bool summary
     *prev = s;
 }
 
+/* bootarg debug: the receive ring's indices, the device's InterruptStatus and the wired SPI's GIC state. */
+static void print_rings(struct nic *n)
+{
+    struct virtq *q = &n->nd.rx;
+    printf("  rx: avail %u last_used %u used.idx %u used_event %u avail_event %u buffers %lu bad %lu kicks %lu "
+           "suppressed %lu ISR %u pending %d active %d\n", q->avail_idx, q->last_used, *(volatile u16 *)(q->used + 2),
+           q->avail[2 + q->size], *(volatile u16 *)(q->used + 4 + 8 * (u64)q->size), n->nd.rx_buffers,
+           n->nd.rx_bad_buffers, q->kicks, q->suppressed, netdev_interrupt_status(&n->nd),
+           n->msi ? -1 : gic_is_pending(n->intid), n->msi ? -1 : gic_is_active(n->intid));
+}
+
 int net_main(bool echo)
 {
     const char *name = echo ? "udp-echo" : "udp-sink";
@@ -378,6 +391,7 @@ int net_main(bool echo)
     cfg.work_ticks = ns_to_ticks(bootarg_ns("work-per-frame", 0));
     cfg.reset_after = bootarg_u64("reset-after", 0);
     u64 seconds = bootarg_u64("seconds", 0);
+    bool debug = bootarg("debug") != NULL;
     u64 interval = bootarg_u64("interval", 1);
     u64 qlimit = bootarg_u64("queue-size", 256);
     if (qlimit < 2 || qlimit > 32768 || (qlimit & (qlimit - 1)) != 0) {
@@ -444,15 +458,8 @@ int net_main(bool echo)
         if (interval > 0) {
             for (int i = 0; i < nnics; i++) {
                 print_line(elapsed, nics[i], &prev[i], false);
-                if (bootarg("debug") != NULL) {
-                    struct nic *n = nics[i];
-                    struct virtq *q = &n->nd.rx;
-                    printf("  rx: avail %u last_used %u used.idx %u used_event %u avail_event %u buffers %lu bad %lu "
-                           "kicks %lu suppressed %lu ISR %u pending %d active %d\n", q->avail_idx, q->last_used,
-                           *(volatile u16 *)(q->used + 2), q->avail[2 + q->size],
-                           *(volatile u16 *)(q->used + 4 + 8 * (u64)q->size), n->nd.rx_buffers, n->nd.rx_bad_buffers,
-                           q->kicks, q->suppressed, netdev_interrupt_status(&n->nd),
-                           n->msi ? -1 : gic_is_pending(n->intid), n->msi ? -1 : gic_is_active(n->intid));
+                if (debug) {
+                    print_rings(nics[i]);
                 }
             }
         }

@@ -21,7 +21,7 @@ bool netdev_probe(u64 base, u32 *version, u32 *device_id)
     return (*version == 1 || *version == 2) && *device_id == VIRTIO_ID_NET;
 }
 
-/* ---- split virtqueue (virtio 1.x 2.7) ---- */
+/* ---- split virtqueue (virtio spec, "Split Virtqueues") ---- */
 
 static volatile u16 *used_idx_ptr(struct virtq *q)
 {
@@ -73,7 +73,7 @@ static void vq_post(struct virtq *q, u16 id)
     q->avail_idx++;
 }
 
-/* vring_need_event (virtio 1.x 2.7.10): whether event lies in [old, new). */
+/* vring_need_event (virtio spec, "Used Buffer Notification Suppression"): whether event lies in [old, new). */
 static bool need_event(u16 event, u16 new_idx, u16 old_idx)
 {
     return (u16)(new_idx - event - 1) < (u16)(new_idx - old_idx);
@@ -85,7 +85,7 @@ static bool vq_publish(struct virtq *q, u16 old)
     dmb(ishst);  /* ring entries before avail.idx */
     q->avail[1] = q->avail_idx;
     /* Our store of avail.idx before our load of avail_event (or flags): the device does the mirror image, so one
-     * of the two sides sees the other's update (virtio 1.x 2.7.10). */
+     * of the two sides sees the other's update (virtio spec, "Available Buffer Notification Suppression"). */
     dmb(ish);
     if (q->event_idx) {
         return need_event(*avail_event_ptr(q), q->avail_idx, old);
@@ -141,7 +141,7 @@ static void notify(struct netdev *nd, struct virtq *q)
     q->kicks++;
 }
 
-/* ---- device initialisation (virtio 1.x 3.1.1, 4.2.3; legacy 4.2.4) ---- */
+/* ---- device initialisation (virtio spec, "Driver Requirements: Device Initialization"; MMIO legacy interface) ---- */
 
 static bool setup_queue(struct netdev *nd, struct virtq *q, u16 index, bool device_writes)
 {
@@ -231,7 +231,8 @@ static bool init_device(struct netdev *nd)
     }
     nd->features = nd->offered & wanted;
     nd->mrg_rxbuf = (nd->features & BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
-    /* virtio_net_hdr: num_buffers is there with VERSION_1 or MRG_RXBUF (virtio 1.x 5.1.6, legacy note). */
+    /* virtio_net_hdr: num_buffers is there with VERSION_1 or MRG_RXBUF (virtio spec, network device, "Device
+     * Operation", and its legacy note). */
     nd->hdr_len = nd->version == 2 || nd->mrg_rxbuf ? 12 : 10;
     wr(nd, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
     wr(nd, VIRTIO_MMIO_DRIVER_FEATURES, (u32)nd->features);
@@ -317,7 +318,8 @@ u32 netdev_receive(struct netdev *nd)
             u32 flen = len - nd->hdr_len;
             bool ok = true;
             if (nbuf > 1) {
-                /* MRG_RXBUF: the frame continues in the next used entries (virtio 1.x 5.1.6.4.2). */
+                /* MRG_RXBUF: the frame continues in the next used entries (virtio spec, "Processing of Incoming
+                 * Packets"). */
                 memcpy(nd->frame, frame, flen);
                 frame = nd->frame;
                 for (u16 b = 1; b < nbuf; b++) {

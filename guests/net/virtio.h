@@ -8,7 +8,7 @@
 
 #include "rt.h"
 
-/* virtio-mmio registers (virtio 1.x 4.2.2; the legacy layout of 4.2.4 where it differs). */
+/* virtio-mmio registers (virtio spec, "MMIO Device Register Layout"; "Legacy interface" where it differs). */
 #define VIRTIO_MMIO_MAGIC 0x000
 #define VIRTIO_MMIO_VERSION 0x004
 #define VIRTIO_MMIO_DEVICE_ID 0x008
@@ -65,7 +65,7 @@
 #define NET_BUFFER_SIZE 2048
 #define NET_MAX_FRAME (1514 + 4)
 
-/* Split virtqueue descriptor (virtio 1.x 2.7.5). */
+/* Split virtqueue descriptor (virtio spec, "The Virtqueue Descriptor Table"). */
 struct virtq_desc {
     u64 addr;
     u32 len;
@@ -74,7 +74,7 @@ struct virtq_desc {
 };
 
 /*
- * One split virtqueue in the legacy contiguous layout (virtio 1.x 2.7.2 "Legacy Interfaces: A Note on Virtqueue
+ * One split virtqueue in the legacy contiguous layout (virtio spec, "Legacy Interfaces: A Note on Virtqueue
  * Layout"), which the modern transport accepts too: descriptors, the available ring right after them, the used ring
  * at the next 4 KiB boundary.
  *

@@ -124,7 +124,7 @@ static void secondary_wfe_sev(void *arg)
 }
 
 /* Wait for flag_b with LDAXR + WFE and no SEV from the writer: the writer's store clears this CPU's exclusive
- * monitor, which is a wake-up event (Arm ARM D1.16.1, "Wait for Event"). */
+ * monitor, which is a wake-up event (Arm ARM, "Wait for Event mechanism and Send event"). */
 static void secondary_wfe_monitor(void *arg)
 {
     for (;;) {

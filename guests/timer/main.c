@@ -1,7 +1,8 @@
 /*
- * timer: the generic timer (Arm ARM D11): CNTFRQ_EL0, the virtual counter, the EL1 virtual and physical timers
- * (CVAL, TVAL, CTL.ENABLE/IMASK/ISTATUS) and their PPIs through the GIC (level-sensitive: pending while the
- * condition holds), WFI waking on a timer interrupt, and WFI with interrupts masked.
+ * timer: the generic timer (Arm ARM, "The Generic Timer in AArch64 state"): CNTFRQ_EL0, the virtual counter, the
+ * EL1 virtual and physical timers (CVAL, TVAL, CTL.ENABLE/IMASK/ISTATUS) and their PPIs through the GIC
+ * (level-sensitive: pending while the condition holds), WFI waking on a timer interrupt, and WFI with interrupts
+ * masked.
  */
 #include "rt.h"
 #include "check.h"

@@ -62,7 +62,7 @@ static inline void mmio_write16(u64 a, u16 v) { __asm__ volatile("strh %w0, [%1]
 static inline void mmio_write32(u64 a, u32 v) { __asm__ volatile("str %w0, [%1]" : : "rZ"(v), "r"(a) : "memory"); }
 static inline void mmio_write64(u64 a, u64 v) { __asm__ volatile("str %x0, [%1]" : : "rZ"(v), "r"(a) : "memory"); }
 
-/* Exception classes (ESR_ELx.EC, Arm ARM D17.2.37). */
+/* Exception classes (Arm ARM, ESR_EL1.EC). */
 enum {
     EC_UNKNOWN = 0x00,
     EC_WFX = 0x01,
@@ -86,7 +86,7 @@ enum {
 #define ESR_IL(esr) FIELD(esr, 25, 25)
 #define ESR_ISS(esr) FIELD(esr, 24, 0)
 
-/* SCTLR_EL1 bits (Arm ARM D17.2.118). */
+/* SCTLR_EL1 bits (Arm ARM, SCTLR_EL1). */
 #define SCTLR_M BIT(0)
 #define SCTLR_A BIT(1)
 #define SCTLR_C BIT(2)

@@ -8,7 +8,7 @@
 
 #include "rt.h"
 
-/* Distributor (GICD_*) offsets, IHI 0069 12.9. */
+/* Distributor (GICD_*) offsets, IHI 0069 "The GIC Distributor register descriptions". */
 #define GICD_CTLR 0x0000
 #define GICD_TYPER 0x0004
 #define GICD_IIDR 0x0008
@@ -30,7 +30,7 @@
 #define GICD_CTLR_RWP BIT(31)
 #define GICD_IROUTER_IRM BIT(31)
 
-/* Redistributor RD_base frame (GICR_*), IHI 0069 12.11. */
+/* Redistributor RD_base frame (GICR_*), IHI 0069 "The GIC Redistributor register descriptions". */
 #define GICR_CTLR 0x0000
 #define GICR_IIDR 0x0004
 #define GICR_TYPER 0x0008
@@ -48,7 +48,7 @@
 /* SGI_base frame, 64 KiB after RD_base: the SGI and PPI registers, at the distributor's offsets. */
 #define GICR_SGI_BASE 0x10000
 
-/* ITS registers (IHI 0069 12.19). */
+/* ITS registers (IHI 0069 "The ITS register descriptions"). */
 #define GITS_CTLR 0x0000
 #define GITS_IIDR 0x0004
 #define GITS_TYPER 0x0008
@@ -138,7 +138,7 @@ struct its {
     spinlock_t lock;
 };
 
-/* ITS command opcodes (IHI 0069 5.3). */
+/* ITS command opcodes (IHI 0069 "ITS commands"). */
 #define ITS_MOVI 0x01
 #define ITS_INT 0x03
 #define ITS_CLEAR 0x04

@@ -1,6 +1,6 @@
 /*
- * Stage 1 translation for the EL1&0 regime (Arm ARM D8, VMSAv8-64): translation tables with 4K, 16K or 64K
- * granules, identity maps and aliases, and turning the MMU on and off.
+ * Stage 1 translation for the EL1&0 regime (Arm ARM, the AArch64 Virtual Memory System Architecture): translation
+ * tables with 4K, 16K or 64K granules, identity maps and aliases, and turning the MMU on and off.
  */
 #ifndef GUEST_MMU_H
 #define GUEST_MMU_H
@@ -14,7 +14,7 @@
 #define MT_DEVICE_nGnRE 3
 #define MAIR_VALUE 0x0444ff00UL /* attr0 0x00, attr1 0xff, attr2 0x44, attr3 0x04 */
 
-/* Block and page descriptor bits (Arm ARM D8.3). */
+/* Block and page descriptor bits (Arm ARM, "Translation table descriptor formats"). */
 #define PTE_VALID BIT(0)
 #define PTE_TABLE BIT(1)       /* table descriptor at levels 0..2, page descriptor at level 3 */
 #define PTE_ATTR(i) ((u64)(i) << 2)

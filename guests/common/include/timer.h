@@ -1,7 +1,7 @@
 /*
- * The generic timer (Arm ARM D11): the virtual counter CNTVCT_EL0 and the EL1 virtual and physical timers, whose
- * interrupts are the PPIs named in the device tree's /timer node (virtual: INTID 27, physical: INTID 30 on QEMU's
- * virt board).
+ * The generic timer (Arm ARM, "The Generic Timer in AArch64 state"): the virtual counter CNTVCT_EL0 and the EL1
+ * virtual and physical timers, whose interrupts are the PPIs named in the device tree's /timer node (virtual:
+ * INTID 27, physical: INTID 30 on QEMU's virt board).
  */
 #ifndef GUEST_TIMER_H
 #define GUEST_TIMER_H

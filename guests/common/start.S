@@ -7,6 +7,38 @@
  */
 #include "asm.h"
 
+/*
+ * Entered at EL2 (QEMU with virtualization=on; its PSCI also starts secondaries there): run the guest at EL1 in
+ * AArch64 with nothing trapped to EL2, then continue at EL1h with DAIF masked. Uses x9 only.
+ */
+.macro el2_to_el1
+    mrs     x9, CurrentEL
+    cmp     x9, #(2 << 2)
+    b.ne    .Lel1_\@
+    mov     x9, #(1 << 31)          /* HCR_EL2.RW: EL1 is AArch64 */
+    msr     hcr_el2, x9
+    mov     x9, #0x33ff
+    msr     cptr_el2, x9            /* no FP/SIMD trap to EL2 (TFP = 0; RES1 bits set) */
+    mrs     x9, cnthctl_el2
+    orr     x9, x9, #3              /* EL1PCEN, EL1PCTEN: EL1 may use the physical timer and counter */
+    msr     cnthctl_el2, x9
+    msr     cntvoff_el2, xzr
+    mrs     x9, icc_sre_el2
+    orr     x9, x9, #0xf            /* SRE, DFB, DIB, Enable: EL1 uses the GIC system registers */
+    msr     icc_sre_el2, x9
+    isb
+    mrs     x9, midr_el1
+    msr     vpidr_el2, x9
+    mrs     x9, mpidr_el1
+    msr     vmpidr_el2, x9
+    mov     x9, #0x3c5              /* EL1h, DAIF masked */
+    msr     spsr_el2, x9
+    adr     x9, .Lel1_\@
+    msr     elr_el2, x9
+    eret
+.Lel1_\@:
+.endm
+
     .section .text.head, "ax"
     .global _start
 _start:
@@ -30,28 +62,7 @@ entry:
     mrs     x24, sctlr_el1
     mrs     x25, daif
     lsr     x23, x23, #2
-    cmp     x23, #2
-    b.ne    1f
-    /* Entered at EL2 (e.g. QEMU with virtualization=on): run the guest at EL1 in AArch64, no traps. */
-    mov     x0, #(1 << 31)          /* HCR_EL2.RW */
-    msr     hcr_el2, x0
-    mov     x0, #0x33ff
-    msr     cptr_el2, x0            /* no FP/SIMD trap to EL2 (TFP = 0; RES1 bits set) */
-    mrs     x0, cnthctl_el2
-    orr     x0, x0, #3              /* EL1PCEN, EL1PCTEN: EL1 may use the physical timer and counter */
-    msr     cnthctl_el2, x0
-    msr     cntvoff_el2, xzr
-    mrs     x0, midr_el1
-    msr     vpidr_el2, x0
-    mrs     x0, mpidr_el1
-    msr     vmpidr_el2, x0
-    mov     x0, #0x3c5              /* EL1h, DAIF masked */
-    msr     spsr_el2, x0
-    adr     x0, 1f
-    msr     elr_el2, x0
-    mrs     x24, sctlr_el1
-    eret
-1:
+    el2_to_el1
     /* Boot CPU stack: top of cpu_stacks[0]. */
     adrp    x0, cpu_stacks
     add     x0, x0, :lo12:cpu_stacks
@@ -98,6 +109,7 @@ secondary_entry:
     stp     x1, x2, [x0, #CPU_ENTRY_DAIF]
     str     x3, [x0, #CPU_ENTRY_DAIF + 16]
     msr     daifset, #0xf
+    el2_to_el1
     ldr     x1, [x0, #CPU_STACK_TOP]
     mov     sp, x1
     adrp    x1, vectors

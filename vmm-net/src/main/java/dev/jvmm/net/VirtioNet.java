@@ -504,7 +504,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
         curHead = head;
         curHeadOffset = headOffset;
         curHeadLength = headLength;
-        // GuestMemory.writeFrom copies straight from the memory behind derived buffers (slices) too.
+        // GuestByteBufs.writeFrom copies straight from the memory behind derived buffers (slices) too.
         curBody = body;
         curBodyIndex = bodyIndex;
         long need = (long) HDR_SIZE + headLength + bodyLength;
@@ -658,7 +658,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
             } else {
                 int o = pos - HDR_SIZE - curHeadLength;
                 k = len;
-                memory.writeFrom(curBody, curBodyIndex + o, gpa, k);
+                GuestByteBufs.writeFrom(memory, curBody, curBodyIndex + o, gpa, k);
             }
             gpa += k;
             pos += k;
@@ -809,7 +809,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
                 len -= skip;
                 skip = 0;
                 int k = Math.min(len, frameLength - out);
-                memory.readInto(gpa, frame, out, k);
+                GuestByteBufs.readInto(memory, gpa, frame, out, k);
                 out += k;
             }
             frame.writerIndex(frameLength);

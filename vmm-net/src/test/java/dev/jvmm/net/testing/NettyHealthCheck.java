@@ -1,4 +1,4 @@
-package dev.jvmm.core.testing;
+package dev.jvmm.net.testing;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;

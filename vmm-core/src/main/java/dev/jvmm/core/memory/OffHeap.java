@@ -23,15 +23,39 @@ import java.nio.ByteBuffer;
  * zeroes its buffer), and an access after {@link #free()} through a buffer obtained earlier is the owner's bug: the
  * owner ({@link GuestMemory}) guarantees that no thread can still reach the buffer.
  */
-abstract class OffHeap {
+final class OffHeap {
 
     private static final Allocator ALLOCATOR = Allocator.select();
 
-    /** The memory, little-endian. */
-    abstract ByteBuffer buffer();
+    /** What frees the memory: the arena, or the buffer itself. */
+    private final Object owner;
+    /** {@code Arena.close()}, or {@code Unsafe.invokeCleaner(ByteBuffer)}: applied to {@link #owner}. */
+    private final MethodHandle release;
+    private ByteBuffer buffer;
+
+    private OffHeap(ByteBuffer buffer, Object owner, MethodHandle release) {
+        this.buffer = buffer;
+        this.owner = owner;
+        this.release = release;
+    }
+
+    /** The memory; null once freed. */
+    synchronized ByteBuffer buffer() {
+        return buffer;
+    }
 
     /** Frees the memory now. Idempotent. */
-    abstract void free();
+    synchronized void free() {
+        if (buffer == null) {
+            return;
+        }
+        buffer = null;
+        try {
+            release.invoke(owner);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
 
     /** {@code bytes} of zeroed memory aligned to a page. */
     static OffHeap allocate(int bytes) {
@@ -84,7 +108,8 @@ abstract class OffHeap {
             Class<?> allocator = Class.forName("java.lang.foreign.SegmentAllocator");
             allocate = lookup.findVirtual(allocator, "allocate", MethodType.methodType(segment, long.class, long.class));
             asByteBuffer = lookup.findVirtual(segment, "asByteBuffer", MethodType.methodType(ByteBuffer.class));
-            close = lookup.findVirtual(arena, "close", MethodType.methodType(void.class));
+            close = lookup.findVirtual(arena, "close", MethodType.methodType(void.class))
+                    .asType(MethodType.methodType(void.class, Object.class));
         }
 
         @Override
@@ -98,7 +123,7 @@ abstract class OffHeap {
             try {
                 Object segment = allocate.invoke(arena, (long) bytes, ALIGNMENT);
                 ByteBuffer buffer = (ByteBuffer) asByteBuffer.invoke(segment);
-                return new ArenaMemory(arena, buffer, close);
+                return new OffHeap(buffer, arena, close);
             } catch (Throwable t) {
                 try {
                     close.invoke(arena);
@@ -115,36 +140,6 @@ abstract class OffHeap {
         }
     }
 
-    private static final class ArenaMemory extends OffHeap {
-        private final Object arena;
-        private final MethodHandle close;
-        private ByteBuffer buffer;
-
-        ArenaMemory(Object arena, ByteBuffer buffer, MethodHandle close) {
-            this.arena = arena;
-            this.buffer = buffer;
-            this.close = close;
-        }
-
-        @Override
-        ByteBuffer buffer() {
-            return buffer;
-        }
-
-        @Override
-        synchronized void free() {
-            if (buffer == null) {
-                return;
-            }
-            buffer = null;
-            try {
-                close.invoke(arena);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
-        }
-    }
-
     /** Java 17..21: a direct buffer, freed by {@code Unsafe.invokeCleaner}. */
     private static final class CleanerAllocator implements Allocator {
         private final MethodHandle invokeCleaner;
@@ -156,47 +151,19 @@ abstract class OffHeap {
             Object unsafe = f.get(null);
             invokeCleaner = MethodHandles.publicLookup()
                     .findVirtual(unsafeClass, "invokeCleaner", MethodType.methodType(void.class, ByteBuffer.class))
-                    .bindTo(unsafe);
+                    .bindTo(unsafe)
+                    .asType(MethodType.methodType(void.class, Object.class));
         }
 
         @Override
         public OffHeap allocate(int bytes) {
             ByteBuffer buffer = ByteBuffer.allocateDirect(bytes);
-            return new CleanerMemory(buffer, invokeCleaner);
+            return new OffHeap(buffer, buffer, invokeCleaner);
         }
 
         @Override
         public String name() {
             return "cleaner";
-        }
-    }
-
-    private static final class CleanerMemory extends OffHeap {
-        private final MethodHandle invokeCleaner;
-        private ByteBuffer buffer;
-
-        CleanerMemory(ByteBuffer buffer, MethodHandle invokeCleaner) {
-            this.buffer = buffer;
-            this.invokeCleaner = invokeCleaner;
-        }
-
-        @Override
-        ByteBuffer buffer() {
-            return buffer;
-        }
-
-        @Override
-        synchronized void free() {
-            ByteBuffer b = buffer;
-            if (b == null) {
-                return;
-            }
-            buffer = null;
-            try {
-                invokeCleaner.invoke(b);
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
         }
     }
 

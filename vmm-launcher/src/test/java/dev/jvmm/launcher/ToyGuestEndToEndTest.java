@@ -1,10 +1,11 @@
 package dev.jvmm.launcher;
 
-import dev.jvmm.core.config.CacheStrategy;
+import dev.jvmm.gic.GicConfig;
+import dev.jvmm.gic.cache.CacheStrategy;
 import dev.jvmm.core.config.IrqConfig;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.InjectionMode;
-import dev.jvmm.launcher.guest.GuestReport;
+import dev.jvmm.guest.GuestReport;
 import dev.jvmm.net.NicStats;
 import org.junit.jupiter.api.Test;
 
@@ -91,7 +92,8 @@ class ToyGuestEndToEndTest {
     void theWorkerPathAndEveryCacheDeliverToo() throws Exception {
         for (CacheStrategy cache : CacheStrategy.values()) {
             for (InjectionMode mode : InjectionMode.values()) {
-                VmConfig config = TestSupport.shipped("toy-guest.yaml").withCache(cache)
+                VmConfig config = TestSupport.shipped("toy-guest.yaml")
+                        .with(GicConfig.SECTION, GicConfig.defaults().withCache(cache))
                         .withIrq(IrqConfig.defaults().withMode(mode));
                 try (VirtualMachine vm = VirtualMachine.builder(config).build();
                      TestSupport.Sender s = new TestSupport.Sender()) {

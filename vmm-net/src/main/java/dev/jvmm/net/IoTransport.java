@@ -1,6 +1,5 @@
 package dev.jvmm.net;
 
-import dev.jvmm.core.config.NetConfig;
 import dev.jvmm.core.machine.MachineException;
 import dev.jvmm.net.backend.NioUdpChannel;
 import io.netty.channel.Channel;

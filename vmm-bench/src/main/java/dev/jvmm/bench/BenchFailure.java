@@ -11,8 +11,4 @@ public final class BenchFailure extends RuntimeException {
     public BenchFailure(String message) {
         super(message);
     }
-
-    public BenchFailure(String message, Throwable cause) {
-        super(message, cause);
-    }
 }

@@ -30,52 +30,8 @@ public record GicConfig(int itsCount, CacheStrategy cache, int cacheShards, int 
     public static final int MAX_CACHE_ENTRIES_PER_VCPU = 4096;
 
     /** The {@code gic} section. */
-    public static final ConfigSection<GicConfig> SECTION = new ConfigSection<>() {
-        @Override
-        public String key() {
-            return "gic";
-        }
-
-        @Override
-        public GicConfig defaults() {
-            return GicConfig.defaults();
-        }
-
-        @Override
-        public GicConfig parse(ConfigNode s) {
-            GicConfig d = defaults();
-            int its = s.integer("its-count", d.itsCount());
-            String[] names = Arrays.stream(CacheStrategy.values()).map(CacheStrategy::configName).toArray(String[]::new);
-            String cache = s.choice("cache", d.cache().configName(), names);
-            int shards = s.integer("cache-shards", d.cacheShards());
-            int perVcpu = s.integer("cache-entries-per-vcpu", d.cacheEntriesPerVcpu());
-            return new GicConfig(its, CacheStrategy.fromConfigName(cache), shards, perVcpu);
-        }
-
-        @Override
-        public void validate(GicConfig gic, VmConfig config) {
-            ConfigSource s = config.source();
-            if (gic.itsCount() < 1 || gic.itsCount() > MAX_ITS) {
-                throw s.error("gic.its-count", "must be between 1 and " + MAX_ITS + ", got " + gic.itsCount());
-            }
-            int maxVcpus = MemoryMap.maxVcpus(gic.itsCount());
-            if (config.machine().vcpus() > maxVcpus) {
-                throw s.error("machine.vcpus", "must be between 0 and " + maxVcpus + " (the redistributors of QEMU's"
-                        + " virt memory map), got " + config.machine().vcpus());
-            }
-            if (gic.cache() == null) {
-                throw s.error("gic.cache", "must be one of none, global-lru, sharded, per-its");
-            }
-            if (gic.cacheShards() < 1 || gic.cacheShards() > MAX_CACHE_SHARDS) {
-                throw s.error("gic.cache-shards", "must be between 1 and " + MAX_CACHE_SHARDS + ", got "
-                        + gic.cacheShards());
-            }
-            if (gic.cacheEntriesPerVcpu() < 1 || gic.cacheEntriesPerVcpu() > MAX_CACHE_ENTRIES_PER_VCPU) {
-                throw s.error("gic.cache-entries-per-vcpu", "must be between 1 and " + MAX_CACHE_ENTRIES_PER_VCPU
-                        + ", got " + gic.cacheEntriesPerVcpu());
-            }
-        }
-    };
+    public static final ConfigSection<GicConfig> SECTION = ConfigSection.of("gic", GicConfig::defaults,
+            GicConfig::parse, GicConfig::validate);
 
     /** One ITS, the per-its cache (Linux 6.10), 8 shards and 16 entries per vCPU for the LRU strategies. */
     public static GicConfig defaults() {
@@ -94,5 +50,40 @@ public record GicConfig(int itsCount, CacheStrategy cache, int cacheShards, int 
     @Override
     public int msiControllerCount() {
         return itsCount;
+    }
+
+    /** Reads the {@code gic} section. */
+    static GicConfig parse(ConfigNode s) {
+        GicConfig d = defaults();
+        int its = s.integer("its-count", d.itsCount());
+        String[] names = Arrays.stream(CacheStrategy.values()).map(CacheStrategy::configName).toArray(String[]::new);
+        String cache = s.choice("cache", d.cache().configName(), names);
+        int shards = s.integer("cache-shards", d.cacheShards());
+        int perVcpu = s.integer("cache-entries-per-vcpu", d.cacheEntriesPerVcpu());
+        return new GicConfig(its, CacheStrategy.fromConfigName(cache), shards, perVcpu);
+    }
+
+    /** Checks the {@code gic} section and its relations with the rest of the configuration. */
+    static void validate(GicConfig gic, VmConfig config) {
+        ConfigSource s = config.source();
+        if (gic.itsCount() < 1 || gic.itsCount() > MAX_ITS) {
+            throw s.error("gic.its-count", "must be between 1 and " + MAX_ITS + ", got " + gic.itsCount());
+        }
+        int maxVcpus = MemoryMap.maxVcpus(gic.itsCount());
+        if (config.machine().vcpus() > maxVcpus) {
+            throw s.error("machine.vcpus", "must be between 0 and " + maxVcpus + " (the redistributors of QEMU's"
+                    + " virt memory map), got " + config.machine().vcpus());
+        }
+        if (gic.cache() == null) {
+            throw s.error("gic.cache", "must be one of none, global-lru, sharded, per-its");
+        }
+        if (gic.cacheShards() < 1 || gic.cacheShards() > MAX_CACHE_SHARDS) {
+            throw s.error("gic.cache-shards", "must be between 1 and " + MAX_CACHE_SHARDS + ", got "
+                    + gic.cacheShards());
+        }
+        if (gic.cacheEntriesPerVcpu() < 1 || gic.cacheEntriesPerVcpu() > MAX_CACHE_ENTRIES_PER_VCPU) {
+            throw s.error("gic.cache-entries-per-vcpu", "must be between 1 and " + MAX_CACHE_ENTRIES_PER_VCPU
+                    + ", got " + gic.cacheEntriesPerVcpu());
+        }
     }
 }

@@ -33,66 +33,8 @@ public record ToyGuestConfig(String program, boolean iperfSequence, int queueSiz
     public static final List<String> PROGRAMS = List.of("udp-sink", "udp-echo", "idle");
 
     /** The {@code guest} section of a toy-guest machine; the default owner of {@code guest}. */
-    public static final ConfigSection<ToyGuestConfig> SECTION = new ConfigSection<>() {
-        @Override
-        public String key() {
-            return "guest";
-        }
-
-        @Override
-        public String selector() {
-            return "program";
-        }
-
-        @Override
-        public ToyGuestConfig defaults() {
-            return of("idle");
-        }
-
-        @Override
-        public ToyGuestConfig parse(ConfigNode s) {
-            String program = s.string("program", "idle");
-            if (!PROGRAMS.contains(program)) {
-                throw s.error("program", "unknown guest program '" + program + "'; known programs are "
-                        + String.join(", ", PROGRAMS));
-            }
-            ConfigNode o = s.mapping("options");
-            ToyGuestConfig d = of(program);
-            String sequence = o.choice("sequence", "iperf", "iperf", "none");
-            int queueSize = o.integer("queue-size", d.queueSize());
-            long work = o.duration("work-per-frame", d.workPerFrameNanos());
-            long reset = o.value("reset-after", d.resetAfter(), v -> {
-                try {
-                    return Long.parseLong(v);
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("must be a number of datagrams (0: never), got '" + v + "'");
-                }
-            });
-            o.rejectUnknown();
-            return new ToyGuestConfig(program, sequence.equals("iperf"), queueSize, work, reset);
-        }
-
-        @Override
-        public void validate(ToyGuestConfig g, VmConfig config) {
-            ConfigSource s = config.source();
-            if (!PROGRAMS.contains(g.program())) {
-                throw s.error("guest.program", "unknown guest program '" + g.program() + "'; known programs are "
-                        + String.join(", ", PROGRAMS));
-            }
-            int q = g.queueSize();
-            if (q < 2 || q > 32768 || Integer.bitCount(q) != 1) {
-                throw s.error("guest.options.queue-size", "must be a power of two between 2 and 32768, got " + q);
-            }
-            if (g.workPerFrameNanos() < 0) {
-                throw s.error("guest.options.work-per-frame", "must not be negative, got "
-                        + ConfigValues.describeNanos(g.workPerFrameNanos()));
-            }
-            if (g.resetAfter() < 0) {
-                throw s.error("guest.options.reset-after", "must be a number of datagrams (0: never), got "
-                        + g.resetAfter());
-            }
-        }
-    };
+    public static final ConfigSection<ToyGuestConfig> SECTION = ConfigSection.selectedBy("guest", "program",
+            () -> of("idle"), ToyGuestConfig::parse, ToyGuestConfig::validate);
 
     /** {@code program} with the default options: iperf sequence checks, queues of 256, no work per frame, no reset. */
     public static ToyGuestConfig of(String program) {
@@ -113,5 +55,49 @@ public record ToyGuestConfig(String program, boolean iperfSequence, int queueSiz
 
     public ToyGuestConfig withResetAfter(long datagrams) {
         return new ToyGuestConfig(program, iperfSequence, queueSize, workPerFrameNanos, datagrams);
+    }
+
+    /** Reads the {@code guest} section. */
+    static ToyGuestConfig parse(ConfigNode s) {
+        String program = s.string("program", "idle");
+        if (!PROGRAMS.contains(program)) {
+            throw s.error("program", "unknown guest program '" + program + "'; known programs are "
+                    + String.join(", ", PROGRAMS));
+        }
+        ConfigNode o = s.mapping("options");
+        ToyGuestConfig d = of(program);
+        String sequence = o.choice("sequence", "iperf", "iperf", "none");
+        int queueSize = o.integer("queue-size", d.queueSize());
+        long work = o.duration("work-per-frame", d.workPerFrameNanos());
+        long reset = o.value("reset-after", d.resetAfter(), v -> {
+            try {
+                return Long.parseLong(v);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("must be a number of datagrams (0: never), got '" + v + "'");
+            }
+        });
+        o.rejectUnknown();
+        return new ToyGuestConfig(program, sequence.equals("iperf"), queueSize, work, reset);
+    }
+
+    /** Checks the {@code guest} section and its relations with the rest of the configuration. */
+    static void validate(ToyGuestConfig g, VmConfig config) {
+        ConfigSource s = config.source();
+        if (!PROGRAMS.contains(g.program())) {
+            throw s.error("guest.program", "unknown guest program '" + g.program() + "'; known programs are "
+                    + String.join(", ", PROGRAMS));
+        }
+        int q = g.queueSize();
+        if (q < 2 || q > 32768 || Integer.bitCount(q) != 1) {
+            throw s.error("guest.options.queue-size", "must be a power of two between 2 and 32768, got " + q);
+        }
+        if (g.workPerFrameNanos() < 0) {
+            throw s.error("guest.options.work-per-frame", "must not be negative, got "
+                    + ConfigValues.describeNanos(g.workPerFrameNanos()));
+        }
+        if (g.resetAfter() < 0) {
+            throw s.error("guest.options.reset-after", "must be a number of datagrams (0: never), got "
+                    + g.resetAfter());
+        }
     }
 }

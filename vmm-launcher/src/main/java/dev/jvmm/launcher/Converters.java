@@ -22,11 +22,17 @@ final class Converters {
     private Converters() {
     }
 
+    /** {@code text} through {@code parser}; its problem becomes picocli's usage error "'text' problem". */
     private static <T> T convert(String text, java.util.function.Function<String, T> parser) {
+        return convert(text, parser, null);
+    }
+
+    /** As {@link #convert(String, java.util.function.Function)}, saying {@code problem} (when not null) instead. */
+    private static <T> T convert(String text, java.util.function.Function<String, T> parser, String problem) {
         try {
             return parser.apply(text);
         } catch (IllegalArgumentException e) {
-            throw new TypeConversionException("'" + text + "' " + e.getMessage());
+            throw new TypeConversionException("'" + text + "' " + (problem != null ? problem : e.getMessage()));
         }
     }
 
@@ -34,13 +40,8 @@ final class Converters {
     static final class DurationConverter implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String text) {
-            return Duration.ofNanos(Converters.convert(text, t -> {
-                try {
-                    return ConfigValues.durationNanos(t, TimeUnit.SECONDS);
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("is not a duration such as 10s, 500ms, 2m or 1h");
-                }
-            }));
+            return Duration.ofNanos(Converters.convert(text, t -> ConfigValues.durationNanos(t, TimeUnit.SECONDS),
+                    "is not a duration such as 10s, 500ms, 2m or 1h"));
         }
     }
 
@@ -48,13 +49,7 @@ final class Converters {
     static final class SizeConverter implements ITypeConverter<Long> {
         @Override
         public Long convert(String text) {
-            return Converters.convert(text, t -> {
-                try {
-                    return ConfigValues.sizeBytes(t);
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("is not a size such as 4M, 256K or 212992");
-                }
-            });
+            return Converters.convert(text, ConfigValues::sizeBytes, "is not a size such as 4M, 256K or 212992");
         }
     }
 
@@ -78,13 +73,7 @@ final class Converters {
     static final class HostPortConverter implements ITypeConverter<InetSocketAddress> {
         @Override
         public InetSocketAddress convert(String text) {
-            return Converters.convert(text, t -> {
-                try {
-                    return ConfigValues.socketAddress(t);
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("is not HOST:PORT such as 127.0.0.1:9100");
-                }
-            });
+            return Converters.convert(text, ConfigValues::socketAddress, "is not HOST:PORT such as 127.0.0.1:9100");
         }
     }
 

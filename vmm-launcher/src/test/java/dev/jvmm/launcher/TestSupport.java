@@ -36,6 +36,19 @@ public final class TestSupport {
         return c.with(NicConfig.SECTION, nics).validate();
     }
 
+    /** The shipped toy-guest machine on free ports, started and booted (30 s at most). */
+    public static VirtualMachine bootedToyGuest() {
+        VirtualMachine vm = VirtualMachine.builder(shipped("toy-guest.yaml")).build();
+        try {
+            vm.start();
+            vm.awaitGuestRunning(java.time.Duration.ofSeconds(30));
+            return vm;
+        } catch (RuntimeException | Error e) {
+            vm.close();
+            throw e;
+        }
+    }
+
     /** Waits for {@code condition} ({@link Await}, the one await helper of every module's tests). */
     public static void await(BooleanSupplier condition, long millis, String what) {
         Await.until(condition, java.time.Duration.ofMillis(millis), what);

@@ -52,10 +52,7 @@ class ToyGuestEndToEndTest {
 
     @Test
     void theToyGuestReceivesEveryDatagramByteForByte() throws Exception {
-        VmConfig config = TestSupport.shipped("toy-guest.yaml");
-        try (VirtualMachine vm = VirtualMachine.builder(config).build(); TestSupport.Sender s = new TestSupport.Sender()) {
-            vm.start();
-            vm.awaitGuestRunning(BOOT);
+        try (VirtualMachine vm = TestSupport.bootedToyGuest(); TestSupport.Sender s = new TestSupport.Sender()) {
             long crcSum = sendAndAwait(vm, s, 0, 1000, 64, 1);
             crcSum += sendAndAwait(vm, s, 0, 50, 1400, 2);
             GuestReport g = vm.guest();
@@ -77,10 +74,7 @@ class ToyGuestEndToEndTest {
 
     @Test
     void datagramsLargerThanOneBufferSpreadOverMergeableBuffers() throws Exception {
-        VmConfig config = TestSupport.shipped("toy-guest.yaml");
-        try (VirtualMachine vm = VirtualMachine.builder(config).build(); TestSupport.Sender s = new TestSupport.Sender()) {
-            vm.start();
-            vm.awaitGuestRunning(BOOT);
+        try (VirtualMachine vm = TestSupport.bootedToyGuest(); TestSupport.Sender s = new TestSupport.Sender()) {
             long crcSum = sendAndAwait(vm, s, 0, 20, 9000, 3);
             crcSum += sendAndAwait(vm, s, 0, 3, 60000, 4);
             assertThat(vm.guest().counter(0, GuestReport.Counter.CRC_SUM)).isEqualTo(crcSum);

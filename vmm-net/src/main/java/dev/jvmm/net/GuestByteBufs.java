@@ -50,15 +50,7 @@ public final class GuestByteBufs {
             ByteBuffer s = src.internalNioBuffer(srcIndex, length);
             memory.write(gpa, s, s.position(), length);
         } else {
-            long addr = gpa;
-            int done = 0;
-            while (done < length) {
-                ByteBuffer view = memory.view(addr, length - done);
-                int n = view.remaining();
-                src.getBytes(srcIndex + done, view);
-                done += n;
-                addr += n;
-            }
+            throughViews(memory, gpa, src, srcIndex, length, true);
         }
     }
 
@@ -75,18 +67,31 @@ public final class GuestByteBufs {
             memory.read(gpa, dst.array(), dst.arrayOffset() + dstIndex, length);
         } else if (dst.hasMemoryAddress() || dst.nioBufferCount() != 1) {
             // setBytes from a direct ByteBuffer copies memory to memory (Unsafe where Netty has it).
-            long addr = gpa;
-            int done = 0;
-            while (done < length) {
-                ByteBuffer view = memory.view(addr, length - done);
-                int n = view.remaining();
-                dst.setBytes(dstIndex + done, view);
-                done += n;
-                addr += n;
-            }
+            throughViews(memory, gpa, dst, dstIndex, length, false);
         } else {
             ByteBuffer d = dst.internalNioBuffer(dstIndex, length);
             memory.read(gpa, d, d.position(), length);
+        }
+    }
+
+    /**
+     * Copies between {@code buf} and guest RAM through this thread's views of RAM, one per chunk the range crosses:
+     * into guest RAM ({@code toGuest}) with {@code getBytes}, out of it with {@code setBytes}.
+     */
+    private static void throughViews(GuestMemory memory, long gpa, ByteBuf buf, int index, int length,
+                                     boolean toGuest) {
+        long addr = gpa;
+        int done = 0;
+        while (done < length) {
+            ByteBuffer view = memory.view(addr, length - done);
+            int n = view.remaining();
+            if (toGuest) {
+                buf.getBytes(index + done, view);
+            } else {
+                buf.setBytes(index + done, view);
+            }
+            done += n;
+            addr += n;
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.jvmm.net;
 
+import dev.jvmm.core.config.ConfigValues;
 import dev.jvmm.core.config.ConfigNode;
 import dev.jvmm.core.config.ConfigSection;
 import dev.jvmm.core.config.VmConfig;
@@ -27,42 +28,13 @@ public record NetConfig(Transport transport, int eventLoopThreads, long socketRe
         AUTO, EPOLL, NIO;
 
         public String configName() {
-            return name().toLowerCase(Locale.ROOT);
+            return ConfigValues.configName(this);
         }
     }
 
     /** The {@code net} section. */
-    public static final ConfigSection<NetConfig> SECTION = new ConfigSection<>() {
-        @Override
-        public String key() {
-            return "net";
-        }
-
-        @Override
-        public NetConfig defaults() {
-            return NetConfig.defaults();
-        }
-
-        @Override
-        public NetConfig parse(ConfigNode s) {
-            NetConfig d = defaults();
-            String transport = s.choice("transport", d.transport().configName(), "auto", "epoll", "nio");
-            int threads = s.integer("event-loop-threads", d.eventLoopThreads());
-            long rcvbuf = s.size("socket-receive-buffer", d.socketReceiveBuffer());
-            if (rcvbuf > Integer.MAX_VALUE) {
-                throw s.error("socket-receive-buffer", "must be at most 2G - 1 bytes, got " + rcvbuf);
-            }
-            return new NetConfig(Transport.valueOf(transport.toUpperCase(Locale.ROOT)), threads, rcvbuf);
-        }
-
-        @Override
-        public void validate(NetConfig net, VmConfig config) {
-            if (net.eventLoopThreads() < 1 || net.eventLoopThreads() > MAX_EVENT_LOOP_THREADS) {
-                throw config.source().error("net.event-loop-threads", "must be between 1 and " + MAX_EVENT_LOOP_THREADS
-                        + ", got " + net.eventLoopThreads());
-            }
-        }
-    };
+    public static final ConfigSection<NetConfig> SECTION = ConfigSection.of("net", NetConfig::defaults,
+            NetConfig::parse, NetConfig::validate);
 
     public NetConfig {
         if (socketReceiveBuffer < 0 || socketReceiveBuffer > Integer.MAX_VALUE) {
@@ -87,5 +59,25 @@ public record NetConfig(Transport transport, int eventLoopThreads, long socketRe
 
     public NetConfig withEventLoopThreads(int n) {
         return new NetConfig(transport, n, socketReceiveBuffer);
+    }
+
+    /** Reads the {@code net} section. */
+    static NetConfig parse(ConfigNode s) {
+        NetConfig d = defaults();
+        String transport = s.choice("transport", d.transport().configName(), "auto", "epoll", "nio");
+        int threads = s.integer("event-loop-threads", d.eventLoopThreads());
+        long rcvbuf = s.size("socket-receive-buffer", d.socketReceiveBuffer());
+        if (rcvbuf > Integer.MAX_VALUE) {
+            throw s.error("socket-receive-buffer", "must be at most 2G - 1 bytes, got " + rcvbuf);
+        }
+        return new NetConfig(Transport.valueOf(transport.toUpperCase(Locale.ROOT)), threads, rcvbuf);
+    }
+
+    /** Checks the {@code net} section and its relations with the rest of the configuration. */
+    static void validate(NetConfig net, VmConfig config) {
+        if (net.eventLoopThreads() < 1 || net.eventLoopThreads() > MAX_EVENT_LOOP_THREADS) {
+            throw config.source().error("net.event-loop-threads", "must be between 1 and " + MAX_EVENT_LOOP_THREADS
+                    + ", got " + net.eventLoopThreads());
+        }
     }
 }

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -59,16 +58,7 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
         UDP_TUNNEL;
 
         public String configName() {
-            return name().toLowerCase(Locale.ROOT).replace('_', '-');
-        }
-
-        public static NicBackend fromConfigName(String s) {
-            for (NicBackend b : values()) {
-                if (b.configName().equals(s)) {
-                    return b;
-                }
-            }
-            return null;
+            return ConfigValues.configName(this);
         }
     }
 
@@ -79,32 +69,8 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
     public static final int DEFAULT_GUEST_PORT = 5001;
 
     /** The {@code nics} section: a list of NICs. */
-    public static final ConfigSection<List<NicConfig>> SECTION = new ConfigSection<>() {
-        @Override
-        public String key() {
-            return "nics";
-        }
-
-        @Override
-        public List<NicConfig> defaults() {
-            return List.of();
-        }
-
-        @Override
-        public List<NicConfig> parse(ConfigNode node) {
-            List<NicConfig> out = new ArrayList<>();
-            List<ConfigNode> items = node.items();
-            for (int i = 0; i < items.size(); i++) {
-                out.add(parseNic(items.get(i).requireMapping(), i));
-            }
-            return List.copyOf(out);
-        }
-
-        @Override
-        public void validate(List<NicConfig> nics, VmConfig config) {
-            validateNics(nics, config);
-        }
-    };
+    public static final ConfigSection<List<NicConfig>> SECTION = ConfigSection.of("nics", List::of,
+            NicConfig::parse, NicConfig::validate);
 
     public NicConfig {
         Objects.requireNonNull(id, "id");
@@ -152,7 +118,7 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
         int deviceId = s.integer("device-id", slot);
         int its = s.integer("its", 0);
         s.rejectUnknown();
-        return new NicConfig(id, NicBackend.fromConfigName(backendName), listen, remote, mac, guestIp, gatewayIp,
+        return new NicConfig(id, ConfigValues.fromConfigName(NicBackend.values(), backendName), listen, remote, mac, guestIp, gatewayIp,
                 guestPort, queueSize, pairs, mrg, slot, deviceId, its);
     }
 
@@ -412,5 +378,20 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
             return new NicConfig(id, backend, listen, remote, mac, guestIp, gatewayIp, port, queueSize, queuePairs,
                     mrgRxbuf, slot, deviceId, its);
         }
+    }
+
+    /** Reads the {@code nics} section. */
+    static List<NicConfig> parse(ConfigNode node) {
+        List<NicConfig> out = new ArrayList<>();
+        List<ConfigNode> items = node.items();
+        for (int i = 0; i < items.size(); i++) {
+            out.add(parseNic(items.get(i).requireMapping(), i));
+        }
+        return List.copyOf(out);
+    }
+
+    /** Checks the {@code nics} section and its relations with the rest of the configuration. */
+    static void validate(List<NicConfig> nics, VmConfig config) {
+        validateNics(nics, config);
     }
 }

@@ -1,9 +1,9 @@
 package dev.jvmm.bench.seed;
 
+import dev.jvmm.core.config.ConfigValues;
 import dev.jvmm.gic.cache.CacheStrategy;
 import dev.jvmm.core.irq.InjectionMode;
 
-import java.util.Locale;
 
 /**
  * One injection setup the seed benchmark compares: a cell of its table. Every cell runs on a fresh machine with the
@@ -54,16 +54,11 @@ public enum SeedCell {
 
     /** The command-line and report spelling: {@code worker}, {@code none}, {@code global-lru}, ... */
     public String configName() {
-        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        return ConfigValues.configName(this);
     }
 
-    /** Parses a {@link #configName()}; null when there is no such cell. */
+    /** Parses a {@link #configName()}; null when there is no such constant. */
     public static SeedCell fromConfigName(String s) {
-        for (SeedCell c : values()) {
-            if (c.configName().equals(s)) {
-                return c;
-            }
-        }
-        return null;
+        return ConfigValues.fromConfigName(values(), s);
     }
 }

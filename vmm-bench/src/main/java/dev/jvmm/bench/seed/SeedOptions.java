@@ -1,5 +1,6 @@
 package dev.jvmm.bench.seed;
 
+import dev.jvmm.core.config.ConfigValues;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.net.NetConfig;
 
@@ -50,7 +51,7 @@ public record SeedOptions(List<Integer> nics, double seconds, double warmup, lon
         AUTO;
 
         public String configName() {
-            return name().toLowerCase(Locale.ROOT);
+            return ConfigValues.configName(this);
         }
     }
 

@@ -1,5 +1,9 @@
 package dev.jvmm.core.config;
 
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
 /**
  * A top-level section of the machine configuration, owned by the module it configures: core owns {@code machine}
  * and {@code irq}, vmm-gic owns {@code gic}, vmm-net owns {@code net} and {@code nics}, the guest's module owns
@@ -55,5 +59,55 @@ public interface ConfigSection<T> {
      */
     default String selector() {
         return null;
+    }
+
+    /**
+     * A section from its parts, the way modules declare theirs:
+     * {@code ConfigSection.of("gic", GicConfig::defaults, GicConfig::parse, GicConfig::validate)}.
+     */
+    static <T> ConfigSection<T> of(String key, Supplier<T> defaults, Function<ConfigNode, T> parse,
+                                   BiConsumer<T, VmConfig> validate) {
+        return new Declared<>(key, null, defaults, parse, validate);
+    }
+
+    /** As {@link #of}, for a key several modules may own: this section owns it when {@code selector} is written. */
+    static <T> ConfigSection<T> selectedBy(String key, String selector, Supplier<T> defaults,
+                                           Function<ConfigNode, T> parse, BiConsumer<T, VmConfig> validate) {
+        return new Declared<>(key, selector, defaults, parse, validate);
+    }
+
+    /** The section {@link #of} and {@link #selectedBy} declare. */
+    record Declared<T>(String key, String selector, Supplier<T> defaultValue, Function<ConfigNode, T> parser,
+                       BiConsumer<T, VmConfig> validator) implements ConfigSection<T> {
+        @Override
+        public T defaults() {
+            return defaultValue.get();
+        }
+
+        @Override
+        public T parse(ConfigNode node) {
+            return parser.apply(node);
+        }
+
+        @Override
+        public void validate(T value, VmConfig config) {
+            validator.accept(value, config);
+        }
+
+        /** Sections are keys of {@link VmConfig}: each declared one is itself, whatever its parts. */
+        @Override
+        public boolean equals(Object o) {
+            return this == o;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(this);
+        }
+
+        @Override
+        public String toString() {
+            return "ConfigSection[" + key + (selector == null ? "" : ", selected by " + selector) + "]";
+        }
     }
 }

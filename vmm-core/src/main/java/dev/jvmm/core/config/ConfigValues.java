@@ -143,17 +143,30 @@ public final class ConfigValues {
         return a.getHostString() + ":" + a.getPort();
     }
 
-    /** A duration for messages: {@code 200us}, {@code 1.5s}. */
+    /** The configuration spelling of an enum constant: lower case, {@code -} for {@code _} (GLOBAL_LRU: global-lru). */
+    public static String configName(Enum<?> constant) {
+        return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The constant of {@code values} spelled {@code text} in a configuration ({@link #configName}), or null. */
+    public static <E extends Enum<E>> E fromConfigName(E[] values, String text) {
+        for (E e : values) {
+            if (configName(e).equals(text)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** A duration for messages in its largest whole unit: {@code 200us}, {@code 3s}, {@code 1500ns}. */
     public static String describeNanos(long nanos) {
-        if (nanos % 1_000_000_000L == 0) {
-            return nanos / 1_000_000_000L + "s";
+        String[] units = {"s", "ms", "us"};
+        long[] sizes = {1_000_000_000L, 1_000_000L, 1_000L};
+        for (int i = 0; i < units.length; i++) {
+            if (nanos % sizes[i] == 0) {
+                return nanos / sizes[i] + units[i];
+            }
         }
-        if (nanos % 1_000_000L == 0) {
-            return nanos / 1_000_000L + "ms";
-        }
-        if (nanos % 1_000L == 0) {
-            return nanos / 1_000L + "us";
-        }
-        return TimeUnit.NANOSECONDS.toNanos(nanos) + "ns";
+        return nanos + "ns";
     }
 }

@@ -12,6 +12,19 @@ package dev.jvmm.core.irq;
  */
 public record MsiTarget(int controller, long doorbell, int deviceId) {
 
+    /**
+     * The target of a controller with one MSI doorbell (controller 0), as a test or a benchmark's controller hands it
+     * out.
+     *
+     * @throws IllegalArgumentException for any other controller
+     */
+    public static MsiTarget single(long doorbell, int controller, int deviceId) {
+        if (controller != 0) {
+            throw new IllegalArgumentException("no MSI controller " + controller + "; there is one (0)");
+        }
+        return new MsiTarget(0, doorbell, deviceId);
+    }
+
     /** The route table entry that raises EventID {@code data} at this target under route number {@code gsi}. */
     public MsiRoute route(int gsi, int data) {
         return new MsiRoute(gsi, doorbell, data, deviceId);

@@ -16,91 +16,38 @@ class ConfigLoaderTest {
 
     /** A module's section as a module writes one: a record, its keys, its checks. */
     record Widget(int count, String mode) {
-        static final ConfigSection<Widget> SECTION = new ConfigSection<>() {
-            @Override
-            public String key() {
-                return "widget";
-            }
-
-            @Override
-            public Widget defaults() {
-                return new Widget(1, "plain");
-            }
-
-            @Override
-            public Widget parse(ConfigNode node) {
-                return new Widget(node.integer("count", 1), node.choice("mode", "plain", "plain", "fancy"));
-            }
-
-            @Override
-            public void validate(Widget w, VmConfig config) {
-                if (w.count() > config.machine().vcpus()) {
-                    throw config.source().error("widget.count", "must be at most machine.vcpus ("
-                            + config.machine().vcpus() + "), got " + w.count());
-                }
-            }
-        };
+        static final ConfigSection<Widget> SECTION = ConfigSection.of("widget", () -> new Widget(1, "plain"),
+                node -> new Widget(node.integer("count", 1), node.choice("mode", "plain", "plain", "fancy")),
+                (w, config) -> {
+                    if (w.count() > config.machine().vcpus()) {
+                        throw config.source().error("widget.count", "must be at most machine.vcpus ("
+                                + config.machine().vcpus() + "), got " + w.count());
+                    }
+                });
     }
 
     /** Two owners of one key, told apart by their selector keys (the guest's rule). */
     record ProgramGuest(String program) {
-        static final ConfigSection<ProgramGuest> SECTION = new ConfigSection<>() {
-            @Override
-            public String key() {
-                return "guest";
-            }
-
-            @Override
-            public ProgramGuest defaults() {
-                return new ProgramGuest("idle");
-            }
-
-            @Override
-            public ProgramGuest parse(ConfigNode node) {
-                return new ProgramGuest(node.string("program", "idle"));
-            }
-
-            @Override
-            public String selector() {
-                return "program";
-            }
-        };
+        static final ConfigSection<ProgramGuest> SECTION = ConfigSection.selectedBy("guest", "program",
+                () -> new ProgramGuest("idle"), node -> new ProgramGuest(node.string("program", "idle")), (g, c) -> { });
     }
 
     record KernelGuest(String kernel, String append) {
-        static final ConfigSection<KernelGuest> SECTION = new ConfigSection<>() {
-            @Override
-            public String key() {
-                return "guest";
-            }
-
-            @Override
-            public KernelGuest defaults() {
-                return new KernelGuest(null, "");
-            }
-
-            @Override
-            public KernelGuest parse(ConfigNode node) {
-                return new KernelGuest(node.string("kernel", null), node.string("append", ""));
-            }
-
-            @Override
-            public String selector() {
-                return "kernel";
-            }
-        };
+        static final ConfigSection<KernelGuest> SECTION = ConfigSection.selectedBy("guest", "kernel",
+                () -> new KernelGuest(null, ""),
+                node -> new KernelGuest(node.string("kernel", null), node.string("append", "")), (g, c) -> { });
     }
 
     private static final ConfigLoader LOADER = ConfigLoader.of(Widget.SECTION, ProgramGuest.SECTION, KernelGuest.SECTION);
 
     private static final String FULL = String.join("\n",
-            "machine:",
-            "  vcpus: 4",
-            "  memory: 512M",
             "irq:",
-            "  mode: worker",
             "  halt-poll: 50us",
             "  halt-poll-yield: false",
+            "  mode: worker",
+            "machine:",
+            "  memory: 512M",
+            "  vcpus: 4",
             "widget:",
             "  count: 3",
             "  mode: fancy",

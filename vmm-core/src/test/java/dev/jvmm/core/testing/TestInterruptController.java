@@ -108,10 +108,7 @@ public class TestInterruptController implements InterruptController {
     /** One MSI controller (0), whose doorbell is the one this controller was made with. */
     @Override
     public MsiTarget msiTarget(int controller, int deviceId) {
-        if (controller != 0) {
-            throw new IllegalArgumentException("no MSI controller " + controller + "; the test controller has one (0)");
-        }
-        return new MsiTarget(0, doorbell, deviceId);
+        return MsiTarget.single(doorbell, controller, deviceId);
     }
 
     @Override

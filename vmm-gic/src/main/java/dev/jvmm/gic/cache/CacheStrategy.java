@@ -1,6 +1,6 @@
 package dev.jvmm.gic.cache;
 
-import java.util.Locale;
+import dev.jvmm.core.config.ConfigValues;
 
 /**
  * The ITS translation cache strategies ({@code gic.cache}); see the {@linkplain dev.jvmm.gic.cache package
@@ -19,16 +19,11 @@ public enum CacheStrategy {
 
     /** The configuration spelling: {@code none}, {@code global-lru}, {@code sharded}, {@code per-its}. */
     public String configName() {
-        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        return ConfigValues.configName(this);
     }
 
-    /** Parses a configuration spelling; null when there is no such strategy. */
+    /** Parses a {@link #configName()}; null when there is no such constant. */
     public static CacheStrategy fromConfigName(String s) {
-        for (CacheStrategy c : values()) {
-            if (c.configName().equals(s)) {
-                return c;
-            }
-        }
-        return null;
+        return ConfigValues.fromConfigName(values(), s);
     }
 }

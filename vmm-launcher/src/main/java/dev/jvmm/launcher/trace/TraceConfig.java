@@ -17,23 +17,8 @@ import java.nio.file.Path;
 public record TraceConfig(Path dir) {
 
     /** The {@code trace} section. */
-    public static final ConfigSection<TraceConfig> SECTION = new ConfigSection<>() {
-        @Override
-        public String key() {
-            return "trace";
-        }
-
-        @Override
-        public TraceConfig defaults() {
-            return none();
-        }
-
-        @Override
-        public TraceConfig parse(ConfigNode s) {
-            String dir = s.string("dir", null);
-            return new TraceConfig(dir == null ? null : Path.of(dir));
-        }
-    };
+    public static final ConfigSection<TraceConfig> SECTION = ConfigSection.of("trace", TraceConfig::none,
+            TraceConfig::parse, (value, config) -> { });
 
     public static TraceConfig none() {
         return new TraceConfig(null);
@@ -41,5 +26,11 @@ public record TraceConfig(Path dir) {
 
     public boolean enabled() {
         return dir != null;
+    }
+
+    /** Reads the {@code trace} section. */
+    static TraceConfig parse(ConfigNode s) {
+        String dir = s.string("dir", null);
+        return new TraceConfig(dir == null ? null : Path.of(dir));
     }
 }

@@ -4,7 +4,6 @@ import dev.jvmm.guest.ToyGuestConfig;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.DropReason;
 import dev.jvmm.core.irq.InjectResult;
-import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.launcher.TestSupport;
 import dev.jvmm.launcher.VirtualMachine;
 import dev.jvmm.guest.GuestReport;
@@ -58,12 +57,9 @@ class FaultsTest {
 
     @Test
     void theItsDisabledMidTrafficDropsCountedMsisAndRecoversWhenEnabled() throws Exception {
-        VmConfig config = TestSupport.shipped("toy-guest.yaml");
-        try (VirtualMachine vm = VirtualMachine.builder(config).build(); TestSupport.Sender s = new TestSupport.Sender()) {
-            vm.start();
-            vm.awaitGuestRunning(BOOT);
+        try (VirtualMachine vm = TestSupport.bootedToyGuest(); TestSupport.Sender s = new TestSupport.Sender()) {
             send(vm, s, 0, 64, true);
-            long its = MemoryMap.its(0, 1);
+            long its = vm.gic().itsBase(0);
             vm.machine().bus().write(its + GITS_CTLR, 4, 0);     // a guest store: GITS_CTLR.Enabled = 0
             send(vm, s, 64, 64, false);
             await(() -> vm.irqStats().dropped(DropReason.ITS_DISABLED) > 0, 10_000, "an MSI dropped at the disabled ITS");
@@ -81,12 +77,9 @@ class FaultsTest {
 
     @Test
     void lpisDisabledOnTheRedistributorMidTrafficAreCountedAndRecover() throws Exception {
-        VmConfig config = TestSupport.shipped("toy-guest.yaml");
-        try (VirtualMachine vm = VirtualMachine.builder(config).build(); TestSupport.Sender s = new TestSupport.Sender()) {
-            vm.start();
-            vm.awaitGuestRunning(BOOT);
+        try (VirtualMachine vm = TestSupport.bootedToyGuest(); TestSupport.Sender s = new TestSupport.Sender()) {
             send(vm, s, 0, 64, true);
-            long rd = MemoryMap.gicr(0);
+            long rd = vm.gic().redistributorBase(0);
             vm.machine().bus().write(rd + GICR_CTLR, 4, 0);      // EnableLPIs 1 -> 0
             send(vm, s, 64, 64, false);
             await(() -> vm.irqStats().dropped(DropReason.LPIS_DISABLED) > 0, 10_000,

@@ -49,10 +49,7 @@ public final class CountingInterruptController implements InterruptController {
     /** One MSI controller (0): every device's MSIs go to {@link #DOORBELL}. */
     @Override
     public MsiTarget msiTarget(int controller, int deviceId) {
-        if (controller != 0) {
-            throw new IllegalArgumentException("no MSI controller " + controller + "; the counting controller has one (0)");
-        }
-        return new MsiTarget(0, doorbell, deviceId);
+        return MsiTarget.single(doorbell, controller, deviceId);
     }
 
     @Override

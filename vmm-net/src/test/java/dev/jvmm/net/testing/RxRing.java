@@ -112,6 +112,11 @@ public final class RxRing {
         return (memory.loadAcquire16(used + USED_IDX) & 0xFFFF) != lastUsed;
     }
 
+    /** The length the device wrote into the last reaped used entry (header + frame). */
+    public int lastLength() {
+        return lastLength;
+    }
+
     /**
      * Reaps every used entry, posts its buffer again, asks for the next interrupt (used_event) and rings QueueNotify
      * if the device asked for it (avail_event). Returns how many entries it reaped.
@@ -148,19 +153,15 @@ public final class RxRing {
         return reaped;
     }
 
-    /** QueueNotify writes since the start (the bring-up's included). */
-    public long doorbells() {
-        return doorbells;
-    }
-
-    /** The length the device wrote into the last reaped used entry (header + frame). */
-    public int lastLength() {
-        return lastLength;
-    }
-
     /** The descriptor id of the used entry {@code back} entries before the last one reaped (0: the last). */
     public int usedId(int back) {
         int idx = (lastUsed - 1 - back) & (size - 1);
         return memory.read32(used + USED_RING + (long) USED_ELEM_SIZE * idx + USED_ELEM_ID);
     }
+
+    /** QueueNotify writes since the start (the bring-up's included). */
+    public long doorbells() {
+        return doorbells;
+    }
+
 }

@@ -365,8 +365,10 @@ final class Its implements MmioDevice {
         try {
             error = handler == null ? ItsCommandError.UNKNOWN_COMMAND : handler.handle(dw0, dw1, dw2, dw3);
         } catch (RuntimeException e) {
-            // A bug of ours must not escape into the vCPU that wrote CWRITER: count it (tests assert zero) and go on.
+            // A bug of ours must not escape into the vCPU that wrote CWRITER: count it (tests assert zero), tell the
+            // embedder's failure listener, and go on.
             internalErrors.increment();
+            gic.failures().report("ITS " + index + " command 0x" + Integer.toHexString(ItsCommandDescriptor.opcode(dw0)), e);
             error = null;
         }
         if (error != null) {

@@ -1,6 +1,6 @@
 package dev.jvmm.gic;
 
-import dev.jvmm.core.config.CacheStrategy;
+import dev.jvmm.gic.cache.CacheStrategy;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.machine.MemoryMap;
 import org.junit.jupiter.api.Test;
@@ -156,7 +156,7 @@ class RegisterConformanceTest {
             rig.its().mapd(5, 4, rig.driver.allocateItt(4), true);
             rig.its().mapc(1, 1, true);
             rig.its().mapti(5, 3, 8200, 1);
-            long translater = MemoryMap.translater(0, 2);
+            long translater = rig.gic.msiTarget(0, 5).doorbell();
             rig.bus.write(translater, 4, 3, 5);
             assertThat(rig.takeAll(1)).as("an MSI write from DeviceID 5").containsExactly(8200);
             rig.bus.write(translater, 4, 3);

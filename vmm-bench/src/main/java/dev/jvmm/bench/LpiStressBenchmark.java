@@ -1,7 +1,7 @@
 package dev.jvmm.bench;
 
-import dev.jvmm.core.config.CacheStrategy;
-import dev.jvmm.core.config.GicConfig;
+import dev.jvmm.gic.cache.CacheStrategy;
+import dev.jvmm.gic.GicConfig;
 import dev.jvmm.core.config.IrqConfig;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.InjectResult;
@@ -12,12 +12,12 @@ import dev.jvmm.core.vcpu.GuestCpu;
 import dev.jvmm.core.vcpu.GuestProgram;
 import dev.jvmm.core.vcpu.SystemRegister;
 import dev.jvmm.gic.GicStats;
-import dev.jvmm.gic.stress.LpiStress;
+import dev.jvmm.bench.lpi.LpiStress;
 import dev.jvmm.gic.GicV3;
 import dev.jvmm.gic.LpiTableDescriptor;
 import dev.jvmm.gic.cache.CacheStats;
 import dev.jvmm.gic.guest.GicDriver;
-import dev.jvmm.gic.guest.GuestAccess;
+import dev.jvmm.core.vcpu.GuestAccess;
 import dev.jvmm.gic.guest.ItsCommandQueue;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -48,7 +48,7 @@ import java.util.concurrent.TimeUnit;
  * The five shapes of Linux's {@code vgic_lpi_stress} that the upstream per-ITS cache change (Linux 6.10) reported,
  * for each translation cache strategy: how many MSIs per second the GIC takes when D threads inject into a machine
  * whose V vCPU threads take the LPIs as they come. The JMH form of {@code vmm bench lpi-stress}
- * ({@link dev.jvmm.gic.stress.LpiStress}), with the same guest, mappings and injection loop, and JMH timing exactly
+ * ({@link dev.jvmm.bench.lpi.LpiStress}), with the same guest, mappings and injection loop, and JMH timing exactly
  * the measured phase.
  *
  * <pre>

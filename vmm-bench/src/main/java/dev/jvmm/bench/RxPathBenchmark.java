@@ -1,10 +1,9 @@
 package dev.jvmm.bench;
 
-import dev.jvmm.core.config.CacheStrategy;
-import dev.jvmm.core.config.GicConfig;
+import dev.jvmm.gic.cache.CacheStrategy;
+import dev.jvmm.gic.GicConfig;
 import dev.jvmm.core.config.IrqConfig;
-import dev.jvmm.core.config.MacAddress;
-import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.net.NicConfig;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.InjectionMode;
 import dev.jvmm.core.irq.IrqStats;
@@ -14,12 +13,15 @@ import dev.jvmm.core.vcpu.SystemRegister;
 import dev.jvmm.gic.GicV3;
 import dev.jvmm.gic.LpiTableDescriptor;
 import dev.jvmm.gic.guest.GicDriver;
-import dev.jvmm.gic.guest.GuestAccess;
+import dev.jvmm.core.vcpu.GuestAccess;
 import dev.jvmm.gic.guest.ItsCommandQueue;
 import dev.jvmm.net.NetBackend;
 import dev.jvmm.net.NicStats;
 import dev.jvmm.net.RxStatus;
 import dev.jvmm.net.VirtioNetDevice;
+import dev.jvmm.net.testing.GuestAllocator;
+import dev.jvmm.net.testing.NetDriver;
+import dev.jvmm.net.testing.RxRing;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -40,12 +42,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.IterationParams;
 import org.openjdk.jmh.runner.IterationType;
 
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
@@ -89,7 +88,7 @@ import java.util.concurrent.TimeUnit;
  * rate one core could sustain through the device. With {@code -prof gc}, {@code gc.alloc.rate.norm} is bytes per
  * datagram allocated by every thread: the issue's target is 0 in steady state. The tear-down checks that every
  * datagram was delivered and reaped and every MSI taken, and prints the NIC's counters (the doorbells after start-up
- * are the one-in-65,536 wrap of the avail index, see {@link RxRingDriver}) and the bytes allocated by the threads on
+ * are the one-in-65,536 wrap of the avail index, see {@link RxRing}) and the bytes allocated by the threads on
  * the path over the measured iterations ({@link ThreadAllocation}).
  *
  * <h2>Run</h2>
@@ -111,6 +110,9 @@ public class RxPathBenchmark {
     private static final int BUFFER_SIZE = 12 + 1514;
     private static final int HEADERS = 14 + 20 + 8;
     private static final int RX_INTID = LpiTableDescriptor.FIRST_LPI;
+    /** The driver's rings and buffers (the test kit's RxRing): 1 MiB into RAM, below the GIC's arena. */
+    private static final long LAYOUT = MemoryMap.RAM_BASE + (1L << 20);
+    private static final long LAYOUT_END = MemoryMap.RAM_BASE + (16L << 20);
     private static final long GIC_ARENA = MemoryMap.RAM_BASE + (16L << 20);
     private static final long GIC_ARENA_SIZE = 32L << 20;
     private static final int FLOW_HASH = 0x5EED;
@@ -125,7 +127,7 @@ public class RxPathBenchmark {
     private SyntheticBackend backend;
     private NetBackend.Guest guest;
     private GicV3 gic;
-    private RxRingDriver driver;
+    private RxRing driver;
     private ByteBuf body;
     private final byte[] headers = new byte[HEADERS];
     private long failures;
@@ -145,25 +147,8 @@ public class RxPathBenchmark {
         }
 
         @Override
-        public void transmit(ByteBuf frame) {
-            frame.release();
-        }
-
-        @Override
         public void receiveReady() {
             receiveReady++;
-        }
-
-        @Override
-        public void pause() {
-        }
-
-        @Override
-        public void resume() {
-        }
-
-        @Override
-        public void close() {
         }
     }
 
@@ -172,13 +157,12 @@ public class RxPathBenchmark {
     public void boot() throws Exception {
         channel = new EmbeddedChannel();
         backend = new SyntheticBackend();
-        NicConfig nicConfig = new NicConfig("net0", NicConfig.NicBackend.UDP,
-                new InetSocketAddress("127.0.0.1", 0), null, MacAddress.qemuDefault(0), ip("10.0.2.15"),
-                ip("10.0.2.2"), 5001, QUEUE_SIZE, 1, false, 0, 0, 0);
+        NicConfig nicConfig = NicConfig.builder(0).listen(0).guestPort(5001).queueSize(QUEUE_SIZE).mrgRxbuf(false)
+                .build();
         VmConfig config = VmConfig.builder().vcpus(1).memorySize(64L << 20)
-                .gic(new GicConfig(1, CacheStrategy.PER_ITS, 8, 16))
+                .with(GicConfig.SECTION, GicConfig.defaults().withCache(CacheStrategy.PER_ITS))
                 .irq(new IrqConfig(InjectionMode.INLINE, 0, 0))
-                .nic(nicConfig).build();
+                .with(NicConfig.SECTION, List.of(nicConfig)).build();
         machine = Machine.builder(config)
                 .name("rx-bench")
                 .interruptController(GicV3::create)
@@ -191,8 +175,10 @@ public class RxPathBenchmark {
         guest = backend.guest;
         mapNicInterrupts(nicConfig.deviceId(), nic.configEventId() + 1);
 
-        driver = new RxRingDriver(machine.memory(), machine.bus(), nic.mmioBase(), QUEUE_SIZE, BUFFER_SIZE);
-        driver.start();
+        Random fixed = new Random(0);
+        driver = new NetDriver(GuestAccess.of(machine.bus(), machine.memory()), nic.mmioBase(), fixed,
+                new GuestAllocator(machine.memory(), fixed, 0, LAYOUT, LAYOUT_END))
+                .startRxRing(QUEUE_SIZE, BUFFER_SIZE, 1);
         channel.runPendingTasks();   // activation, then the doorbell
         if (guest.receiveRoom() < QUEUE_SIZE) {
             throw new IllegalStateException("the device sees " + guest.receiveRoom() + " receive buffers, not "
@@ -220,10 +206,6 @@ public class RxPathBenchmark {
         for (int i = 0; i < 10_000; i++) {
             datagram();
         }
-    }
-
-    private static Inet4Address ip(String dotted) throws UnknownHostException {
-        return (Inet4Address) InetAddress.getByName(dotted);
     }
 
     /** The guest's GIC driver work, from this thread through the bus: every NIC EventID to an LPI on vCPU 0. */
@@ -351,7 +333,7 @@ public class RxPathBenchmark {
 
     /**
      * The guest's poll: reap and re-post; runs the device's doorbell task if the driver rang (once per 65,536
-     * buffers, when the avail index wraps past the device's stale avail_event; see {@link RxRingDriver}).
+     * buffers, when the avail index wraps past the device's stale avail_event; see {@link RxRing}).
      */
     private int poll() {
         long rang = driver.doorbells();

@@ -1,19 +1,20 @@
 package dev.jvmm.gic;
 
 import dev.jvmm.core.bus.MmioBus;
-import dev.jvmm.core.config.CacheStrategy;
-import dev.jvmm.core.config.GicConfig;
 import dev.jvmm.core.irq.DropReason;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.irq.InterruptController;
 import dev.jvmm.core.irq.IrqLine;
 import dev.jvmm.core.irq.IrqObserver;
+import dev.jvmm.core.irq.MsiTarget;
+import dev.jvmm.core.machine.Failures;
 import dev.jvmm.core.machine.MachineContext;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.GuestMemoryException;
 import dev.jvmm.core.vcpu.SystemRegister;
 import dev.jvmm.gic.cache.CacheStats;
+import dev.jvmm.gic.cache.CacheStrategy;
 import dev.jvmm.gic.cache.TranslationCache;
 
 import java.util.ArrayList;
@@ -43,8 +44,8 @@ import java.util.function.IntConsumer;
  *  INTID; signalled as an IRQ ({@link #hasPendingInterrupt}) when it is Group 1 and beats PMR and the running
  *  priority's group priority; ICC_IAR1_EL1 takes it, ICC_EOIR1_EL1 / ICC_DIR_EL1 end it.
  *
- *  guest:  GICD 0x0800_0000 │ ITS i at MemoryMap.its(i, vcpus) │ GICR n (RD_base, SGI_base) at MemoryMap.gicr(n)
- *          every ICC_*_EL1 register of {@link SystemRegister} through the vCPU's trap
+ *  guest:  GICD 0x0800_0000 │ ITS i at itsBase(i) │ GICR n (RD_base, SGI_base) at redistributorBase(n)
+ *          (QEMU virt's map: MemoryMap); every ICC_*_EL1 register of {@link SystemRegister} through the vCPU's trap
  * </pre>
  *
  * <p>What is left out, and why: no message-based SPIs (GICD_TYPER.MBIS = 0, as KVM), no extended SPI or PPI
@@ -57,8 +58,8 @@ import java.util.function.IntConsumer;
  * Machine m = Machine.builder(config).interruptController(GicV3::create).guest(...).build();
  * }</pre>
  * {@link #create(MachineContext)} registers the distributor, one redistributor per vCPU and
- * {@code config.gic().itsCount()} ITSes on the machine's bus, and takes the translation cache strategy from
- * {@code config.gic()}.
+ * {@code gic.its-count} ITSes on the machine's bus, and takes the translation cache strategy from the {@code gic}
+ * section ({@link GicConfig#SECTION}). Devices learn their MSI doorbell from {@link #msiTarget}.
  *
  * <h2>Using it without a machine</h2>
  * A user who embeds only the GIC (or one ITS with its redistributors) builds it from guest memory, an MMIO bus and
@@ -67,9 +68,11 @@ import java.util.function.IntConsumer;
  * GuestMemory ram = GuestMemory.create(MemoryMap.RAM_BASE, 64 << 20);
  * MmioBus bus = new MmioBus();
  * GicV3 gic = GicV3.builder(ram, bus).vcpus(4).itsCount(1).cache(CacheStrategy.PER_ITS)
- *         .kick(vcpu -> wake(vcpu)).build();
- * bus.write(MemoryMap.translater(0, 4), 4, eventId, deviceId);   // an MSI through the bus, or:
- * long r = gic.tryInjectCached(gic.doorbell(0), eventId, deviceId, System.nanoTime());
+ *         .kick(vcpu -> wake(vcpu)).failures(new Failures((what, e) -> log(what, e))).build();
+ * MsiTarget t = gic.msiTarget(0, deviceId);                       // ITS 0's doorbell, for this DeviceID
+ * bus.write(t.doorbell(), 4, eventId, t.deviceId());              // an MSI through the bus, or synchronously:
+ * long r = gic.inject(t.doorbell(), eventId, t.deviceId(), System.nanoTime());
+ * long its0 = gic.itsBase(0), rd1 = gic.redistributorBase(1);    // where the guest finds the frames
  * }</pre>
  *
  * <h2>Translation cache</h2>
@@ -95,6 +98,7 @@ public final class GicV3 implements InterruptController {
     private final int vcpus;
     private final IntConsumer kick;
     private final IrqObserver observer;
+    private final Failures failures;
     private final boolean tracing;
     private final int cacheShards;
     private final int cacheEntriesPerVcpu;
@@ -122,14 +126,15 @@ public final class GicV3 implements InterruptController {
     private final LongAdder unsupportedAccesses = new LongAdder();
 
     private GicV3(GuestMemory memory, MmioBus bus, int vcpus, int itsCount, CacheStrategy strategy, int cacheShards,
-                  int cacheEntriesPerVcpu, IntConsumer kick, IrqObserver observer) {
-        if (vcpus < 1 || vcpus > MemoryMap.maxVcpus(itsCount)) {
-            throw new IllegalArgumentException("vCPU count must be between 1 and " + MemoryMap.maxVcpus(itsCount)
+                  int cacheEntriesPerVcpu, IntConsumer kick, IrqObserver observer, Failures failures) {
+        if (vcpus < 0 || vcpus > MemoryMap.maxVcpus(itsCount)) {
+            throw new IllegalArgumentException("vCPU count must be between 0 and " + MemoryMap.maxVcpus(itsCount)
                     + ", got " + vcpus);
         }
-        if (itsCount < 1 || itsCount > 4) {
-            throw new IllegalArgumentException("ITS count must be between 1 and 4, got " + itsCount);
+        if (itsCount < 1 || itsCount > GicConfig.MAX_ITS) {
+            throw new IllegalArgumentException("ITS count must be between 1 and " + GicConfig.MAX_ITS + ", got " + itsCount);
         }
+        this.failures = failures == null ? Failures.counting() : failures;
         this.memory = Objects.requireNonNull(memory, "memory");
         this.bus = Objects.requireNonNull(bus, "bus");
         this.vcpus = vcpus;
@@ -195,9 +200,9 @@ public final class GicV3 implements InterruptController {
      * Registers its frames on the machine's bus; sizes and strategy come from {@code config().gic()}.
      */
     public static GicV3 create(MachineContext context) {
-        GicConfig g = context.config().gic();
+        GicConfig g = context.config().get(GicConfig.SECTION);
         return new GicV3(context.memory(), context.bus(), context.vcpuCount(), g.itsCount(), g.cache(),
-                g.cacheShards(), g.cacheEntriesPerVcpu(), context::kick, context.observer());
+                g.cacheShards(), g.cacheEntriesPerVcpu(), context::kick, context.observer(), context.failures());
     }
 
     /** A builder for a GIC outside a {@code Machine}: guest memory, a bus, a kick callback and sizes. */
@@ -277,11 +282,25 @@ public final class GicV3 implements InterruptController {
 
     /** An MSI written to GITS_TRANSLATER through the bus: the cached path, then the slow path on a miss. */
     void injectThroughBus(Its target, int deviceId, int eventId) {
-        long t = System.nanoTime();
-        long r = tryInjectCached(target.doorbell, eventId, deviceId, t);
-        if (InjectResult.isMiss(r)) {
-            injectSlow(target.doorbell, eventId, deviceId, t);
+        inject(target.doorbell, eventId, deviceId, System.nanoTime());
+    }
+
+    /**
+     * The MSI target of a device with DeviceID {@code deviceId} behind ITS {@code its}: that ITS's GITS_TRANSLATER.
+     *
+     * @throws IllegalArgumentException when there is no such ITS or the DeviceID exceeds the ITS's 16 DeviceID bits
+     */
+    @Override
+    public MsiTarget msiTarget(int its, int deviceId) {
+        if (its < 0 || its >= this.its.length) {
+            throw new IllegalArgumentException("no ITS " + its + "; the GIC has " + this.its.length + " (0.."
+                    + (this.its.length - 1) + ")");
         }
+        if ((deviceId >>> Its.DEVICE_ID_BITS) != 0) {
+            throw new IllegalArgumentException("DeviceID " + Integer.toUnsignedString(deviceId) + " exceeds the "
+                    + Its.DEVICE_ID_BITS + " DeviceID bits of ITS " + its);
+        }
+        return new MsiTarget(its, doorbells[its], deviceId);
     }
 
     // ============================================================================================ CPU interface
@@ -612,6 +631,26 @@ public final class GicV3 implements InterruptController {
         return doorbells[index];
     }
 
+    /** The guest physical base of ITS {@code index}'s frames (its control frame; the translation frame follows). */
+    public long itsBase(int index) {
+        return its[index].base;
+    }
+
+    /** The guest physical base of vCPU {@code vcpu}'s redistributor (its RD_base frame). */
+    public long redistributorBase(int vcpu) {
+        return redistributors[vcpu].base;
+    }
+
+    /** The guest physical base of the distributor. */
+    public long distributorBase() {
+        return MemoryMap.GICD_BASE;
+    }
+
+    /** Where the GIC reports its internal errors (an ITS command that threw: a bug, never the guest's doing). */
+    Failures failures() {
+        return failures;
+    }
+
     /** Takes every ITS lock in ascending index order: the lock order every multi-ITS operation follows. */
     private void lockAllIts() {
         for (Its i : its) {
@@ -701,7 +740,7 @@ public final class GicV3 implements InterruptController {
 
     /**
      * Builds a {@link GicV3} outside a {@code Machine}. Defaults: 1 vCPU, {@link GicConfig#defaults()} (one ITS,
-     * per-its cache, 8 shards, 16 entries per vCPU), no kick, no observer.
+     * per-its cache, 8 shards, 16 entries per vCPU), no kick, no observer, internal errors only counted.
      */
     public static final class Builder {
         private final GuestMemory memory;
@@ -711,6 +750,7 @@ public final class GicV3 implements InterruptController {
         private IntConsumer kick = vcpu -> {
         };
         private IrqObserver observer = IrqObserver.NONE;
+        private Failures failures = Failures.counting();
 
         private Builder(GuestMemory memory, MmioBus bus) {
             this.memory = memory;
@@ -730,7 +770,7 @@ public final class GicV3 implements InterruptController {
         }
 
         public Builder itsCount(int n) {
-            config = new GicConfig(n, config.cache(), config.cacheShards(), config.cacheEntriesPerVcpu());
+            config = config.withItsCount(n);
             return this;
         }
 
@@ -750,10 +790,16 @@ public final class GicV3 implements InterruptController {
             return this;
         }
 
+        /** Where internal errors (an ITS command that threw) are counted and reported. */
+        public Builder failures(Failures f) {
+            failures = Objects.requireNonNull(f);
+            return this;
+        }
+
         /** Builds the GIC and registers its frames on the bus. */
         public GicV3 build() {
             return new GicV3(memory, bus, vcpus, config.itsCount(), config.cache(), config.cacheShards(),
-                    config.cacheEntriesPerVcpu(), kick, observer);
+                    config.cacheEntriesPerVcpu(), kick, observer, failures);
         }
     }
 }

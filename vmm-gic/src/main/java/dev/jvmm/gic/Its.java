@@ -97,6 +97,8 @@ final class Its implements MmioDevice {
     /** KVM's table entry sizes (its ABI v0): 8 bytes for device, collection and ITT entries. */
     static final int TABLE_ENTRY_BYTES = 8;
     static final int NO_COLLECTION = -1;
+    /** The DeviceID of a vCPU's store to GITS_TRANSLATER (QEMU's requester id for CPU accesses). */
+    static final int CPU_DEVICE_ID = 0;
 
     /** A command handler: returns the error that made it ignore the command, or null. */
     @FunctionalInterface
@@ -281,15 +283,19 @@ final class Its implements MmioDevice {
         writeBaser(n, RegisterAccess.write64(baser[n], at & 7, size, value));
     }
 
-    /** GITS_TRANSLATER: an MSI. The DeviceID is the bus requester; a vCPU's own store carries none and is ignored. */
+    /**
+     * GITS_TRANSLATER: an MSI whose DeviceID is the bus requester. A vCPU's own store carries DeviceID 0, as in QEMU
+     * (a CPU's MemTxAttrs have requester_id 0, which gicv3_its_translation_write takes as the DeviceID): guests
+     * written for QEMU's virt test the ITS that way (the architecture leaves a PE's DeviceID IMPLEMENTATION DEFINED).
+     */
     private void writeTranslater(long at, int size, long value, int requesterId) {
-        if (requesterId == MmioBus.CPU_REQUESTER || at != 0) {
+        if (at != 0) {
             translaterIgnored.increment();
             return;
         }
         translaterWrites.increment();
         int eventId = (int) (size == 2 ? value & 0xFFFF : value & 0xFFFF_FFFFL);
-        gic.injectThroughBus(this, requesterId, eventId);
+        gic.injectThroughBus(this, requesterId == MmioBus.CPU_REQUESTER ? CPU_DEVICE_ID : requesterId, eventId);
     }
 
     private void writeCtlr(boolean enable) {
@@ -441,8 +447,10 @@ final class Its implements MmioDevice {
         try {
             error = handler == null ? ItsCommandError.UNKNOWN_COMMAND : handler.handle(dw0, dw1, dw2, dw3);
         } catch (RuntimeException e) {
-            // A bug of ours must not escape into the vCPU that wrote CWRITER: count it (tests assert zero) and go on.
+            // A bug of ours must not escape into the vCPU that wrote CWRITER: count it (tests assert zero), tell the
+            // embedder's failure listener, and go on.
             internalErrors.increment();
+            gic.failures().report("ITS " + index + " command 0x" + Integer.toHexString(ItsCommandDescriptor.opcode(dw0)), e);
             error = null;
         }
         if (error != null) {

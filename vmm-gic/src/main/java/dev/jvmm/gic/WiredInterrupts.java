@@ -114,9 +114,13 @@ final class WiredInterrupts {
         for (int v = 0; v < vcpus; v++) {
             edge[v] = SGI_BITS;
         }
-        // GICD_IROUTER resets to 0: affinity 0.0.0.0, vCPU 0.
-        Arrays.fill(target, 0);
-        Arrays.fill(routedTo[0], -1);
+        // GICD_IROUTER resets to 0: affinity 0.0.0.0, vCPU 0 (nobody on a machine without vCPUs).
+        if (vcpus > 0) {
+            Arrays.fill(target, 0);
+            Arrays.fill(routedTo[0], -1);
+        } else {
+            Arrays.fill(target, NO_TARGET);
+        }
     }
 
     void attach(Redistributor[] rds) {

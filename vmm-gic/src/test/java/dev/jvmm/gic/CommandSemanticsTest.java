@@ -1,14 +1,14 @@
 package dev.jvmm.gic;
 
 import dev.jvmm.core.bus.MmioBus;
-import dev.jvmm.core.config.CacheStrategy;
+import dev.jvmm.gic.cache.CacheStrategy;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.irq.IrqObserver;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.vcpu.SystemRegister;
 import dev.jvmm.gic.guest.GicDriver;
-import dev.jvmm.gic.guest.GuestAccess;
+import dev.jvmm.core.vcpu.GuestAccess;
 import dev.jvmm.gic.guest.ItsCommandQueue;
 import org.junit.jupiter.api.Test;
 

@@ -1,13 +1,13 @@
 package dev.jvmm.gic;
 
 import dev.jvmm.core.bus.MmioBus;
-import dev.jvmm.core.config.CacheStrategy;
+import dev.jvmm.gic.cache.CacheStrategy;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.vcpu.SystemRegister;
 import dev.jvmm.gic.guest.GicDriver;
-import dev.jvmm.gic.guest.GuestAccess;
+import dev.jvmm.core.vcpu.GuestAccess;
 import dev.jvmm.gic.guest.ItsCommandQueue;
 
 import java.util.ArrayList;
@@ -163,11 +163,11 @@ final class GicRig implements AutoCloseable {
     }
 
     long readIts(int i, long offset, int size) {
-        return bus.read(MemoryMap.its(i, vcpus) + offset, size);
+        return bus.read(gic.itsBase(i) + offset, size);
     }
 
     void writeIts(int i, long offset, int size, long value) {
-        bus.write(MemoryMap.its(i, vcpus) + offset, size, value);
+        bus.write(gic.itsBase(i) + offset, size, value);
     }
 
     long readGicr(int pe, long offset, int size) {

@@ -1,6 +1,6 @@
 package dev.jvmm.gic;
 
-import dev.jvmm.core.config.CacheStrategy;
+import dev.jvmm.gic.cache.CacheStrategy;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.core.memory.GuestMemory;
@@ -273,7 +273,7 @@ class HostileGuestTest {
                         rig.msi(dev, ev);
                         break;
                     case 1:
-                        rig.bus.write(MemoryMap.translater(0, vcpus), random.nextBoolean() ? 4 : 2, ev, dev);
+                        rig.bus.write(rig.gic.doorbell(0), random.nextBoolean() ? 4 : 2, ev, dev);
                         break;
                     default:
                         rig.gic.tryInjectCached(random.edgyLong(), ev, dev, 0);

@@ -1,6 +1,6 @@
 package dev.jvmm.gic;
 
-import dev.jvmm.core.config.CacheStrategy;
+import dev.jvmm.gic.cache.CacheStrategy;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.machine.Machine;
@@ -9,7 +9,6 @@ import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.vcpu.GuestCpu;
 import dev.jvmm.core.vcpu.SystemRegister;
 import dev.jvmm.gic.guest.GicDriver;
-import dev.jvmm.gic.guest.GuestAccess;
 import dev.jvmm.gic.guest.ItsCommandQueue;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -37,7 +36,8 @@ class MachineGuestTest {
     @ParameterizedTest
     @EnumSource(value = CacheStrategy.class, names = {"NONE", "PER_ITS"})
     void triggerSequenceOnVcpusThatSleepInWfi(CacheStrategy strategy) throws Exception {
-        VmConfig config = VmConfig.builder().vcpus(4).memorySize(32L << 20).cache(strategy).build();
+        VmConfig config = VmConfig.builder().vcpus(4).memorySize(32L << 20)
+                .with(GicConfig.SECTION, GicConfig.defaults().withCache(strategy)).build();
         try (Machine m = Machine.builder(config).interruptController(GicV3::create)
                 .guest(vcpu -> vcpu == 0 ? MachineGuestTest::runTest : MachineGuestTest::takeLpis).build()) {
             m.start();
@@ -49,7 +49,7 @@ class MachineGuestTest {
                 Thread.sleep(1);
             }
             // An MSI through the machine's router (KVM_SIGNAL_MSI): dev 2 event 20 raises LPI 8195 on PE 3.
-            long r = m.irqRouter().signalMsi(MemoryMap.translater(0, 4), 20, 2);
+            long r = m.irqRouter().injectMsi(m.interruptController().msiTarget(0, 2).doorbell(), 20, 2);
             assertThat(InjectResult.describe(r)).isEqualTo("delivered INTID 8195 to vCPU 3");
             ram.storeRelease32(STEP, 11);
             while (ram.loadAcquire32(STEP) != DONE) {
@@ -88,7 +88,7 @@ class MachineGuestTest {
     static void runTest(GuestCpu cpu) {
         GicDriver.initCpuInterface(cpu);
         GuestMemory ram = cpu.memory();
-        GicDriver gic = new GicDriver(GuestAccess.of(cpu), cpu.vcpuCount(), 1, ARENA, 16L << 20);
+        GicDriver gic = new GicDriver(cpu, cpu.vcpuCount(), 1, ARENA, 16L << 20);
         gic.initDistributor();
         gic.initLpiTables(true);
         for (int pe = 0; pe < cpu.vcpuCount(); pe++) {

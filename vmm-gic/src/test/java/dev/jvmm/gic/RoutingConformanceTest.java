@@ -1,6 +1,6 @@
 package dev.jvmm.gic;
 
-import dev.jvmm.core.config.CacheStrategy;
+import dev.jvmm.gic.cache.CacheStrategy;
 import dev.jvmm.core.irq.IrqLine;
 import dev.jvmm.core.vcpu.SystemRegister;
 import org.junit.jupiter.api.Test;
@@ -205,6 +205,20 @@ class RoutingConformanceTest {
             assertThatThrownBy(() -> rig.gic.spiLine(288)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> rig.gic.ppiLine(0, 15)).as("SGIs have no line").isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> rig.gic.ppiLine(2, 27)).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    /** A machine without vCPUs (a device-only machine): SPIs have nowhere to go and stay pending; nothing breaks. */
+    @Test
+    void withoutVcpusSpisStayPendingAndRoutingNamesNobody() {
+        try (GicRig rig = GicRig.bare(0, 1, CacheStrategy.PER_ITS)) {
+            rig.enableDistributor();
+            rig.writeGicd(GICD_ISENABLER + 4, 4, 1);
+            rig.gic.spiLine(32).set(true);
+            rig.gic.spiLine(33).pulse();
+            rig.writeGicd(irouter(32), 8, IROUTER_IRM);
+            assertThat(rig.wiredTarget(32)).isEqualTo(WiredInterrupts.NO_TARGET);
+            assertThat(rig.readGicd(GICD_ISPENDR + 4, 4)).as("pending, forwarded to nobody").isEqualTo(1);
         }
     }
 }

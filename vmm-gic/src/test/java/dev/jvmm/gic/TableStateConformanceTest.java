@@ -1,6 +1,6 @@
 package dev.jvmm.gic;
 
-import dev.jvmm.core.config.CacheStrategy;
+import dev.jvmm.gic.cache.CacheStrategy;
 import dev.jvmm.core.irq.DropReason;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.gic.guest.ItsCommandQueue;

@@ -2,9 +2,13 @@ package dev.jvmm.launcher;
 
 import picocli.CommandLine.Command;
 
-/** {@code vmm bench ...}: the benchmarks that print figures. */
+/**
+ * {@code vmm bench ...}: the benchmarks that print figures. Each is a harness of vmm-bench; these commands are their
+ * command lines (the launcher depends on vmm-bench, never the other way round).
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks: lpi-stress (the interrupt controller alone), seed (the seed patch's measurement).",
-        subcommands = {LpiStressCommand.class, dev.jvmm.launcher.bench.SeedCommand.class})
+        description = "Benchmarks: seed (the seed patch's measurement), lpi-stress (the interrupt controller alone),"
+                + " rx-throughput (one NIC against a plain Netty receiver).",
+        subcommands = {SeedCommand.class, LpiStressCommand.class, RxThroughputCommand.class})
 final class BenchCommand {
 }

@@ -1,20 +1,22 @@
 package dev.jvmm.launcher;
 
-import dev.jvmm.core.config.CacheStrategy;
-import dev.jvmm.gic.stress.LpiStress;
+import dev.jvmm.bench.lpi.LpiStress;
+import dev.jvmm.gic.cache.CacheStrategy;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code vmm bench lpi-stress}: Linux's vgic_lpi_stress for this GIC: V vCPUs, D devices with E events each, one
- * injecting thread per device, every strategy on one machine; prints LPIs/s and bytes allocated per injection.
+ * {@code vmm bench lpi-stress}: Linux's vgic_lpi_stress for this GIC (vmm-bench's {@link LpiStress}): V vCPUs, D devices
+ * with E events each, one injecting thread per device, every strategy on one machine; prints LPIs/s and bytes
+ * allocated per injection.
  */
 @Command(name = "lpi-stress", mixinStandardHelpOptions = true,
         description = "LPI injection rate per translation cache strategy (modelled on Linux's vgic_lpi_stress).")
@@ -35,31 +37,30 @@ final class LpiStressCommand implements Callable<Integer> {
             description = "Iterations: each thread signals each of its events I times (default ${DEFAULT-VALUE}).")
     long iterations;
 
-    @Option(names = "--cache", paramLabel = "STRATEGY", defaultValue = "all",
+    @Option(names = "--warmup", paramLabel = "W",
+            description = "Iterations of the same loop before measuring (default: a tenth of -i, at least 1000).")
+    Long warmup;
+
+    @Option(names = "--halt-poll", paramLabel = "D", defaultValue = "50us", converter = Converters.DurationConverter.class,
+            description = "How long an idle vCPU spins in WFI before it sleeps (default ${DEFAULT-VALUE}).")
+    Duration haltPoll;
+
+    @Option(names = "--cache", paramLabel = "STRATEGY", defaultValue = "all", converter = Converters.StrategiesConverter.class,
             description = "none, global-lru, sharded, per-its or all (default ${DEFAULT-VALUE}).")
-    String cache;
+    List<CacheStrategy> strategies;
 
     @Option(names = "--upstream", description = "Run the five shapes the upstream Linux change reported.")
     boolean upstream;
 
     @Override
     public Integer call() {
-        List<CacheStrategy> strategies;
-        if (cache.equals("all")) {
-            strategies = List.of(CacheStrategy.values());
-        } else {
-            CacheStrategy s = CacheStrategy.fromConfigName(cache);
-            if (s == null) {
-                throw new Main.UsageException("--cache: must be none, global-lru, sharded, per-its or all, got '" + cache + "'");
-            }
-            strategies = List.of(s);
-        }
         List<LpiStress.Options> shapes = new ArrayList<>();
         try {
-            if (upstream) {
-                shapes.addAll(LpiStress.upstreamShapes(iterations, strategies.get(0)));
-            } else {
-                shapes.add(new LpiStress.Options(vcpus, devices, events, iterations, strategies.get(0)));
+            List<LpiStress.Options> base = upstream ? LpiStress.upstreamShapes(iterations, strategies.get(0))
+                    : List.of(new LpiStress.Options(vcpus, devices, events, iterations, strategies.get(0)));
+            for (LpiStress.Options o : base) {
+                shapes.add(new LpiStress.Options(o.vcpus(), o.devices(), o.eventsPerDevice(), o.iterations(), o.cache(),
+                        warmup != null ? warmup : o.warmupIterations(), haltPoll.toNanos()));
             }
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage());

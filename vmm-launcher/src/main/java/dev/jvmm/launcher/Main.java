@@ -1,7 +1,9 @@
 package dev.jvmm.launcher;
 
+import dev.jvmm.bench.BenchFailure;
 import dev.jvmm.core.config.ConfigException;
 import dev.jvmm.core.machine.MachineException;
+import dev.jvmm.guest.GuestFailure;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -55,7 +57,8 @@ public final class Main {
         });
         cl.setParameterExceptionHandler((ex, args1) -> {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("vmm: " + ex.getMessage());
+            // A typed option's converter explains the value; say it as every other message: "OPTION: problem".
+            c.getErr().println("vmm: " + ex.getMessage().replaceFirst("^Invalid value for option '([^']+)': ", "$1: "));
             c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
             return EXIT_USAGE;
         });
@@ -71,7 +74,7 @@ public final class Main {
 
     static String message(Throwable ex) {
         if (ex instanceof ConfigException || ex instanceof MachineException || ex instanceof UsageException
-                || ex instanceof RunFailure) {
+                || ex instanceof RunFailure || ex instanceof GuestFailure || ex instanceof BenchFailure) {
             return ex.getMessage();
         }
         String m = ex.getMessage();
@@ -79,8 +82,7 @@ public final class Main {
     }
 
     /**
-     * A command-line value that cannot be used (exit status 2), with a complete message. Public so that commands in
-     * sub-packages ({@code dev.jvmm.launcher.bench}) report usage errors the same way.
+     * A command-line value that cannot be used (exit status 2), with a complete message.
      */
     public static final class UsageException extends RuntimeException {
         private static final long serialVersionUID = 1L;

@@ -1,8 +1,8 @@
 package dev.jvmm.launcher;
 
-import dev.jvmm.core.config.ConfigLoader;
 import dev.jvmm.core.config.VmConfig;
-import dev.jvmm.launcher.guest.GuestReport;
+import dev.jvmm.net.NicConfig;
+import dev.jvmm.guest.GuestReport;
 import dev.jvmm.launcher.trace.TraceReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -36,35 +36,24 @@ final class ReplayCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "CONFIG", description = "The machine configuration to replay into.")
     Path config;
 
-    @Option(names = "--speed", paramLabel = "X", defaultValue = "1.0",
+    @Option(names = "--speed", paramLabel = "X", defaultValue = "1.0", converter = Converters.SpeedConverter.class,
             description = "1.0 keeps the recorded pace, 2 is twice as fast, max sends as fast as possible.")
-    String speed;
+    double speed;
 
     @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the final counters as JSON to FILE.")
     Path statsJson;
 
-    @Option(names = "--boot-timeout", paramLabel = "D", defaultValue = "20s")
-    String bootTimeout;
+    @Option(names = "--boot-timeout", paramLabel = "D", defaultValue = "20s", converter = Converters.DurationConverter.class)
+    java.time.Duration bootTimeout;
 
     @Override
     public Integer call() throws Exception {
-        double factor;
-        if (speed.equals("max")) {
-            factor = Double.POSITIVE_INFINITY;
-        } else {
-            try {
-                factor = Double.parseDouble(speed);
-            } catch (NumberFormatException e) {
-                factor = -1;
-            }
-            if (!(factor > 0)) {
-                throw new Main.UsageException("--speed: '" + speed + "' is not a positive number or 'max'");
-            }
-        }
+        double factor = speed;
         if (statsJson != null) {
             RunCommand.checkWritable(statsJson);
         }
-        VmConfig cfg = ConfigLoader.load(config);
+        VmConfig cfg = VirtualMachine.configLoader().load(config);
+        int nics = cfg.get(NicConfig.SECTION).size();
         // Read the header first: the trace must fit the configuration.
         TraceReader.Header[] header = new TraceReader.Header[1];
         long[] recorded = new long[1];
@@ -85,15 +74,16 @@ final class ReplayCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage());
         }
-        if (header[0] != null && header[0].nics().size() > cfg.nics().size()) {
+        if (header[0] != null && header[0].nics().size() > nics) {
             throw new Main.UsageException(dir + " was recorded with " + header[0].nics().size() + " NICs; " + config
-                    + " has " + cfg.nics().size());
+                    + " has " + nics);
         }
         PrintWriter out = spec.commandLine().getOut();
         try (VirtualMachine vm = VirtualMachine.builder(cfg).name("replay").build()) {
             vm.start();
-            vm.awaitGuestRunning(Durations.parse("--boot-timeout", bootTimeout));
-            out.printf("replaying %d datagrams from %s at %s speed%n", recorded[0], dir, speed);
+            vm.awaitGuestRunning(bootTimeout);
+            out.printf("replaying %d datagrams from %s at %s speed%n", recorded[0], dir,
+                    Double.isInfinite(speed) ? "max" : Double.toString(speed));
             out.flush();
             long start = System.nanoTime();
             long sent = send(vm, factor);
@@ -134,7 +124,7 @@ final class ReplayCommand implements Callable<Integer> {
     private long send(VirtualMachine vm, double factor) throws IOException {
         InetSocketAddress[] to = new InetSocketAddress[vm.nics().size()];
         for (int i = 0; i < to.length; i++) {
-            to[i] = new InetSocketAddress(vm.config().nics().get(i).listen().getAddress(), vm.nicPort(i));
+            to[i] = new InetSocketAddress(vm.nics().get(i).config().listen().getAddress(), vm.nicPort(i));
         }
         long[] sent = new long[1];
         try (DatagramChannel ch = DatagramChannel.open()) {

@@ -1,8 +1,11 @@
 package dev.jvmm.launcher;
 
-import dev.jvmm.core.config.ConfigLoader;
+import dev.jvmm.bench.traffic.UdpSender;
+import dev.jvmm.core.config.ConfigValues;
 import dev.jvmm.core.config.VmConfig;
-import dev.jvmm.launcher.traffic.UdpSender;
+import dev.jvmm.guest.GuestReport;
+import dev.jvmm.guest.ToyGuestConfig;
+import dev.jvmm.net.NicConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -34,8 +37,9 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CONFIG", description = "The machine configuration (YAML), e.g. configs/toy-guest.yaml.")
     Path config;
 
-    @Option(names = "--duration", paramLabel = "D", description = "Stop after this long (10s, 2m, ...); default: until Ctrl-C.")
-    String duration;
+    @Option(names = "--duration", paramLabel = "D", converter = Converters.DurationConverter.class,
+            description = "Stop after this long (10s, 2m, ...); default: until Ctrl-C.")
+    Duration duration;
 
     @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the final counters as JSON to FILE.")
     Path statsJson;
@@ -44,35 +48,36 @@ final class RunCommand implements Callable<Integer> {
     Path trace;
 
     @Option(names = "--traffic", paramLabel = "RATE[:LEN]",
+            converter = Converters.TrafficConverter.class,
             description = "Send iperf2-style UDP datagrams into every NIC with the built-in sender: RATE bits/s per NIC "
                     + "(e.g. 40m), LEN payload bytes (default 64). Stops after --duration (default 10s).")
-    String traffic;
+    Traffic traffic;
 
-    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+    @Option(names = "--metrics", paramLabel = "HOST:PORT", converter = Converters.HostPortConverter.class,
             description = "Serve the counters at http://HOST:PORT/metrics (Prometheus text format); a bare PORT binds 127.0.0.1.")
-    String metrics;
+    InetSocketAddress metrics;
 
     @Option(names = "--quiet", description = "No status line every second; the summary only.")
     boolean quiet;
 
-    @Option(names = "--boot-timeout", paramLabel = "D", defaultValue = "20s",
+    @Option(names = "--boot-timeout", paramLabel = "D", defaultValue = "20s", converter = Converters.DurationConverter.class,
             description = "How long the guest may take to boot (default: ${DEFAULT-VALUE}).")
-    String bootTimeout;
+    Duration bootTimeout;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Duration limit = duration == null ? null : Durations.parse("--duration", duration);
-        Traffic t = traffic == null ? null : Traffic.parse("--traffic", traffic);
+        Duration limit = duration;
+        Traffic t = traffic;
         if (t != null && limit == null) {
             limit = Duration.ofSeconds(10);
         }
-        Duration boot = Durations.parse("--boot-timeout", bootTimeout);
-        InetSocketAddress metricsAt = metrics == null ? null : MetricsServer.parse(metrics);
+        Duration boot = bootTimeout;
+        InetSocketAddress metricsAt = metrics;
         if (statsJson != null) {
             checkWritable(statsJson);
         }
-        VmConfig cfg = ConfigLoader.load(config);
+        VmConfig cfg = VirtualMachine.configLoader().load(config);
         VirtualMachine.Builder builder = VirtualMachine.builder(cfg);
         if (trace != null) {
             builder.trace(trace);
@@ -106,8 +111,8 @@ final class RunCommand implements Callable<Integer> {
                         metricsServer.address().getPort());
             }
             for (int i = 0; i < vm.nics().size(); i++) {
-                var nic = vm.config().nics().get(i);
-                if (nic.backend() == dev.jvmm.core.config.NicConfig.NicBackend.UDP) {
+                NicConfig nic = vm.nics().get(i).config();
+                if (nic.backend() == NicConfig.NicBackend.UDP) {
                     out.printf("%s: udp %s:%d -> guest %s:%d%n", nic.id(), nic.listen().getAddress().getHostAddress(),
                             vm.nicPort(i), nic.guestIp().getHostAddress(), nic.guestPort());
                 } else {
@@ -117,14 +122,14 @@ final class RunCommand implements Callable<Integer> {
             }
             vm.awaitGuestRunning(boot);
             out.printf("guest %s running on %d vCPU(s); irq mode %s, translation cache %s%s%n",
-                    vm.config().guest().program(), vm.config().machine().vcpus(),
+                    vm.config().get(ToyGuestConfig.SECTION).program(), vm.config().machine().vcpus(),
                     vm.config().irq().mode().configName(), vm.gic().cacheStrategy().configName(),
-                    limit == null ? "; Ctrl-C stops" : "; stopping after " + limit.toMillis() / 1000.0 + " s");
+                    limit == null ? "; Ctrl-C stops" : "; stopping after " + ConfigValues.describeNanos(limit.toNanos()));
             out.flush();
             if (t != null) {
                 List<InetSocketAddress> to = new ArrayList<>();
                 for (int i = 0; i < vm.nics().size(); i++) {
-                    to.add(new InetSocketAddress(vm.config().nics().get(i).listen().getAddress(), vm.nicPort(i)));
+                    to.add(new InetSocketAddress(vm.nics().get(i).config().listen().getAddress(), vm.nicPort(i)));
                 }
                 sender = new UdpSender(to, t.bitsPerSecond(), t.length(), limit.toNanos(), "vmm-traffic").start();
             }
@@ -143,7 +148,7 @@ final class RunCommand implements Callable<Integer> {
                     out.flush();
                 }
                 prev = s;
-                if (vm.guest().state() == dev.jvmm.launcher.guest.GuestReport.STATE_PANICKED) {
+                if (vm.guest().state() == GuestReport.STATE_PANICKED) {
                     throw new Main.RunFailure("the guest panicked: " + vm.guest().panicMessage());
                 }
             }
@@ -159,7 +164,7 @@ final class RunCommand implements Callable<Integer> {
             }
             if (vm.trace() != null) {
                 out.printf("  trace: %d records into %s%n", vm.trace().records(), trace != null ? trace
-                        : vm.config().trace().dir());
+                        : vm.config().get(dev.jvmm.launcher.trace.TraceConfig.SECTION).dir());
             }
             if (statsJson != null) {
                 var doc = last.json(config.toString(), start);

@@ -7,8 +7,9 @@ import dev.jvmm.core.irq.IrqStats;
 import dev.jvmm.core.vcpu.Vcpu;
 import dev.jvmm.core.vcpu.VcpuStats;
 import dev.jvmm.gic.GicStats;
+import dev.jvmm.net.KernelUdpSockets;
 import dev.jvmm.gic.cache.CacheStats;
-import dev.jvmm.launcher.guest.GuestReport;
+import dev.jvmm.guest.GuestReport;
 import dev.jvmm.net.NicStats;
 import org.HdrHistogram.Histogram;
 

@@ -1,10 +1,10 @@
 package dev.jvmm.launcher;
 
-import dev.jvmm.core.config.ConfigLoader;
-import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.bench.traffic.UdpSender;
+import dev.jvmm.core.config.ConfigValues;
 import dev.jvmm.core.config.VmConfig;
-import dev.jvmm.launcher.guest.GuestReport;
-import dev.jvmm.launcher.traffic.UdpSender;
+import dev.jvmm.guest.GuestReport;
+import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.NicStats;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
@@ -41,32 +41,34 @@ final class SoakCommand implements Callable<Integer> {
             description = "The machine (default: ${DEFAULT-VALUE}).")
     Path config;
 
-    @Option(names = "--duration", paramLabel = "D", defaultValue = "10m", description = "How long (default ${DEFAULT-VALUE}).")
-    String duration;
+    @Option(names = "--duration", paramLabel = "D", defaultValue = "10m", converter = Converters.DurationConverter.class,
+            description = "How long (default ${DEFAULT-VALUE}).")
+    Duration duration;
 
-    @Option(names = "--interval", paramLabel = "D", defaultValue = "60s",
+    @Option(names = "--interval", paramLabel = "D", defaultValue = "60s", converter = Converters.DurationConverter.class,
             description = "One report line per interval (default ${DEFAULT-VALUE}).")
-    String interval;
+    Duration interval;
 
     @Option(names = "--traffic", paramLabel = "RATE[:LEN]", defaultValue = "40m:64",
+            converter = Converters.TrafficConverter.class,
             description = "Built-in sender into every NIC (default ${DEFAULT-VALUE}: the seed's iperf -b 40m -l 64).")
-    String traffic;
+    Traffic traffic;
 
     @Option(names = "--stats-json", paramLabel = "FILE", description = "Write every interval's figures as JSON.")
     Path statsJson;
 
     @Override
     public Integer call() throws Exception {
-        Duration total = Durations.parse("--duration", duration);
-        Duration step = Durations.parse("--interval", interval);
+        Duration total = duration;
+        Duration step = interval;
         if (step.isZero() || step.compareTo(total) > 0) {
             throw new Main.UsageException("--interval must be positive and at most --duration");
         }
-        Traffic t = Traffic.parse("--traffic", traffic);
+        Traffic t = traffic;
         if (statsJson != null) {
             RunCommand.checkWritable(statsJson);
         }
-        VmConfig cfg = ConfigLoader.load(config);
+        VmConfig cfg = VirtualMachine.configLoader().load(config);
         PrintWriter out = spec.commandLine().getOut();
         List<Map<String, Object>> rows = new ArrayList<>();
         try (VirtualMachine vm = VirtualMachine.builder(cfg).name("soak").build()) {
@@ -74,11 +76,12 @@ final class SoakCommand implements Callable<Integer> {
             vm.awaitGuestRunning(Duration.ofSeconds(30));
             List<InetSocketAddress> to = new ArrayList<>();
             for (int i = 0; i < vm.nics().size(); i++) {
-                NicConfig n = cfg.nics().get(i);
+                NicConfig n = vm.nics().get(i).config();
                 to.add(new InetSocketAddress(n.listen().getAddress(), vm.nicPort(i)));
             }
-            out.printf(Locale.ROOT, "soak: %s, %d NICs, %s per NIC of %d-byte datagrams, %s, a line every %s%n", config,
-                    to.size(), traffic, t.length(), duration, interval);
+            out.printf(Locale.ROOT, "soak: %s, %d NICs, %d bit/s per NIC of %d-byte datagrams, %s, a line every %s%n",
+                    config, to.size(), t.bitsPerSecond(), t.length(), ConfigValues.describeNanos(total.toNanos()),
+                    ConfigValues.describeNanos(step.toNanos()));
             out.printf(Locale.ROOT, "%8s %12s %12s %10s %10s %12s %10s %10s %9s %9s %9s %8s %7s%n", "time", "offered",
                     "delivered", "dev drop", "krn drop", "guest rcvd", "lost", "msis", "p50 us", "p99 us", "max us",
                     "heap MB", "threads");
@@ -113,7 +116,7 @@ final class SoakCommand implements Callable<Integer> {
             if (statsJson != null) {
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("config", config.toString());
-                doc.put("traffic", traffic);
+                doc.put("traffic", t.bitsPerSecond() + ":" + t.length());
                 doc.put("intervals", rows);
                 RunStats.writeJson(statsJson, doc);
             }

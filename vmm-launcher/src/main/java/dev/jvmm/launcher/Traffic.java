@@ -1,20 +1,17 @@
 package dev.jvmm.launcher;
 
-import dev.jvmm.launcher.traffic.UdpSender;
+import java.util.Locale;
 
 /** {@code --traffic RATE[:LENGTH]}: the built-in sender's bit rate per NIC and payload length (default 64 bytes). */
 record Traffic(long bitsPerSecond, int length) {
-    static Traffic parse(String option, String text) {
+
+    /** {@code 40m}, {@code 40m:64}. */
+    static Traffic parse(String text) {
         String[] parts = text.split(":", -1);
         if (parts.length > 2) {
-            throw new Main.UsageException(option + ": '" + text + "' is not RATE[:LENGTH], e.g. 40m or 40m:64");
+            throw new IllegalArgumentException("is not RATE[:LENGTH], e.g. 40m or 40m:64");
         }
-        long rate;
-        try {
-            rate = UdpSender.parseRate(parts[0]);
-        } catch (NumberFormatException e) {
-            throw new Main.UsageException(option + ": '" + parts[0] + "' is not a bit rate such as 40m, 800k or 1g");
-        }
+        long rate = Converters.rate(parts[0]);
         int length = 64;
         if (parts.length == 2) {
             try {
@@ -23,10 +20,14 @@ record Traffic(long bitsPerSecond, int length) {
                 length = -1;
             }
             if (length < 16 || length > 65507) {
-                throw new Main.UsageException(option + ": the datagram length must be between 16 and 65507 bytes, got '"
-                        + parts[1] + "'");
+                throw new IllegalArgumentException("has a datagram length outside 16..65507 bytes");
             }
         }
         return new Traffic(rate, length);
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "%d:%d", bitsPerSecond, length);
     }
 }

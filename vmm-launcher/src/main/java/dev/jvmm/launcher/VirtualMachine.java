@@ -1,29 +1,45 @@
 package dev.jvmm.launcher;
 
+import dev.jvmm.core.config.ConfigLoader;
+import dev.jvmm.core.config.ConfigSection;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.IrqObserver;
 import dev.jvmm.core.irq.IrqStats;
+import dev.jvmm.core.machine.FailureListener;
 import dev.jvmm.core.machine.Machine;
+import dev.jvmm.core.vcpu.GuestProgram;
+import dev.jvmm.gic.GicConfig;
 import dev.jvmm.gic.GicStats;
 import dev.jvmm.gic.GicV3;
-import dev.jvmm.launcher.guest.GuestReport;
-import dev.jvmm.launcher.guest.ToyGuest;
+import dev.jvmm.guest.GuestPlatform;
+import dev.jvmm.guest.GuestReport;
+import dev.jvmm.guest.ToyGuest;
+import dev.jvmm.guest.ToyGuestConfig;
+import dev.jvmm.launcher.trace.TraceConfig;
 import dev.jvmm.launcher.trace.TraceRecorder;
 import dev.jvmm.net.NetBackend;
+import dev.jvmm.net.NetConfig;
+import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.NicStats;
 import dev.jvmm.net.VirtioNetDevice;
 import dev.jvmm.net.VirtioNetDevices;
+import io.netty.channel.EventLoopGroup;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
- * A whole toy-guest machine as the launcher runs it: {@link Machine} with the GICv3 of vmm-gic, the virtio-net
- * NICs of vmm-net, the toy guest on its vCPUs, and optionally a trace journal.
+ * A whole toy-guest machine as the launcher wires it: {@link Machine} with the GICv3 of vmm-gic, the virtio-net NICs
+ * of vmm-net, the toy guest of vmm-guest on its vCPUs (told about the machine as built, as a device tree would tell a
+ * kernel), and optionally a trace journal. This class and the launcher's commands are the only place that wires the
+ * modules together; {@link #SECTIONS} are the configuration sections such a machine reads.
  *
  * <pre>{@code
- * try (VirtualMachine vm = VirtualMachine.builder(ConfigLoader.load(Path.of("configs/toy-guest.yaml"))).build()) {
+ * VmConfig config = VirtualMachine.configLoader().load(Path.of("configs/toy-guest.yaml"));
+ * try (VirtualMachine vm = VirtualMachine.builder(config).build()) {
  *     vm.start();                 // binds the NICs' sockets, boots the guest
  *     vm.awaitGuestRunning(Duration.ofSeconds(10));
  *     ... send datagrams to vm.nicPort(0) ...
@@ -32,6 +48,11 @@ import java.util.List;
  * }</pre>
  */
 public final class VirtualMachine implements AutoCloseable {
+
+    /** The sections of a toy-guest machine's configuration, besides core's machine and irq, in file order. */
+    public static final List<ConfigSection<?>> SECTIONS = List.of(GicConfig.SECTION, NetConfig.SECTION,
+            NicConfig.SECTION, ToyGuestConfig.SECTION, TraceConfig.SECTION);
+
     private final VmConfig config;
     private final Machine machine;
     private final GicV3 gic;
@@ -39,11 +60,17 @@ public final class VirtualMachine implements AutoCloseable {
     private final GuestReport report;
     private final TraceRecorder trace;
 
+    /** A loader of every section a toy-guest machine reads. */
+    public static ConfigLoader configLoader() {
+        return ConfigLoader.of(SECTIONS);
+    }
+
     private VirtualMachine(Builder b) {
         this.config = b.config;
+        List<NicConfig> nicConfigs = config.get(NicConfig.SECTION);
         TraceRecorder recorder = null;
         if (b.traceDir != null) {
-            recorder = new TraceRecorder(b.traceDir, config.nics(), config.machine().vcpus(), "vmm");
+            recorder = new TraceRecorder(b.traceDir, nicConfigs, "vmm");
         }
         this.trace = recorder;
         IrqObserver observer = recorder != null ? recorder : b.observer;
@@ -51,23 +78,28 @@ public final class VirtualMachine implements AutoCloseable {
         if (recorder != null) {
             NetBackend.Factory inner = backends;
             TraceRecorder r = recorder;
-            backends = nic -> new TracingBackend(inner.create(nic), r, config.nics().indexOf(nic));
+            backends = nic -> new TracingBackend(inner.create(nic), r, nicConfigs.indexOf(nic));
         }
-        NetBackend.Factory finalBackends = backends;
+        VirtioNetDevices.Builder nicFactory = VirtioNetDevices.builder().backends(backends);
+        if (b.eventLoopGroup != null) {
+            nicFactory.eventLoopGroup(b.eventLoopGroup);
+        }
         List<VirtioNetDevice> devices = new ArrayList<>();
         GicV3[] controller = new GicV3[1];
+        ToyGuestConfig guestConfig = config.get(ToyGuestConfig.SECTION);
         Machine m;
         try {
             m = Machine.builder(config)
                     .name(b.name)
                     .interruptController(ctx -> controller[0] = GicV3.create(ctx))
                     .devices(ctx -> {
-                        List<VirtioNetDevice> d = VirtioNetDevices.create(ctx, finalBackends);
+                        List<VirtioNetDevice> d = nicFactory.create(ctx);
                         devices.addAll(d);
                         return d;
                     })
-                    .guest(ToyGuest.programs(config))
+                    .guest(new LazyGuest(guestConfig, controller, devices, config))
                     .observer(observer)
+                    .failureListener(b.failureListener)
                     .build();
         } catch (RuntimeException e) {
             if (recorder != null) {
@@ -75,13 +107,64 @@ public final class VirtualMachine implements AutoCloseable {
             }
             throw e;
         }
+        if (recorder != null) {
+            recorder.attach(devices);
+        }
         this.machine = m;
         this.gic = controller[0];
         this.nics = List.copyOf(devices);
         this.report = new GuestReport(m.memory());
     }
 
-    /** A machine for {@code config} (validated); the guest program comes from {@code config.guest()}. */
+    /**
+     * The toy guest's programs, made when the machine asks for the first vCPU's: by then the GIC and the NICs exist,
+     * and the guest's platform description is taken from them as built.
+     */
+    private static final class LazyGuest implements IntFunction<GuestProgram> {
+        private final ToyGuestConfig guest;
+        private final GicV3[] gic;
+        private final List<VirtioNetDevice> nics;
+        private final VmConfig config;
+        private IntFunction<GuestProgram> programs;
+
+        LazyGuest(ToyGuestConfig guest, GicV3[] gic, List<VirtioNetDevice> nics, VmConfig config) {
+            this.guest = guest;
+            this.gic = gic;
+            this.nics = nics;
+            this.config = config;
+        }
+
+        @Override
+        public GuestProgram apply(int vcpu) {
+            if (programs == null) {
+                programs = ToyGuest.programs(guest, platform(gic[0], nics, config));
+            }
+            return programs.apply(vcpu);
+        }
+    }
+
+    /** The toy guest's description of the machine as built: where the GIC's frames are, each NIC's slot and MSI parent. */
+    static GuestPlatform platform(GicV3 gic, List<VirtioNetDevice> nics, VmConfig config) {
+        int vcpus = config.machine().vcpus();
+        long[] gicr = new long[vcpus];
+        for (int n = 0; n < vcpus; n++) {
+            gicr[n] = gic.redistributorBase(n);
+        }
+        long[] its = new long[gic.itsCount()];
+        for (int i = 0; i < its.length; i++) {
+            its[i] = gic.itsBase(i);
+        }
+        List<GuestPlatform.Nic> list = new ArrayList<>();
+        for (int i = 0; i < nics.size(); i++) {
+            VirtioNetDevice d = nics.get(i);
+            NicConfig n = d.config();
+            list.add(new GuestPlatform.Nic(i, d.mmioBase(), d.msiTarget().deviceId(), d.msiTarget().controller(),
+                    GuestPlatform.ipv4(n.guestIp()), GuestPlatform.ipv4(n.gatewayIp()), n.guestPort()));
+        }
+        return new GuestPlatform(vcpus, config.machine().memory().get(0), gic.distributorBase(), gicr, its, list);
+    }
+
+    /** A machine for {@code config} (validated); the guest program comes from its {@code guest} section. */
     public static Builder builder(VmConfig config) {
         return new Builder(config);
     }
@@ -91,33 +174,11 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     /**
-     * Waits until the guest has booted (its report says running) and returns; throws {@link Main.RunFailure} with
-     * the guest's panic message, or when it does not boot in time.
+     * Waits until the guest has booted (its report says running) and returns; throws
+     * {@link dev.jvmm.guest.GuestFailure} with the guest's panic message, or when it does not boot in time.
      */
-    public void awaitGuestRunning(java.time.Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            int state = report.state();
-            if (state == GuestReport.STATE_RUNNING && report.vcpusOnline() == config.machine().vcpus()) {
-                return;
-            }
-            if (state == GuestReport.STATE_PANICKED) {
-                throw new Main.RunFailure("the guest panicked: " + report.panicMessage());
-            }
-            List<String> faults = machine.vcpuFaults();
-            if (!faults.isEmpty()) {
-                throw new Main.RunFailure("a vCPU faulted: " + faults.get(0));
-            }
-            if (System.nanoTime() > deadline) {
-                throw new Main.RunFailure("the guest did not boot within " + timeout.toSeconds() + "s");
-            }
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new Main.RunFailure("interrupted while the guest booted");
-            }
-        }
+    public void awaitGuestRunning(Duration timeout) {
+        report.awaitRunning(machine, timeout);
     }
 
     /** Stops the machine and closes the trace journal; returns the problems met (empty when clean). */
@@ -152,8 +213,7 @@ public final class VirtualMachine implements AutoCloseable {
 
     /** The host port NIC {@code i} is bound to (its actual port when configured with port 0). */
     public int nicPort(int i) {
-        VirtioNetDevice d = nics.get(i);
-        return d.boundPort();
+        return nics.get(i).boundPort();
     }
 
     /** The guest's own counters, read from its report page in guest RAM. */
@@ -188,12 +248,12 @@ public final class VirtualMachine implements AutoCloseable {
         private Path traceDir;
         private IrqObserver observer = IrqObserver.NONE;
         private NetBackend.Factory backends;
+        private EventLoopGroup eventLoopGroup;
+        private FailureListener failureListener = FailureListener.NONE;
 
         private Builder(VmConfig config) {
             this.config = config.validate();
-            if (config.trace().enabled()) {
-                traceDir = config.trace().dir();
-            }
+            traceDir = config.get(TraceConfig.SECTION).dir();
         }
 
         public Builder name(String n) {
@@ -216,6 +276,18 @@ public final class VirtualMachine implements AutoCloseable {
         /** NIC backends other than the built-in {@code udp} and {@code udp-tunnel}. */
         public Builder backends(NetBackend.Factory f) {
             backends = f;
+            return this;
+        }
+
+        /** The NICs run on this Netty event loop group, which the machine borrows and never shuts down. */
+        public Builder eventLoopGroup(EventLoopGroup g) {
+            eventLoopGroup = g;
+            return this;
+        }
+
+        /** Who hears about internal errors (see {@link FailureListener}). */
+        public Builder failureListener(FailureListener l) {
+            failureListener = l;
             return this;
         }
 

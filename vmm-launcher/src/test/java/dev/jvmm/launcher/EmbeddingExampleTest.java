@@ -1,19 +1,39 @@
 package dev.jvmm.launcher;
 
-import dev.jvmm.core.config.GuestConfig;
-import dev.jvmm.core.config.NicConfig;
 import dev.jvmm.core.config.VmConfig;
-import dev.jvmm.launcher.guest.GuestReport;
+import dev.jvmm.core.irq.MsiTarget;
+import dev.jvmm.core.machine.Machine;
+import dev.jvmm.core.vcpu.GuestAccess;
+import dev.jvmm.gic.GicV3;
+import dev.jvmm.gic.ItsRegisterDescriptor;
+import dev.jvmm.guest.GuestReport;
+import dev.jvmm.guest.ToyGuestConfig;
 import dev.jvmm.net.NetBackend;
+import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.RxStatus;
+import dev.jvmm.net.VirtioNetDevice;
+import dev.jvmm.net.VirtioNetDevices;
+import dev.jvmm.net.testing.GuestAllocator;
+import dev.jvmm.net.testing.NetDriver;
+import dev.jvmm.net.virtio.VirtioFeatures;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Runs exactly the embedding example of the README, with a backend of the user's own. */
+/**
+ * Runs exactly the embedding examples of the README: a machine with a backend, an event loop group and a failure
+ * listener of the user's own, the GIC's frames, a synchronous MSI, and a device-only machine without vCPUs.
+ */
 class EmbeddingExampleTest {
 
     /**
@@ -30,10 +50,7 @@ class EmbeddingExampleTest {
             guest = g;
         }
 
-        @Override
-        public void transmit(ByteBuf frame) {
-            frame.release();   // the guest's ARP request: nobody to answer it here
-        }
+        // transmit: NetBackend's default releases the frame (the guest's ARP request: nobody answers it here).
 
         @Override
         public void receiveReady() {
@@ -50,18 +67,6 @@ class EmbeddingExampleTest {
                 }
             }
             guest.receiveComplete();
-        }
-
-        @Override
-        public void pause() {
-        }
-
-        @Override
-        public void resume() {
-        }
-
-        @Override
-        public void close() {
         }
 
         /** Ethernet + IPv4 + UDP, 32 bytes of payload. */
@@ -87,24 +92,67 @@ class EmbeddingExampleTest {
 
     @Test
     void theReadmeExampleRuns() throws Exception {
-        // --- the README's example, verbatim but for the assertion ---
+        // --- the README's example, verbatim but for the assertions ---
         VmConfig config = VmConfig.builder()
                 .vcpus(1).memorySize(64L << 20)
-                .nic(NicConfig.udp(0, 0))                       // slot 0; the backend below replaces UDP
-                .guest(GuestConfig.of("udp-sink"))
+                .with(NicConfig.SECTION, List.of(NicConfig.builder(0)        // slot 0: net0, DeviceID 0 on ITS 0
+                        .listen(new InetSocketAddress("127.0.0.1", 0))       // the backend below replaces UDP,
+                        .guestPort(5001)                                    // but the guest listens here
+                        .build()))
+                .with(ToyGuestConfig.SECTION, ToyGuestConfig.of("udp-sink"))
                 .build();
+        List<String> failures = new CopyOnWriteArrayList<>();
+        MultiThreadIoEventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try (VirtualMachine vm = VirtualMachine.builder(config)
-                .backends(nic -> new MyBackend())               // implements dev.jvmm.net.NetBackend
+                .backends(nic -> new MyBackend())                           // implements dev.jvmm.net.NetBackend
+                .eventLoopGroup(loops)                                      // yours: the machine never shuts it down
+                .failureListener((what, e) -> failures.add(what + ": " + e)) // internal errors, as they happen
                 .build()) {
             vm.start();
             vm.awaitGuestRunning(Duration.ofSeconds(10));
-            // MyBackend hands frames to the guest with guest.receive(...); the guest's counters:
+            // MyBackend hands frames to the guest with guest.receive(...); the guest counts them in its own RAM:
             TestSupport.await(() -> vm.guest().counter(0, GuestReport.Counter.FRAMES) == MyBackend.TOTAL, 20_000,
                     "the guest to count every frame");
             long frames = vm.guest().counter(0, GuestReport.Counter.FRAMES);
+            // Where the guest finds the GIC, and a synchronous MSI as KVM_SIGNAL_MSI raises it (cached, then slow):
+            long its0 = vm.gic().itsBase(0);
+            MsiTarget rx = vm.nics().get(0).msiTarget();
+            boolean pending = vm.machine().irqRouter().signalMsi(rx.doorbell(), 0, rx.deviceId());
+
             assertThat(frames).isEqualTo(MyBackend.TOTAL);
             assertThat(vm.guest().counter(0, GuestReport.Counter.BAD)).isZero();
             assertThat(vm.guest().counter(0, GuestReport.Counter.LOST)).as("ids 0..499 in order").isZero();
+            assertThat(its0).isEqualTo(0x0808_0000L);
+            assertThat(rx.doorbell()).as("GITS_TRANSLATER of ITS 0").isEqualTo(its0 + ItsRegisterDescriptor.GITS_TRANSLATER);
+            assertThat(pending).as("the guest mapped its receive EventID: the LPI became pending").isTrue();
+            assertThat(vm.nics().get(0).eventLoop().parent()).isSameAs(loops);
+            assertThat(failures).isEmpty();
+            assertThat(vm.machine().failures().count()).isZero();
+        } finally {
+            assertThat(loops.isShuttingDown()).as("the embedder's group outlives the machine").isFalse();
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5000);
+        }
+    }
+
+    @Test
+    void aDeviceOnlyMachineIsDrivenByTheEmbeddersOwnThread() {
+        // No vCPU: the embedder plays the guest through the bus and guest RAM with vmm-net's test-kit driver.
+        VmConfig config = VmConfig.builder()
+                .vcpus(0).memorySize(32L << 20)
+                .with(NicConfig.SECTION, List.of(NicConfig.builder(0).listen(0).guestPort(7000).mrgRxbuf(false).build()))
+                .build();
+        try (Machine m = Machine.builder(config)
+                .interruptController(GicV3::create)
+                .devices(VirtioNetDevices.builder().backends(nic -> new NetBackend() { }).build())
+                .build()) {
+            m.start();
+            VirtioNetDevice nic = m.device(VirtioNetDevice.class);
+            NetDriver driver = new NetDriver(GuestAccess.of(m.bus(), m.memory()), nic.mmioBase(), new Random(1),
+                    new GuestAllocator(m.memory(), new Random(1), 64));
+            driver.start(VirtioFeatures.VIRTIO_F_VERSION_1, 16);
+            driver.transmit(new byte[60], 1);
+            assertThat(driver.awaitTxDone(1, Duration.ofSeconds(5))).as("the device took the frame").hasSize(1);
+            assertThat(m.vcpus()).isEmpty();
         }
     }
 }

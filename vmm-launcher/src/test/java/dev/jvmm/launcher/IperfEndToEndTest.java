@@ -1,6 +1,6 @@
 package dev.jvmm.launcher;
 
-import dev.jvmm.launcher.guest.GuestReport;
+import dev.jvmm.guest.GuestReport;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;

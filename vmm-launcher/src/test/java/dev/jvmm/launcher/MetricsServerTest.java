@@ -23,9 +23,9 @@ class MetricsServerTest {
             for (int i = 0; i < 20; i++) {
                 s.send(TestSupport.payload(i, 64, 0), vm.nicPort(0));
             }
-            TestSupport.await(() -> vm.guest().total(dev.jvmm.launcher.guest.GuestReport.Counter.FRAMES) == 20, 10_000,
+            TestSupport.await(() -> vm.guest().total(dev.jvmm.guest.GuestReport.Counter.FRAMES) == 20, 10_000,
                     "20 datagrams");
-            try (MetricsServer m = MetricsServer.start(vm, MetricsServer.parse("0"))) {
+            try (MetricsServer m = MetricsServer.start(vm, new Converters.HostPortConverter().convert("0"))) {
                 assertThat(m.address().getAddress().isLoopbackAddress()).as("a bare port binds loopback").isTrue();
                 HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + m.address().getPort() + "/metrics")).build(),
@@ -42,7 +42,9 @@ class MetricsServerTest {
 
     @Test
     void badAddressesAreUsageErrors() {
-        assertThatThrownBy(() -> MetricsServer.parse("localhost:http")).hasMessageContaining("HOST:PORT");
-        assertThat(MetricsServer.parse("0.0.0.0:9100")).isEqualTo(new InetSocketAddress("0.0.0.0", 9100));
+        assertThatThrownBy(() -> new Converters.HostPortConverter().convert("localhost:http"))
+                .hasMessageContaining("HOST:PORT");
+        assertThat(new Converters.HostPortConverter().convert("0.0.0.0:9100"))
+                .isEqualTo(new InetSocketAddress("0.0.0.0", 9100));
     }
 }

@@ -1,7 +1,7 @@
 package dev.jvmm.launcher;
 
-import dev.jvmm.core.config.ConfigLoader;
-import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.core.testing.Await;
+import dev.jvmm.net.NicConfig;
 import dev.jvmm.core.config.VmConfig;
 
 import java.io.IOException;
@@ -28,22 +28,30 @@ public final class TestSupport {
 
     /** A shipped config with every NIC moved to a free port (so tests never collide with a running vmm). */
     public static VmConfig shipped(String name) {
-        VmConfig c = ConfigLoader.load(configs().resolve(name));
+        VmConfig c = VirtualMachine.configLoader().load(configs().resolve(name));
         List<NicConfig> nics = new ArrayList<>();
-        for (NicConfig n : c.nics()) {
-            nics.add(n.withListen(new InetSocketAddress("127.0.0.1", 0)));
+        for (NicConfig n : c.get(NicConfig.SECTION)) {
+            nics.add(n.toBuilder().listen(new InetSocketAddress("127.0.0.1", 0)).build());
         }
-        return c.withNics(nics).validate();
+        return c.with(NicConfig.SECTION, nics).validate();
     }
 
-    public static void await(BooleanSupplier condition, long millis, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + millis * 1_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + millis + " ms waiting for " + what);
-            }
-            Thread.sleep(2);
+    /** The shipped toy-guest machine on free ports, started and booted (30 s at most). */
+    public static VirtualMachine bootedToyGuest() {
+        VirtualMachine vm = VirtualMachine.builder(shipped("toy-guest.yaml")).build();
+        try {
+            vm.start();
+            vm.awaitGuestRunning(java.time.Duration.ofSeconds(30));
+            return vm;
+        } catch (RuntimeException | Error e) {
+            vm.close();
+            throw e;
         }
+    }
+
+    /** Waits for {@code condition} ({@link Await}, the one await helper of every module's tests). */
+    public static void await(BooleanSupplier condition, long millis, String what) {
+        Await.until(condition, java.time.Duration.ofMillis(millis), what);
     }
 
     /** An iperf2-style payload: id (big-endian) first, then bytes derived from the id and a salt. */

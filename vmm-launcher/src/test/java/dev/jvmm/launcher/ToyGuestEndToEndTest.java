@@ -1,10 +1,11 @@
 package dev.jvmm.launcher;
 
-import dev.jvmm.core.config.CacheStrategy;
+import dev.jvmm.gic.GicConfig;
+import dev.jvmm.gic.cache.CacheStrategy;
 import dev.jvmm.core.config.IrqConfig;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.InjectionMode;
-import dev.jvmm.launcher.guest.GuestReport;
+import dev.jvmm.guest.GuestReport;
 import dev.jvmm.net.NicStats;
 import org.junit.jupiter.api.Test;
 
@@ -51,10 +52,7 @@ class ToyGuestEndToEndTest {
 
     @Test
     void theToyGuestReceivesEveryDatagramByteForByte() throws Exception {
-        VmConfig config = TestSupport.shipped("toy-guest.yaml");
-        try (VirtualMachine vm = VirtualMachine.builder(config).build(); TestSupport.Sender s = new TestSupport.Sender()) {
-            vm.start();
-            vm.awaitGuestRunning(BOOT);
+        try (VirtualMachine vm = TestSupport.bootedToyGuest(); TestSupport.Sender s = new TestSupport.Sender()) {
             long crcSum = sendAndAwait(vm, s, 0, 1000, 64, 1);
             crcSum += sendAndAwait(vm, s, 0, 50, 1400, 2);
             GuestReport g = vm.guest();
@@ -76,10 +74,7 @@ class ToyGuestEndToEndTest {
 
     @Test
     void datagramsLargerThanOneBufferSpreadOverMergeableBuffers() throws Exception {
-        VmConfig config = TestSupport.shipped("toy-guest.yaml");
-        try (VirtualMachine vm = VirtualMachine.builder(config).build(); TestSupport.Sender s = new TestSupport.Sender()) {
-            vm.start();
-            vm.awaitGuestRunning(BOOT);
+        try (VirtualMachine vm = TestSupport.bootedToyGuest(); TestSupport.Sender s = new TestSupport.Sender()) {
             long crcSum = sendAndAwait(vm, s, 0, 20, 9000, 3);
             crcSum += sendAndAwait(vm, s, 0, 3, 60000, 4);
             assertThat(vm.guest().counter(0, GuestReport.Counter.CRC_SUM)).isEqualTo(crcSum);
@@ -91,7 +86,8 @@ class ToyGuestEndToEndTest {
     void theWorkerPathAndEveryCacheDeliverToo() throws Exception {
         for (CacheStrategy cache : CacheStrategy.values()) {
             for (InjectionMode mode : InjectionMode.values()) {
-                VmConfig config = TestSupport.shipped("toy-guest.yaml").withCache(cache)
+                VmConfig config = TestSupport.shipped("toy-guest.yaml")
+                        .with(GicConfig.SECTION, GicConfig.defaults().withCache(cache))
                         .withIrq(IrqConfig.defaults().withMode(mode));
                 try (VirtualMachine vm = VirtualMachine.builder(config).build();
                      TestSupport.Sender s = new TestSupport.Sender()) {

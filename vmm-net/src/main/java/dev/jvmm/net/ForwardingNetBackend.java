@@ -1,7 +1,5 @@
 package dev.jvmm.net;
 
-import dev.jvmm.core.config.NetConfig;
-import dev.jvmm.core.config.NicConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 
@@ -151,6 +149,11 @@ public abstract class ForwardingNetBackend implements NetBackend {
         @Override
         public void transmitReady() {
             guest.transmitReady();
+        }
+
+        @Override
+        public void internalError(String what, Throwable error) {
+            guest.internalError(what, error);
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.jvmm.net;
 
-import dev.jvmm.core.config.NetConfig;
+import dev.jvmm.core.config.ConfigValues;
 import dev.jvmm.core.machine.MachineException;
 import dev.jvmm.net.backend.NioUdpChannel;
 import io.netty.channel.Channel;
@@ -76,6 +76,6 @@ public enum IoTransport {
 
     /** The configuration spelling: {@code epoll} or {@code nio}. */
     public String configName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return ConfigValues.configName(this);
     }
 }

@@ -1,7 +1,5 @@
 package dev.jvmm.net;
 
-import dev.jvmm.core.config.NetConfig;
-import dev.jvmm.core.config.NicConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 
@@ -31,6 +29,10 @@ import java.net.InetSocketAddress;
  * fit at least; when {@link Guest#receive} answers {@link RxStatus#RETRY_LATER}, the backend keeps that one frame,
  * stops reading, and waits for {@link #receiveReady()}. Nothing queues without bound and nothing polls.
  *
+ * <h2>Defaults</h2>
+ * Every method has a default that does nothing (and {@link #transmit} releases the frame), so a backend that
+ * drops everything is one line, {@code new NetBackend() { }}, and a real one overrides what it needs.
+ *
  * <h2>Example: a backend that reflects every frame back to the guest</h2>
  * <pre>{@code
  * final class Reflector implements NetBackend {
@@ -46,14 +48,9 @@ import java.net.InetSocketAddress;
  *             frame.release();                                                      // the backend owns it
  *         }
  *     }
- *
- *     public void receiveReady() { }                 // nothing is ever held back
- *     public void pause() { }
- *     public void resume() { }
- *     public void close() { }
  * }
  *
- * Machine.builder(config).devices(VirtioNetDevices.withBackends(nic -> new Reflector())) ...
+ * Machine.builder(config).devices(VirtioNetDevices.builder().backends(nic -> new Reflector()).build()) ...
  * }</pre>
  */
 public interface NetBackend extends AutoCloseable {
@@ -61,15 +58,19 @@ public interface NetBackend extends AutoCloseable {
     /**
      * Acquires host resources (binds the socket). Called once, from the thread that starts the machine. A failure
      * the user can fix throws {@link dev.jvmm.core.machine.MachineException} with a complete message, such as
-     * {@code nic net0: cannot bind 127.0.0.1:5001: address already in use}.
+     * {@code nic net0: cannot bind 127.0.0.1:5001: address already in use}. Default: nothing.
      */
-    void start(Guest guest);
+    default void start(Guest guest) {
+    }
 
     /**
      * The guest transmitted {@code frame}: a whole Ethernet frame without the virtio-net header, readable from its
-     * reader index. The backend owns the buffer and must release it. Must not throw.
+     * reader index. The backend owns the buffer and must release it. Must not throw (what it throws is an internal
+     * error: counted and reported to the machine's failure listener). Default: drop it (release).
      */
-    void transmit(ByteBuf frame);
+    default void transmit(ByteBuf frame) {
+        frame.release();
+    }
 
     /** The end of a batch of {@link #transmit} calls: a good moment to flush. */
     default void transmitComplete() {
@@ -85,9 +86,10 @@ public interface NetBackend extends AutoCloseable {
 
     /**
      * The guest has receive buffers again (after {@link RxStatus#RETRY_LATER} or a zero {@link Guest#receiveRoom()}),
-     * or the device was just activated: offer the held frame, then resume reading.
+     * or the device was just activated: offer the held frame, then resume reading. Default: nothing.
      */
-    void receiveReady();
+    default void receiveReady() {
+    }
 
     /** The driver reset the device: drop (and count) anything held for the guest, stop reading until ready. */
     default void deviceReset() {
@@ -106,15 +108,19 @@ public interface NetBackend extends AutoCloseable {
     /**
      * The machine pauses: stop taking host input until {@link #resume()}, and return only once no more input can
      * reach the guest (a machine's pause promises that to its caller). Any thread, the event loop's included.
+     * Default: nothing.
      */
-    void pause();
+    default void pause() {
+    }
 
-    /** Any thread. */
-    void resume();
+    /** Any thread. Default: nothing. */
+    default void resume() {
+    }
 
-    /** Releases everything and waits until the backend's socket is closed. Idempotent; any thread. */
+    /** Releases everything and waits until the backend's socket is closed. Idempotent; any thread. Default: nothing. */
     @Override
-    void close();
+    default void close() {
+    }
 
     /** Creates the backend of one NIC. */
     @FunctionalInterface
@@ -174,5 +180,11 @@ public interface NetBackend extends AutoCloseable {
 
         /** The backend is writable again after {@link NetBackend#isWritable()} said false. */
         void transmitReady();
+
+        /**
+         * The backend met an internal error (a bug of its own, not a socket error): counts it apart from socket
+         * errors and reports it to the machine's failure listener. Any thread.
+         */
+        void internalError(String what, Throwable error);
     }
 }

@@ -26,6 +26,11 @@ public enum NicCounter {
     SOCKET_PAUSED(false),
     /** Errors the socket reported (ICMP errors, failed sends). */
     SOCKET_ERRORS(false),
+    /**
+     * Internal errors: an exception of the device's own code or of its backend (a bug, never the guest's or the
+     * host network's doing), each also reported to the machine's failure listener.
+     */
+    INTERNAL_ERRORS(true),
     /** Frames the guest transmitted (taken from a transmit queue). */
     TX_FRAMES(false),
     /** Bytes of those frames (Ethernet header included, virtio-net header excluded). */

@@ -6,13 +6,16 @@ package dev.jvmm.net;
  *
  * @param nic                   the NIC's id
  * @param msisSignalled         MSIs raised (used-buffer and configuration-change interrupts)
+ * @param socketErrors          errors the host socket reported
+ * @param internalErrors        exceptions of the device's or the backend's own code (bugs), counted apart from socket
+ *                              errors and reported to the machine's failure listener
  * @param guestErrors           driver rule violations: ring errors plus register errors
  * @param needsReset            whether the device currently shows DEVICE_NEEDS_RESET
  * @param lastGuestError        the most recent driver error (a ring or register rule's name), or null
  */
 public record NicStats(String nic,
                        long rxDatagrams, long rxBytes, long rxDelivered, long rxDroppedNoBuffer, long rxDroppedTooBig,
-                       long rxDroppedUnsupported, long socketPaused, long socketErrors,
+                       long rxDroppedUnsupported, long socketPaused, long socketErrors, long internalErrors,
                        long txFrames, long txBytes, long txDatagrams, long txMalformed, long txDroppedNonUdp,
                        long txDroppedUnknownPeer, long arpReplies,
                        long guestErrors, long deviceErrors, long guestNotifies,

@@ -66,7 +66,12 @@ final class QueueKick implements EventFd.WakeupCallback, Runnable {
     public void run() {
         scheduled = 0;
         ioeventfd.tryRead();
-        device.onKick(queue);
+        try {
+            device.onKick(queue);
+        } catch (RuntimeException e) {
+            // A bug of the device must not escape into the event loop (Netty would only log it).
+            device.internalError("queue " + queue + " task", e);
+        }
     }
 
     void close() {

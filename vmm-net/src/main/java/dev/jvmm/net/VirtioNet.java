@@ -1,7 +1,6 @@
 package dev.jvmm.net;
 
-import dev.jvmm.core.config.NetConfig;
-import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.core.machine.Failures;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.GuestMemoryException;
 import dev.jvmm.net.virtio.DescriptorChain;
@@ -10,7 +9,7 @@ import dev.jvmm.net.virtio.SplitQueue;
 import dev.jvmm.net.virtio.VirtioDevice;
 import dev.jvmm.net.virtio.VirtioFeatures;
 import dev.jvmm.net.virtio.VirtioInterrupts;
-import dev.jvmm.net.virtio.VirtioNetLayout;
+import dev.jvmm.net.virtio.VirtioNetDescriptor;
 import dev.jvmm.net.virtio.VirtqError;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
@@ -18,8 +17,8 @@ import io.netty.util.concurrent.Future;
 
 import java.util.concurrent.RejectedExecutionException;
 
-import static dev.jvmm.net.virtio.VirtioNetLayout.HDR_NUM_BUFFERS;
-import static dev.jvmm.net.virtio.VirtioNetLayout.HDR_SIZE;
+import static dev.jvmm.net.virtio.VirtioNetDescriptor.HDR_NUM_BUFFERS;
+import static dev.jvmm.net.virtio.VirtioNetDescriptor.HDR_SIZE;
 
 /**
  * The virtio-net device model (virtio 1.x, section 5.1) behind a {@link dev.jvmm.net.virtio.VirtioMmioTransport}:
@@ -64,6 +63,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
     private final NetBackend backend;
     private final VirtioInterrupts interrupts;
     private final NicCounters counters;
+    private final Failures failures;
     private final int maxPairs;
     private final int queueSize;
     private final long offered;
@@ -71,7 +71,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
     private final FrameBuffers buffers;
 
     /** The configuration space; guarded by itself. */
-    private final byte[] config = new byte[VirtioNetLayout.CONFIG_SIZE];
+    private final byte[] config = new byte[VirtioNetDescriptor.CONFIG_SIZE];
     private volatile int configGeneration;
     /** DRIVER_OK is set and the device was activated (read by the thread that changes the link state). */
     private volatile boolean driverOk;
@@ -107,7 +107,8 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
     private long numBuffersHi;
 
     VirtioNet(NicConfig nic, NetConfig netConfig, GuestMemory memory, EventLoop loop, NetBackend backend,
-              VirtioInterrupts interrupts, NicCounters counters) {
+              VirtioInterrupts interrupts, NicCounters counters, Failures failures) {
+        this.failures = failures;
         this.nic = nic;
         this.netConfig = netConfig;
         this.memory = memory;
@@ -117,13 +118,13 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
         this.counters = counters;
         this.maxPairs = nic.queuePairs();
         this.queueSize = nic.queueSize();
-        long f = VirtioFeatures.VERSION_1 | VirtioFeatures.RING_EVENT_IDX | VirtioFeatures.RING_INDIRECT_DESC
-                | VirtioFeatures.NET_MAC | VirtioFeatures.NET_STATUS | VirtioFeatures.NET_MTU;
+        long f = VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_F_EVENT_IDX | VirtioFeatures.VIRTIO_F_INDIRECT_DESC
+                | VirtioFeatures.VIRTIO_NET_F_MAC | VirtioFeatures.VIRTIO_NET_F_STATUS | VirtioFeatures.VIRTIO_NET_F_MTU;
         if (nic.mrgRxbuf()) {
-            f |= VirtioFeatures.NET_MRG_RXBUF;
+            f |= VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF;
         }
         if (maxPairs > 1) {
-            f |= VirtioFeatures.NET_CTRL_VQ | VirtioFeatures.NET_MQ;
+            f |= VirtioFeatures.VIRTIO_NET_F_CTRL_VQ | VirtioFeatures.VIRTIO_NET_F_MQ;
         }
         this.offered = f;
         this.chain = new DescriptorChain(queueSize);
@@ -134,11 +135,11 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
             kicks[q] = new QueueKick(this, q, loop, nic.id() + "-kick" + q);
         }
         for (int i = 0; i < 6; i++) {
-            config[VirtioNetLayout.CONFIG_MAC + i] = nic.mac().get(i);
+            config[VirtioNetDescriptor.CONFIG_MAC + i] = nic.mac().get(i);
         }
-        putLe16(config, VirtioNetLayout.CONFIG_STATUS, VirtioNetLayout.STATUS_LINK_UP);
-        putLe16(config, VirtioNetLayout.CONFIG_MAX_VIRTQUEUE_PAIRS, maxPairs);
-        putLe16(config, VirtioNetLayout.CONFIG_MTU, Math.min(backend.mtu(), 65535));
+        putLe16(config, VirtioNetDescriptor.CONFIG_STATUS, VirtioNetDescriptor.VIRTIO_NET_S_LINK_UP);
+        putLe16(config, VirtioNetDescriptor.CONFIG_MAX_VIRTQUEUE_PAIRS, maxPairs);
+        putLe16(config, VirtioNetDescriptor.CONFIG_MTU, Math.min(backend.mtu(), 65535));
     }
 
     /** Queues of a device with {@code pairs} queue pairs: 2 per pair, plus the control queue when MQ is offered. */
@@ -150,7 +151,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
 
     @Override
     public int deviceType() {
-        return VirtioNetLayout.DEVICE_TYPE_NET;
+        return VirtioNetDescriptor.VIRTIO_ID_NET;
     }
 
     @Override
@@ -161,15 +162,15 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
     @Override
     public boolean acceptsFeatures(long f) {
         // 5.1.3.1: VIRTIO_NET_F_MQ requires VIRTIO_NET_F_CTRL_VQ.
-        return !VirtioFeatures.has(f, VirtioFeatures.NET_MQ) || VirtioFeatures.has(f, VirtioFeatures.NET_CTRL_VQ);
+        return !VirtioFeatures.has(f, VirtioFeatures.VIRTIO_NET_F_MQ) || VirtioFeatures.has(f, VirtioFeatures.VIRTIO_NET_F_CTRL_VQ);
     }
 
     @Override
     public int queueCount(long f) {
-        if (VirtioFeatures.has(f, VirtioFeatures.NET_MQ)) {
+        if (VirtioFeatures.has(f, VirtioFeatures.VIRTIO_NET_F_MQ)) {
             return 2 * maxPairs + 1;
         }
-        return VirtioFeatures.has(f, VirtioFeatures.NET_CTRL_VQ) ? 3 : 2;
+        return VirtioFeatures.has(f, VirtioFeatures.VIRTIO_NET_F_CTRL_VQ) ? 3 : 2;
     }
 
     @Override
@@ -179,7 +180,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
 
     @Override
     public int configSize() {
-        return VirtioNetLayout.CONFIG_SIZE;
+        return VirtioNetDescriptor.CONFIG_SIZE;
     }
 
     @Override
@@ -197,7 +198,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
     /** Sets the link state in the configuration space: a new generation and, once running, a config interrupt. */
     void setLinkUp(boolean up) {
         synchronized (config) {
-            putLe16(config, VirtioNetLayout.CONFIG_STATUS, up ? VirtioNetLayout.STATUS_LINK_UP : 0);
+            putLe16(config, VirtioNetDescriptor.CONFIG_STATUS, up ? VirtioNetDescriptor.VIRTIO_NET_S_LINK_UP : 0);
             configGeneration++;
         }
         if (driverOk) {
@@ -207,7 +208,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
 
     boolean linkUp() {
         synchronized (config) {
-            return (config[VirtioNetLayout.CONFIG_STATUS] & VirtioNetLayout.STATUS_LINK_UP) != 0;
+            return (config[VirtioNetDescriptor.CONFIG_STATUS] & VirtioNetDescriptor.VIRTIO_NET_S_LINK_UP) != 0;
         }
     }
 
@@ -216,20 +217,26 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
         if (closed) {
             return false;
         }
-        boolean mq = VirtioFeatures.has(features, VirtioFeatures.NET_MQ);
-        boolean ctrlVq = VirtioFeatures.has(features, VirtioFeatures.NET_CTRL_VQ);
+        boolean mq = VirtioFeatures.has(features, VirtioFeatures.VIRTIO_NET_F_MQ);
+        boolean ctrlVq = VirtioFeatures.has(features, VirtioFeatures.VIRTIO_NET_F_CTRL_VQ);
         int pairs = mq ? maxPairs : 1;
         SplitQueue[] newRx = new SplitQueue[pairs];
         SplitQueue[] newTx = new SplitQueue[pairs];
         for (int p = 0; p < pairs; p++) {
-            newRx[p] = queue(queues, VirtioNetLayout.rxQueue(p), features);
-            newTx[p] = queue(queues, VirtioNetLayout.txQueue(p), features);
+            newRx[p] = queue(queues, VirtioNetDescriptor.rxQueue(p), features);
+            newTx[p] = queue(queues, VirtioNetDescriptor.txQueue(p), features);
         }
         int ci = ctrlVq ? 2 * pairs : -1;
         SplitQueue newCtrl = ci >= 0 ? queue(queues, ci, features) : null;
-        boolean mrg = VirtioFeatures.has(features, VirtioFeatures.NET_MRG_RXBUF);
+        boolean mrg = VirtioFeatures.has(features, VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF);
         try {
-            loop.execute(() -> onActivate(newRx, newTx, newCtrl, ci, mrg, mq));
+            loop.execute(() -> {
+                try {
+                    onActivate(newRx, newTx, newCtrl, ci, mrg, mq);
+                } catch (RuntimeException e) {
+                    internalError("activation", e);
+                }
+            });
         } catch (RejectedExecutionException e) {
             return false;
         }
@@ -288,7 +295,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
         // The driver may have made transmit buffers available before DRIVER_OK without ringing (it must not ring).
         for (int p = 0; p < tx.length; p++) {
             if (tx[p] != null) {
-                kicks[VirtioNetLayout.txQueue(p)].schedule();
+                kicks[VirtioNetDescriptor.txQueue(p)].schedule();
             }
         }
         callBackend(BACKEND_RECEIVE_READY);
@@ -362,8 +369,18 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
                 default: backend.transmitComplete();
             }
         } catch (RuntimeException e) {
-            counters.increment(NicCounter.SOCKET_ERRORS);
+            internalError("backend", e);
         }
+    }
+
+    /**
+     * An exception of the device's or the backend's own code: counted apart from socket errors and reported to the
+     * machine's failure listener; the event loop carries on. Any thread.
+     */
+    @Override
+    public void internalError(String what, Throwable e) {
+        counters.increment(NicCounter.INTERNAL_ERRORS);
+        failures.report("nic " + nic.id() + " " + what, e);
     }
 
     /**
@@ -504,7 +521,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
         curHead = head;
         curHeadOffset = headOffset;
         curHeadLength = headLength;
-        // GuestMemory.writeFrom copies straight from the memory behind derived buffers (slices) too.
+        // GuestByteBufs.writeFrom copies straight from the memory behind derived buffers (slices) too.
         curBody = body;
         curBodyIndex = bodyIndex;
         long need = (long) HDR_SIZE + headLength + bodyLength;
@@ -658,7 +675,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
             } else {
                 int o = pos - HDR_SIZE - curHeadLength;
                 k = len;
-                memory.writeFrom(curBody, curBodyIndex + o, gpa, k);
+                GuestByteBufs.writeFrom(memory, curBody, curBodyIndex + o, gpa, k);
             }
             gpa += k;
             pos += k;
@@ -676,7 +693,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
         try {
             for (int p = 0; dirty != 0; p++, dirty >>>= 1) {
                 if ((dirty & 1) != 0 && p < rx.length && rx[p] != null) {
-                    notifyDriver(rx[p], VirtioNetLayout.rxQueue(p));
+                    notifyDriver(rx[p], VirtioNetDescriptor.rxQueue(p));
                 }
             }
         } catch (GuestMemoryException e) {
@@ -702,7 +719,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
             txBlocked = false;
             for (int p = 0; p < tx.length; p++) {
                 if (tx[p] != null) {
-                    kicks[VirtioNetLayout.txQueue(p)].schedule();
+                    kicks[VirtioNetDescriptor.txQueue(p)].schedule();
                 }
             }
         }
@@ -718,7 +735,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
         if (q == null) {
             return;
         }
-        int queueIndex = VirtioNetLayout.txQueue(pair);
+        int queueIndex = VirtioNetDescriptor.txQueue(pair);
         boolean sent = false;
         try {
             q.disableNotification();
@@ -774,7 +791,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
                     try {
                         backend.transmit(frame);
                     } catch (RuntimeException ex) {
-                        counters.increment(NicCounter.SOCKET_ERRORS);
+                        internalError("backend transmit", ex);
                     }
                 }
             }
@@ -809,7 +826,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
                 len -= skip;
                 skip = 0;
                 int k = Math.min(len, frameLength - out);
-                memory.readInto(gpa, frame, out, k);
+                GuestByteBufs.readInto(memory, gpa, frame, out, k);
                 out += k;
             }
             frame.writerIndex(frameLength);
@@ -850,7 +867,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
                     return;
                 }
                 int used = 0;
-                if (chain.count() == chain.readableCount() || chain.readableBytes() < VirtioNetLayout.CTRL_HDR_SIZE) {
+                if (chain.count() == chain.readableCount() || chain.readableBytes() < VirtioNetDescriptor.CTRL_HDR_SIZE) {
                     // No room for the ack, or no command: a driver error, but the ring itself is intact.
                     counters.increment(NicCounter.GUEST_ERRORS);
                 } else {
@@ -883,17 +900,17 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
     }
 
     private int executeCommand(int length) {
-        int cls = command[VirtioNetLayout.CTRL_HDR_CLASS] & 0xFF;
-        int cmd = command[VirtioNetLayout.CTRL_HDR_COMMAND] & 0xFF;
-        if (cls == VirtioNetLayout.CTRL_CLASS_MQ && cmd == VirtioNetLayout.CTRL_MQ_VQ_PAIRS_SET && mqNegotiated
-                && length >= VirtioNetLayout.CTRL_HDR_SIZE + 2) {
+        int cls = command[VirtioNetDescriptor.CTRL_HDR_CLASS] & 0xFF;
+        int cmd = command[VirtioNetDescriptor.CTRL_HDR_COMMAND] & 0xFF;
+        if (cls == VirtioNetDescriptor.VIRTIO_NET_CTRL_MQ && cmd == VirtioNetDescriptor.VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET && mqNegotiated
+                && length >= VirtioNetDescriptor.CTRL_HDR_SIZE + 2) {
             int pairs = (command[2] & 0xFF) | (command[3] & 0xFF) << 8;
             if (pairs >= 1 && pairs <= rx.length && pairsReady(pairs)) {
                 activePairs = pairs;
-                return VirtioNetLayout.CTRL_OK;
+                return VirtioNetDescriptor.VIRTIO_NET_OK;
             }
         }
-        return VirtioNetLayout.CTRL_ERR;
+        return VirtioNetDescriptor.VIRTIO_NET_ERR;
     }
 
     /** Whether the driver made both queues of the first {@code pairs} pairs ready (steering needs them). */

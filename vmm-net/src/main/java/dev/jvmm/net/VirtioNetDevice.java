@@ -1,17 +1,17 @@
 package dev.jvmm.net;
 
 import dev.jvmm.core.bus.MmioBus;
-import dev.jvmm.core.config.NicConfig;
 import dev.jvmm.core.event.EventFd;
 import dev.jvmm.core.irq.IrqFd;
 import dev.jvmm.core.irq.IrqRouter;
 import dev.jvmm.core.irq.MsiRoute;
+import dev.jvmm.core.irq.MsiTarget;
 import dev.jvmm.core.machine.MachineContext;
 import dev.jvmm.core.machine.MachineDevice;
 import dev.jvmm.core.machine.MachineException;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.net.virtio.VirtioInterrupts;
-import dev.jvmm.net.virtio.VirtioMmioRegisters;
+import dev.jvmm.net.virtio.VirtioMmioRegisterDescriptor;
 import dev.jvmm.net.virtio.VirtioMmioTransport;
 import dev.jvmm.net.virtio.VirtqError;
 import io.netty.channel.EventLoop;
@@ -32,8 +32,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * </pre>
  *
  * <h2>Interrupts: the EventID of each source</h2>
- * Every NIC has the DeviceID {@link NicConfig#deviceId()} on ITS {@link NicConfig#its()}; its MSIs are writes to that
- * ITS's GITS_TRANSLATER. Each virtqueue's used-buffer notification is its own EventID, equal to the queue index;
+ * Every NIC has the DeviceID {@link NicConfig#deviceId()} on the MSI controller {@link NicConfig#its()}; the
+ * interrupt controller hands it the doorbell its MSIs write ({@link MachineContext#msiTarget}), so the NIC never
+ * computes a controller's address. Each virtqueue's used-buffer notification is its own EventID, equal to the queue
+ * index;
  * the configuration-change interrupt (link changes, DEVICE_NEEDS_RESET) comes last:
  * <pre>
  *   EventID 0            receiveq1           EventID 2p        receiveq(p+1)
@@ -45,8 +47,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A guest driver maps each (DeviceID, EventID) to an LPI with MAPTI. InterruptStatus is set before each MSI.
  *
  * <h2>Features offered</h2>
- * VERSION_1, RING_EVENT_IDX, RING_INDIRECT_DESC, NET_MAC, NET_STATUS (link up), NET_MTU (the backend's MTU),
- * NET_MRG_RXBUF when {@link NicConfig#mrgRxbuf()}, NET_CTRL_VQ and NET_MQ when {@link NicConfig#queuePairs()} &gt; 1.
+ * VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_NET_F_MAC, VIRTIO_NET_F_STATUS (link up), VIRTIO_NET_F_MTU (the backend's MTU),
+ * VIRTIO_NET_F_MRG_RXBUF when {@link NicConfig#mrgRxbuf()}, VIRTIO_NET_F_CTRL_VQ and VIRTIO_NET_F_MQ when {@link NicConfig#queuePairs()} &gt; 1.
  * No checksum or segmentation offloads.
  *
  * <h2>Lifecycle</h2>
@@ -68,10 +70,12 @@ public final class VirtioNetDevice implements MachineDevice {
     private final List<IrqFd> irqfds;
     private final Runnable release;
     private final EventLoop loop;
+    private final MsiTarget msiTarget;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private VirtioNetDevice(MachineContext ctx, NicConfig nic, EventLoop loop, NetBackend backend, Runnable release) {
+    private VirtioNetDevice(MachineContext ctx, NicConfig nic, NetConfig netConfig, EventLoop loop, NetBackend backend,
+                            Runnable release, String configKey) {
         this.nic = nic;
         this.bus = ctx.bus();
         this.router = ctx.irqRouter();
@@ -82,11 +86,15 @@ public final class VirtioNetDevice implements MachineDevice {
         // EventIDs 0..queues-1: the queues; EventID queues: the configuration change.
         EventFd[] vectors = new EventFd[queues + 1];
         List<IrqFd> fds = new ArrayList<>(vectors.length);
-        long doorbell = MemoryMap.translater(nic.its(), ctx.vcpuCount());
+        try {
+            this.msiTarget = ctx.msiTarget(nic.its(), nic.deviceId());
+        } catch (IllegalArgumentException ex) {
+            throw ctx.config().source().error(configKey + ".its", ex.getMessage());
+        }
         try {
             for (int e = 0; e < vectors.length; e++) {
                 vectors[e] = new EventFd(nic.id() + (e < queues ? "-q" + e : "-config"), false);
-                MsiRoute route = router.addRoute(doorbell, e, nic.deviceId());
+                MsiRoute route = router.addRoute(msiTarget, e);
                 fds.add(router.bind(vectors[e], route.gsi()));
             }
         } catch (RuntimeException ex) {
@@ -95,7 +103,7 @@ public final class VirtioNetDevice implements MachineDevice {
         }
         this.irqfds = fds;
         this.interrupts = new VirtioInterrupts(vectors, queues);
-        this.net = new VirtioNet(nic, ctx.config().net(), ctx.memory(), loop, backend, interrupts, counters);
+        this.net = new VirtioNet(nic, netConfig, ctx.memory(), loop, backend, interrupts, counters, ctx.failures());
         this.transport = new VirtioMmioTransport(net, ctx.memory(), interrupts);
         try {
             bus.register(nic.id(), mmioBase(), MemoryMap.VIRTIO_MMIO_STRIDE, transport);
@@ -112,12 +120,13 @@ public final class VirtioNetDevice implements MachineDevice {
      * {@link VirtioNetDevices}.
      */
     public static VirtioNetDevice create(MachineContext ctx, NicConfig nic, EventLoop loop, NetBackend backend) {
-        return new VirtioNetDevice(ctx, nic, loop, backend, () -> { });
+        return new VirtioNetDevice(ctx, nic, ctx.config().get(NetConfig.SECTION), loop, backend, () -> { },
+                "nic " + nic.id());
     }
 
-    static VirtioNetDevice create(MachineContext ctx, NicConfig nic, EventLoop loop, NetBackend backend,
-                                  Runnable release) {
-        return new VirtioNetDevice(ctx, nic, loop, backend, release);
+    static VirtioNetDevice create(MachineContext ctx, NicConfig nic, NetConfig net, EventLoop loop, NetBackend backend,
+                                  Runnable release, String configKey) {
+        return new VirtioNetDevice(ctx, nic, net, loop, backend, release, configKey);
     }
 
     // -------------------------------------------------------------------------------------------- lifecycle
@@ -180,6 +189,11 @@ public final class VirtioNetDevice implements MachineDevice {
         return nic;
     }
 
+    /** Where the NIC's MSIs go, as the interrupt controller handed it out. */
+    public MsiTarget msiTarget() {
+        return msiTarget;
+    }
+
     /** The guest physical address of the NIC's virtio-mmio window. */
     public long mmioBase() {
         return MemoryMap.virtioSlot(nic.slot());
@@ -187,7 +201,7 @@ public final class VirtioNetDevice implements MachineDevice {
 
     /** The size of the window. */
     public int mmioSize() {
-        return VirtioMmioRegisters.WINDOW_SIZE;
+        return VirtioMmioRegisterDescriptor.WINDOW_SIZE;
     }
 
     /** The host address the backend's socket is bound to (the actual port when the config asked for port 0). */
@@ -266,7 +280,7 @@ public final class VirtioNetDevice implements MachineDevice {
                 c.get(NicCounter.RX_DATAGRAMS), c.get(NicCounter.RX_BYTES), c.get(NicCounter.RX_DELIVERED),
                 c.get(NicCounter.RX_DROPPED_NO_BUFFER), c.get(NicCounter.RX_DROPPED_TOO_BIG),
                 c.get(NicCounter.RX_DROPPED_UNSUPPORTED), c.get(NicCounter.SOCKET_PAUSED),
-                c.get(NicCounter.SOCKET_ERRORS),
+                c.get(NicCounter.SOCKET_ERRORS), c.get(NicCounter.INTERNAL_ERRORS),
                 c.get(NicCounter.TX_FRAMES), c.get(NicCounter.TX_BYTES), c.get(NicCounter.TX_DATAGRAMS),
                 c.get(NicCounter.TX_MALFORMED), c.get(NicCounter.TX_DROPPED_NON_UDP),
                 c.get(NicCounter.TX_DROPPED_UNKNOWN_PEER), c.get(NicCounter.ARP_REPLIES),

@@ -30,6 +30,6 @@
  *
  * <p>The specification-level pieces (register and ring layouts, the transport, the split virtqueue) are in
  * {@link dev.jvmm.net.virtio}; the built-in backends in {@link dev.jvmm.net.backend}; the receive benchmark in
- * {@link dev.jvmm.net.bench}.
+ * vmm-bench.
  */
 package dev.jvmm.net;

@@ -1,12 +1,13 @@
 package dev.jvmm.net;
 
+import dev.jvmm.core.testing.Await;
 import dev.jvmm.core.testing.SeedExtension;
 import dev.jvmm.core.testing.SeededRandom;
 import dev.jvmm.net.testing.GuestQueue;
 import dev.jvmm.net.testing.NetDriver;
 import dev.jvmm.net.testing.NetMachine;
 import dev.jvmm.net.virtio.VirtioFeatures;
-import dev.jvmm.net.virtio.VirtioNetLayout;
+import dev.jvmm.net.virtio.VirtioNetDescriptor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -18,8 +19,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import static dev.jvmm.net.virtio.VirtioMmioRegisters.QUEUE_NUM_MAX;
-import static dev.jvmm.net.virtio.VirtioMmioRegisters.QUEUE_SEL;
+import static dev.jvmm.net.virtio.VirtioMmioRegisterDescriptor.QUEUE_NUM_MAX;
+import static dev.jvmm.net.virtio.VirtioMmioRegisterDescriptor.QUEUE_SEL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Two queue pairs: the control queue's VQ_PAIRS_SET, receive steering by flow, per-queue EventIDs. */
@@ -28,8 +29,8 @@ class MultiQueueTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     /** Flows (one per sender socket, ephemeral ports): all landing on one queue has probability 2^-23. */
     private static final int SENDERS = 24;
-    private static final long FEATURES = VirtioFeatures.VERSION_1 | VirtioFeatures.RING_EVENT_IDX
-            | VirtioFeatures.NET_MQ | VirtioFeatures.NET_CTRL_VQ;
+    private static final long FEATURES = VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_F_EVENT_IDX
+            | VirtioFeatures.VIRTIO_NET_F_MQ | VirtioFeatures.VIRTIO_NET_F_CTRL_VQ;
 
     /** Sends a control command; returns the ack byte the device wrote (or -1 if the chain did not come back). */
     private static int control(NetDriver d, GuestQueue ctrl, byte[] command) {
@@ -92,22 +93,22 @@ class MultiQueueTest {
                 for (DatagramSocket s : senders) {
                     s.send(new DatagramPacket(new byte[8], 8, InetAddress.getLoopbackAddress(), port));
                 }
-                assertThat(NetDriver.await(() -> nic.stats().rxDelivered() == SENDERS, WAIT)).isTrue();
+                assertThat(Await.until(() -> nic.stats().rxDelivered() == SENDERS, WAIT)).isTrue();
                 assertThat(d.reapFrames(rx0)).as("one pair until VQ_PAIRS_SET").hasSize(SENDERS);
                 assertThat(d.reapFrames(rx1)).isEmpty();
 
-                assertThat(control(d, ctrl, new byte[]{VirtioNetLayout.CTRL_CLASS_MQ, 0, 3, 0}))
-                        .as("three pairs: more than offered").isEqualTo(VirtioNetLayout.CTRL_ERR);
-                assertThat(control(d, ctrl, new byte[]{9, 9})).as("an unknown class").isEqualTo(VirtioNetLayout.CTRL_ERR);
-                assertThat(control(d, ctrl, new byte[]{VirtioNetLayout.CTRL_CLASS_MQ, 0, 2, 0}))
-                        .isEqualTo(VirtioNetLayout.CTRL_OK);
-                assertThat(NetDriver.await(() -> m.irq().count(0, 4) >= 1, WAIT))
+                assertThat(control(d, ctrl, new byte[]{VirtioNetDescriptor.VIRTIO_NET_CTRL_MQ, 0, 3, 0}))
+                        .as("three pairs: more than offered").isEqualTo(VirtioNetDescriptor.VIRTIO_NET_ERR);
+                assertThat(control(d, ctrl, new byte[]{9, 9})).as("an unknown class").isEqualTo(VirtioNetDescriptor.VIRTIO_NET_ERR);
+                assertThat(control(d, ctrl, new byte[]{VirtioNetDescriptor.VIRTIO_NET_CTRL_MQ, 0, 2, 0}))
+                        .isEqualTo(VirtioNetDescriptor.VIRTIO_NET_OK);
+                assertThat(Await.until(() -> m.irq().count(0, 4) >= 1, WAIT))
                         .as("the control queue's EventID is its index, 4").isTrue();
 
                 for (DatagramSocket s : senders) {
                     s.send(new DatagramPacket(new byte[8], 8, InetAddress.getLoopbackAddress(), port));
                 }
-                assertThat(NetDriver.await(() -> nic.stats().rxDelivered() == 2 * SENDERS, WAIT)).isTrue();
+                assertThat(Await.until(() -> nic.stats().rxDelivered() == 2 * SENDERS, WAIT)).isTrue();
                 int on0 = d.reapFrames(rx0).size();
                 int on1 = d.reapFrames(rx1).size();
                 assertThat(on0 + on1).isEqualTo(SENDERS);

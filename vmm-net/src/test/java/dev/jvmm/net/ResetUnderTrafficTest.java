@@ -11,7 +11,7 @@ import dev.jvmm.net.testing.NetMachine;
 import dev.jvmm.net.testing.TestFrames;
 import dev.jvmm.net.virtio.VirtioFeatures;
 import dev.jvmm.net.virtio.VirtioStatus;
-import dev.jvmm.net.virtio.VirtqLayout;
+import dev.jvmm.net.virtio.SplitVirtqDescriptor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -39,8 +39,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(SeedExtension.class)
 class ResetUnderTrafficTest {
     private static final Duration TEST_TIME = Duration.ofMillis(2500);
-    private static final long FEATURES = VirtioFeatures.VERSION_1 | VirtioFeatures.RING_EVENT_IDX
-            | VirtioFeatures.RING_INDIRECT_DESC | VirtioFeatures.NET_MRG_RXBUF;
+    private static final long FEATURES = VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_F_EVENT_IDX
+            | VirtioFeatures.VIRTIO_F_INDIRECT_DESC | VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF;
 
     @Test
     void resetsAndScribblesMidTrafficNeverHurtTheHost(SeededRandom random) throws Exception {
@@ -76,8 +76,8 @@ class ResetUnderTrafficTest {
                 rounds++;
                 NetDriver d = m.driver(0, random);
                 int size = 1 << (3 + random.nextInt(5));
-                long f = d.start(FEATURES & (random.nextBoolean() ? ~0L : ~VirtioFeatures.NET_MRG_RXBUF), size);
-                boolean mrg = VirtioFeatures.has(f, VirtioFeatures.NET_MRG_RXBUF);
+                long f = d.start(FEATURES & (random.nextBoolean() ? ~0L : ~VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF), size);
+                boolean mrg = VirtioFeatures.has(f, VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF);
                 int bufSize = mrg ? 64 + random.nextInt(512) : 1526;
                 d.postRx(size / 3, bufSize, 2);
                 boolean scribble = random.nextInt(3) == 0;
@@ -178,7 +178,7 @@ class ResetUnderTrafficTest {
                 q.setAvailEntryRaw(q.availIdx(), 0xFFFF);
                 q.setAvailIdxRaw(q.availIdx() + 1);
             }
-            default -> mem.write16(q.usedAddr() + VirtqLayout.USED_FLAGS, (short) r.nextInt(65536));
+            default -> mem.write16(q.usedAddr() + SplitVirtqDescriptor.USED_FLAGS, (short) r.nextInt(65536));
         }
     }
 }

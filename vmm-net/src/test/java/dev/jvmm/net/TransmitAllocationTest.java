@@ -1,6 +1,5 @@
 package dev.jvmm.net;
 
-import dev.jvmm.core.config.NicConfig;
 import dev.jvmm.core.testing.SeedExtension;
 import dev.jvmm.core.testing.SeededRandom;
 import dev.jvmm.net.testing.GuestQueue;
@@ -45,7 +44,7 @@ class TransmitAllocationTest {
         try (NetMachine m = NetMachine.start(List.of(NetMachine.udp(0, 256, false)));
              DatagramChannel peer = peer()) {
             NetDriver d = m.driver(0, random);
-            d.start(VirtioFeatures.VERSION_1 | VirtioFeatures.RING_EVENT_IDX, 256);
+            d.start(VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_F_EVENT_IDX, 256);
             d.postRx(4, 2048, 1);
             // A datagram from the peer makes it known to the backend (the guest may answer only known peers).
             peer.send(ByteBuffer.wrap(new byte[]{1}), new InetSocketAddress("127.0.0.1", m.nic(0).boundPort()));
@@ -63,7 +62,7 @@ class TransmitAllocationTest {
             NicConfig nic = NetMachine.tunnel(0, (InetSocketAddress) peer.getLocalAddress(), 256, false);
             try (NetMachine m = NetMachine.start(List.of(nic))) {
                 NetDriver d = m.driver(0, random);
-                d.start(VirtioFeatures.VERSION_1 | VirtioFeatures.RING_EVENT_IDX, 256);
+                d.start(VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_F_EVENT_IDX, 256);
                 byte[] frame = TestFrames.udp(GATEWAY_MAC, nic.mac().bytes(), GUEST_IP, NetMachine.GUEST_PORT,
                         LOOPBACK, 9, new byte[PAYLOAD]);
                 assertTransmitAllocatesNothing(m, d, peer, frame, frame.length);

@@ -1,6 +1,5 @@
 package dev.jvmm.net;
 
-import dev.jvmm.core.config.NetConfig;
 import dev.jvmm.core.testing.SeedExtension;
 import dev.jvmm.core.testing.SeededRandom;
 import dev.jvmm.net.testing.NetDriver;
@@ -48,7 +47,7 @@ class TransportsTest {
                 assertThat(IoTransport.of(m.nic(0).eventLoop())).as("%s", t).isEqualTo(expected);
                 for (int i = 0; i < 3; i++) {
                     NetDriver d = m.driver(i, random);
-                    d.start(VirtioFeatures.VERSION_1 | VirtioFeatures.NET_MRG_RXBUF, 32);
+                    d.start(VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF, 32);
                     d.postRx(1, 1526, 1);
                     int port = m.nic(i).boundPort();
                     for (int n = 0; n < 3; n++) {

@@ -1,6 +1,6 @@
 package dev.jvmm.net;
 
-import dev.jvmm.core.config.MacAddress;
+import dev.jvmm.core.testing.Await;
 import dev.jvmm.core.machine.MachineException;
 import dev.jvmm.core.testing.SeedExtension;
 import dev.jvmm.core.testing.SeededRandom;
@@ -10,7 +10,7 @@ import dev.jvmm.net.testing.NetDriver.RxFrame;
 import dev.jvmm.net.testing.NetMachine;
 import dev.jvmm.net.testing.TestFrames;
 import dev.jvmm.net.virtio.VirtioFeatures;
-import dev.jvmm.net.virtio.VirtioNetLayout;
+import dev.jvmm.net.virtio.VirtioNetDescriptor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -32,9 +32,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @ExtendWith(SeedExtension.class)
 class UdpForwardTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private static final long ALL = VirtioFeatures.VERSION_1 | VirtioFeatures.RING_EVENT_IDX
-            | VirtioFeatures.RING_INDIRECT_DESC | VirtioFeatures.NET_MAC | VirtioFeatures.NET_STATUS
-            | VirtioFeatures.NET_MTU | VirtioFeatures.NET_MRG_RXBUF;
+    private static final long ALL = VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_F_EVENT_IDX
+            | VirtioFeatures.VIRTIO_F_INDIRECT_DESC | VirtioFeatures.VIRTIO_NET_F_MAC | VirtioFeatures.VIRTIO_NET_F_STATUS
+            | VirtioFeatures.VIRTIO_NET_F_MTU | VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF;
     private static final byte[] GATEWAY_MAC = {0x52, 0x55, 10, 0, 2, 2};
     private static final byte[] GUEST_IP = {10, 0, 2, 15};
     private static final byte[] LOOPBACK = {127, 0, 0, 1};
@@ -52,7 +52,7 @@ class UdpForwardTest {
     /** Checks every byte of a forwarded datagram's frame. */
     private static void assertForwarded(RxFrame f, byte[] guestMac, int senderPort, byte[] payload, int numBuffers) {
         byte[] hdr = f.header();
-        assertThat(Arrays.copyOf(hdr, VirtioNetLayout.HDR_NUM_BUFFERS)).as("virtio-net header flags, gso, csum")
+        assertThat(Arrays.copyOf(hdr, VirtioNetDescriptor.HDR_NUM_BUFFERS)).as("virtio-net header flags, gso, csum")
                 .containsOnly(0);
         assertThat(f.numBuffersField()).as("num_buffers").isEqualTo(numBuffers);
         byte[] b = f.frame();
@@ -82,7 +82,7 @@ class UdpForwardTest {
                  DatagramSocket s = sender()) {
                 NetDriver d = m.driver(0, random);
                 long f = d.start(ALL, 128);
-                assertThat(VirtioFeatures.has(f, VirtioFeatures.NET_MRG_RXBUF)).isEqualTo(mrg);
+                assertThat(VirtioFeatures.has(f, VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF)).isEqualTo(mrg);
                 d.postRx(32, 1526, 3);
                 int port = m.nic(0).boundPort();
                 byte[] mac = m.nic(0).config().mac().bytes();
@@ -176,7 +176,7 @@ class UdpForwardTest {
             for (int i = 0; i < 5; i++) {
                 send(s, new byte[]{(byte) i}, port);
             }
-            assertThat(NetDriver.await(() -> m.nic(0).stats().socketPaused() >= 1, WAIT))
+            assertThat(Await.until(() -> m.nic(0).stats().socketPaused() >= 1, WAIT))
                     .as("the backend noticed the guest has no buffer").isTrue();
             Thread.sleep(100);
             assertThat(m.nic(0).stats().rxDatagrams()).as("nothing read while there is no buffer").isZero();
@@ -184,7 +184,7 @@ class UdpForwardTest {
             d.postRx(2, 1526, 1);
             List<RxFrame> two = d.awaitFrames(2, WAIT);
             assertThat(two).hasSize(2);
-            assertThat(NetDriver.await(() -> m.nic(0).stats().socketPaused() >= 2, WAIT))
+            assertThat(Await.until(() -> m.nic(0).stats().socketPaused() >= 2, WAIT))
                     .as("paused again once the two buffers are used").isTrue();
             d.postRx(8, 1526, 1);
             List<RxFrame> rest = d.awaitFrames(3, WAIT);
@@ -264,7 +264,7 @@ class UdpForwardTest {
     void aPortInUseFailsTheStartWithAMessage() throws Exception {
         try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             int port = taken.getLocalPort();
-            var nic = NetMachine.udp(0, 16, false).withListen(new InetSocketAddress("127.0.0.1", port));
+            var nic = NetMachine.udp(0, 16, false).toBuilder().listen(new InetSocketAddress("127.0.0.1", port)).build();
             NetMachine m = NetMachine.create(List.of(nic));
             try {
                 assertThatThrownBy(() -> m.machine().start())

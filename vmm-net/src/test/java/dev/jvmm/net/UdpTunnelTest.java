@@ -26,8 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(SeedExtension.class)
 class UdpTunnelTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private static final long FEATURES = VirtioFeatures.VERSION_1 | VirtioFeatures.RING_EVENT_IDX
-            | VirtioFeatures.RING_INDIRECT_DESC | VirtioFeatures.NET_MRG_RXBUF;
+    private static final long FEATURES = VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_F_EVENT_IDX
+            | VirtioFeatures.VIRTIO_F_INDIRECT_DESC | VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF;
 
     private static byte[] frame(SeededRandom random, int size) {
         byte[] f = new byte[size];
@@ -91,9 +91,9 @@ class UdpTunnelTest {
             p1 = b.getLocalPort();
         }
         var n0 = NetMachine.tunnel(0, new InetSocketAddress("127.0.0.1", p1), 64, false)
-                .withListen(new InetSocketAddress("127.0.0.1", p0));
+                .toBuilder().listen(new InetSocketAddress("127.0.0.1", p0)).build();
         var n1 = NetMachine.tunnel(1, new InetSocketAddress("127.0.0.1", p0), 64, false)
-                .withListen(new InetSocketAddress("127.0.0.1", p1));
+                .toBuilder().listen(new InetSocketAddress("127.0.0.1", p1)).build();
         try (NetMachine m = NetMachine.start(List.of(n0, n1))) {
             NetDriver d0 = m.driver(0, random);
             NetDriver d1 = m.driver(1, random);

@@ -1,6 +1,6 @@
 package dev.jvmm.net;
 
-import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.core.testing.Await;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.core.testing.SeedExtension;
 import dev.jvmm.core.testing.SeededRandom;
@@ -9,23 +9,23 @@ import dev.jvmm.net.testing.NetDriver;
 import dev.jvmm.net.testing.NetMachine;
 import dev.jvmm.net.virtio.DriverError;
 import dev.jvmm.net.virtio.VirtioFeatures;
-import dev.jvmm.net.virtio.VirtioNetLayout;
+import dev.jvmm.net.virtio.VirtioNetDescriptor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.List;
 
-import static dev.jvmm.net.virtio.VirtioMmioRegisters.*;
+import static dev.jvmm.net.virtio.VirtioMmioRegisterDescriptor.*;
 import static dev.jvmm.net.virtio.VirtioStatus.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The virtio-mmio registers and the status state machine, driven through the bus as guest code would. */
 @ExtendWith(SeedExtension.class)
 class VirtioMmioTransportTest {
-    private static final long BASE_FEATURES = VirtioFeatures.VERSION_1 | VirtioFeatures.RING_EVENT_IDX
-            | VirtioFeatures.RING_INDIRECT_DESC | VirtioFeatures.NET_MAC | VirtioFeatures.NET_STATUS
-            | VirtioFeatures.NET_MTU;
+    private static final long BASE_FEATURES = VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_F_EVENT_IDX
+            | VirtioFeatures.VIRTIO_F_INDIRECT_DESC | VirtioFeatures.VIRTIO_NET_F_MAC | VirtioFeatures.VIRTIO_NET_F_STATUS
+            | VirtioFeatures.VIRTIO_NET_F_MTU;
 
     private static NetMachine machine(NicConfig nic) {
         return NetMachine.create(List.of(nic));
@@ -48,10 +48,10 @@ class VirtioMmioTransportTest {
     void offersVersion1AndTheConfiguredFeatures(SeededRandom random) {
         try (NetMachine m = NetMachine.create(List.of(NetMachine.udp(0, 64, true), NetMachine.udp(1, 64, false),
                 NetMachine.withPairs(NetMachine.udp(2, 64, false), 4)))) {
-            assertThat(m.driver(0, random).deviceFeatures()).isEqualTo(BASE_FEATURES | VirtioFeatures.NET_MRG_RXBUF);
+            assertThat(m.driver(0, random).deviceFeatures()).isEqualTo(BASE_FEATURES | VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF);
             assertThat(m.driver(1, random).deviceFeatures()).isEqualTo(BASE_FEATURES);
             assertThat(m.driver(2, random).deviceFeatures())
-                    .isEqualTo(BASE_FEATURES | VirtioFeatures.NET_CTRL_VQ | VirtioFeatures.NET_MQ);
+                    .isEqualTo(BASE_FEATURES | VirtioFeatures.VIRTIO_NET_F_CTRL_VQ | VirtioFeatures.VIRTIO_NET_F_MQ);
             NetDriver d = m.driver(0, random);
             d.write(DEVICE_FEATURES_SEL, 2);
             assertThat(d.read(DEVICE_FEATURES)).as("no feature bits above 63").isZero();
@@ -90,8 +90,8 @@ class VirtioMmioTransportTest {
             NetDriver d = m.driver(0, random);
             long offered = d.deviceFeatures();
             long[] refused = {
-                    offered & ~VirtioFeatures.VERSION_1,            // a legacy driver
-                    offered | VirtioFeatures.NET_CSUM,              // a bit that was not offered
+                    offered & ~VirtioFeatures.VIRTIO_F_VERSION_1,            // a legacy driver
+                    offered | VirtioFeatures.VIRTIO_NET_F_CSUM,              // a bit that was not offered
             };
             for (long f : refused) {
                 d.reset();
@@ -104,7 +104,7 @@ class VirtioMmioTransportTest {
             d.reset();
             d.write(STATUS, ACKNOWLEDGE);
             d.write(STATUS, ACKNOWLEDGE | DRIVER);
-            d.writeDriverFeatures(VirtioFeatures.VERSION_1);
+            d.writeDriverFeatures(VirtioFeatures.VIRTIO_F_VERSION_1);
             d.write(DRIVER_FEATURES_SEL, 2);
             d.write(DRIVER_FEATURES, 1);
             d.write(STATUS, ACKNOWLEDGE | DRIVER | FEATURES_OK);
@@ -114,16 +114,16 @@ class VirtioMmioTransportTest {
             mq.reset();
             mq.write(STATUS, ACKNOWLEDGE);
             mq.write(STATUS, ACKNOWLEDGE | DRIVER);
-            mq.writeDriverFeatures(VirtioFeatures.VERSION_1 | VirtioFeatures.NET_MQ);
+            mq.writeDriverFeatures(VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_NET_F_MQ);
             mq.write(STATUS, ACKNOWLEDGE | DRIVER | FEATURES_OK);
             assertThat(mq.status() & FEATURES_OK).as("MQ without CTRL_VQ").isZero();
             assertThat(m.nic(0).transport().errors(DriverError.FEATURES_REFUSED)).isEqualTo(3);
 
-            d.negotiate(VirtioFeatures.VERSION_1);
-            assertThat(m.nic(0).negotiatedFeatures()).isEqualTo(VirtioFeatures.VERSION_1);
+            d.negotiate(VirtioFeatures.VIRTIO_F_VERSION_1);
+            assertThat(m.nic(0).negotiatedFeatures()).isEqualTo(VirtioFeatures.VIRTIO_F_VERSION_1);
             d.writeDriverFeatures(offered);
             assertThat(m.nic(0).negotiatedFeatures()).as("features are frozen after FEATURES_OK")
-                    .isEqualTo(VirtioFeatures.VERSION_1);
+                    .isEqualTo(VirtioFeatures.VIRTIO_F_VERSION_1);
         }
     }
 
@@ -189,10 +189,10 @@ class VirtioMmioTransportTest {
                 d.ready(0);
                 d.driverOk();
                 assertThat(d.status() & DEVICE_NEEDS_RESET).as("case %d: DEVICE_NEEDS_RESET", i).isNotZero();
-                assertThat(d.read(INTERRUPT_STATUS) & INTERRUPT_CONFIG_CHANGE).as("case %d: InterruptStatus", i)
+                assertThat(d.read(INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG).as("case %d: InterruptStatus", i)
                         .isNotZero();
                 assertThat(m.irq().count(0, configEventId)).as("case %d: config MSIs", i).isEqualTo(i + 1);
-                d.write(INTERRUPT_ACK, INTERRUPT_CONFIG_CHANGE);
+                d.write(INTERRUPT_ACK, VIRTIO_MMIO_INT_CONFIG);
                 assertThat(d.read(INTERRUPT_STATUS)).isZero();
                 d.reset();
                 assertThat(d.status()).as("a reset recovers").isZero();
@@ -217,12 +217,12 @@ class VirtioMmioTransportTest {
 
             byte[] mac = nic.mac().bytes();
             for (int i = 0; i < 6; i++) {
-                assertThat((byte) bus.read(base + CONFIG + VirtioNetLayout.CONFIG_MAC + i, 1)).isEqualTo(mac[i]);
+                assertThat((byte) bus.read(base + CONFIG + VirtioNetDescriptor.CONFIG_MAC + i, 1)).isEqualTo(mac[i]);
             }
-            assertThat(bus.read(base + CONFIG + VirtioNetLayout.CONFIG_STATUS, 2))
-                    .isEqualTo(VirtioNetLayout.STATUS_LINK_UP);
-            assertThat(bus.read(base + CONFIG + VirtioNetLayout.CONFIG_MAX_VIRTQUEUE_PAIRS, 2)).isEqualTo(3);
-            assertThat(bus.read(base + CONFIG + VirtioNetLayout.CONFIG_MTU, 2)).isEqualTo(65535);
+            assertThat(bus.read(base + CONFIG + VirtioNetDescriptor.CONFIG_STATUS, 2))
+                    .isEqualTo(VirtioNetDescriptor.VIRTIO_NET_S_LINK_UP);
+            assertThat(bus.read(base + CONFIG + VirtioNetDescriptor.CONFIG_MAX_VIRTQUEUE_PAIRS, 2)).isEqualTo(3);
+            assertThat(bus.read(base + CONFIG + VirtioNetDescriptor.CONFIG_MTU, 2)).isEqualTo(65535);
             assertThat(bus.read(base + CONFIG + 4, 4)).as("a 32-bit read across mac and status")
                     .isEqualTo((mac[4] & 0xFFL) | (mac[5] & 0xFFL) << 8 | 1L << 16);
             assertThat(bus.read(base + CONFIG + 64, 4)).as("beyond the configuration space").isZero();
@@ -240,14 +240,14 @@ class VirtioMmioTransportTest {
             m.nic(0).setLinkUp(false);
             assertThat(d.read(CONFIG_GENERATION)).isNotEqualTo(g0);
             assertThat(m.irq().count(0, m.nic(0).configEventId())).as("no interrupt before DRIVER_OK").isZero();
-            assertThat(m.machine().bus().read(m.nic(0).mmioBase() + CONFIG + VirtioNetLayout.CONFIG_STATUS, 2))
+            assertThat(m.machine().bus().read(m.nic(0).mmioBase() + CONFIG + VirtioNetDescriptor.CONFIG_STATUS, 2))
                     .isZero();
             d.start(BASE_FEATURES, 64);
             int g1 = d.read(CONFIG_GENERATION);
             m.nic(0).setLinkUp(true);
             assertThat(d.read(CONFIG_GENERATION)).isNotEqualTo(g1);
             assertThat(m.irq().count(0, m.nic(0).configEventId())).isEqualTo(1);
-            assertThat(d.read(INTERRUPT_STATUS)).isEqualTo(INTERRUPT_CONFIG_CHANGE);
+            assertThat(d.read(INTERRUPT_STATUS)).isEqualTo(VIRTIO_MMIO_INT_CONFIG);
             int g2 = d.read(CONFIG_GENERATION);
             d.reset();
             assertThat(d.read(CONFIG_GENERATION)).as("a reset leaves ConfigGeneration alone").isEqualTo(g2);
@@ -264,10 +264,10 @@ class VirtioMmioTransportTest {
             assertThat(m.nic(0).queueEventId(1)).isEqualTo(1);
             d.transmit(new byte[60], 1);
             assertThat(d.awaitTxDone(1, Duration.ofSeconds(5))).hasSize(1);
-            assertThat(NetDriver.await(() -> m.irq().count(0, 1) == 1, Duration.ofSeconds(5)))
+            assertThat(Await.until(() -> m.irq().count(0, 1) == 1, Duration.ofSeconds(5)))
                     .as("the transmit completion is EventID 1").isTrue();
-            assertThat(d.read(INTERRUPT_STATUS) & INTERRUPT_USED_BUFFER).isNotZero();
-            d.write(INTERRUPT_ACK, INTERRUPT_USED_BUFFER);
+            assertThat(d.read(INTERRUPT_STATUS) & VIRTIO_MMIO_INT_VRING).isNotZero();
+            d.write(INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
             assertThat(d.read(INTERRUPT_STATUS)).isZero();
             assertThat(m.irq().count(0, 0)).as("nothing on receiveq1").isZero();
         }

@@ -1,214 +1,139 @@
 package dev.jvmm.core.config;
 
-import dev.jvmm.core.machine.MemoryMap;
-import dev.jvmm.core.memory.RamRegion;
-
-import java.net.InetSocketAddress;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
- * A whole machine configuration: immutable, and valid once {@link #validate()} has returned (the YAML loader and
+ * A whole machine configuration: core's own sections ({@link #machine()}, {@link #irq()}) and the value of every
+ * other module's {@link ConfigSection}. Immutable, and valid once {@link #validate()} has returned (the loader and
  * {@link Builder#build()} both call it).
  *
- * <p>From code:
+ * <p>From code, with the sections of the modules the machine uses:
  * <pre>{@code
  * VmConfig config = VmConfig.builder()
  *         .vcpus(2).memorySize(256L << 20)
- *         .cache(CacheStrategy.PER_ITS)
- *         .nic(NicConfig.udp(0, 5001))
- *         .guest(GuestConfig.of("udp-sink"))
+ *         .with(GicConfig.SECTION, GicConfig.defaults().withCache(CacheStrategy.PER_ITS))     // vmm-gic
+ *         .with(NicConfig.SECTION, List.of(NicConfig.builder(0).listen(5001).build()))         // vmm-net
  *         .build();
+ * GicConfig gic = config.get(GicConfig.SECTION);   // the value, or the section's defaults when it was not given
  * }</pre>
  */
-public record VmConfig(ConfigSource source, MachineConfig machine, IrqConfig irq, GicConfig gic, NetConfig net,
-                       List<NicConfig> nics, GuestConfig guest, TraceConfig trace) {
+public final class VmConfig {
 
-    public static final int MAX_QUEUE_SIZE = 32768;
-    public static final int MAX_EVENT_LOOP_THREADS = 64;
-    public static final int MAX_ITS = 4;
-    public static final int MAX_CACHE_SHARDS = 256;
+    private final ConfigSource source;
+    private final MachineConfig machine;
+    private final IrqConfig irq;
+    /** The module sections given (by the file or in code), in the order they were registered. */
+    private final Map<ConfigSection<?>, Object> sections;
 
-    public VmConfig {
-        nics = List.copyOf(nics);
+    VmConfig(ConfigSource source, MachineConfig machine, IrqConfig irq, Map<ConfigSection<?>, Object> sections) {
+        this.source = Objects.requireNonNull(source);
+        this.machine = Objects.requireNonNull(machine, "machine");
+        this.irq = Objects.requireNonNull(irq, "irq");
+        this.sections = Collections.unmodifiableMap(new LinkedHashMap<>(sections));
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A copy with another translation cache strategy (the benchmark's cells differ only in this). */
-    public VmConfig withCache(CacheStrategy c) {
-        return new VmConfig(source, machine, irq, gic.withCache(c), net, nics, guest, trace);
+    /** Where the configuration came from: a file's name and the line of every key, or code. */
+    public ConfigSource source() {
+        return source;
     }
 
-    /** A copy with another injection mode. */
-    public VmConfig withIrq(IrqConfig i) {
-        return new VmConfig(source, machine, i, gic, net, nics, guest, trace);
+    public MachineConfig machine() {
+        return machine;
     }
 
-    public VmConfig withNics(List<NicConfig> n) {
-        return new VmConfig(source, machine, irq, gic, net, n, guest, trace);
+    public IrqConfig irq() {
+        return irq;
     }
 
-    public VmConfig withGuest(GuestConfig g) {
-        return new VmConfig(source, machine, irq, gic, net, nics, g, trace);
-    }
-
-    public VmConfig withTrace(TraceConfig t) {
-        return new VmConfig(source, machine, irq, gic, net, nics, guest, t);
+    /** The value of {@code section}: the one given, or the section's defaults. */
+    @SuppressWarnings("unchecked")
+    public <T> T get(ConfigSection<T> section) {
+        Object v = sections.get(section);
+        return v != null ? (T) v : section.defaults();
     }
 
     /**
-     * Checks every value and every relation between values; throws a {@link ConfigException} naming the first
-     * problem's key (and, for a file, its line). Returns this configuration.
+     * The value of {@code section} when it was given (by the file, including the defaults of a section the file
+     * left out, or in code); empty otherwise, and for a section whose key another section owns in this
+     * configuration (the guest a file did not select).
      */
+    @SuppressWarnings("unchecked")
+    public <T> Optional<T> find(ConfigSection<T> section) {
+        return Optional.ofNullable((T) sections.get(section));
+    }
+
+    /** The module sections given, in registration order. */
+    public Map<ConfigSection<?>, Object> sections() {
+        return sections;
+    }
+
+    /** The interrupt controller's section, when one that describes itself to others was given. */
+    public Optional<InterruptControllerConfig> interruptController() {
+        for (Object v : sections.values()) {
+            if (v instanceof InterruptControllerConfig) {
+                return Optional.of((InterruptControllerConfig) v);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A copy with {@code section} set to {@code value} (not validated: call {@link #validate()}). */
+    public <T> VmConfig with(ConfigSection<T> section, T value) {
+        Map<ConfigSection<?>, Object> next = new LinkedHashMap<>(sections);
+        for (ConfigSection<?> other : sections.keySet()) {
+            if (other != section && other.key().equals(section.key())) {
+                next.remove(other);
+            }
+        }
+        next.put(section, Objects.requireNonNull(value));
+        return new VmConfig(source, machine, irq, next);
+    }
+
+    public VmConfig withMachine(MachineConfig m) {
+        return new VmConfig(source, m, irq, sections);
+    }
+
+    public VmConfig withIrq(IrqConfig i) {
+        return new VmConfig(source, machine, i, sections);
+    }
+
+    /**
+     * Checks every value and every relation between values, core's sections first, then each module section in
+     * registration order; throws a {@link ConfigException} naming the first problem's key (and, for a file, its line).
+     * Returns this configuration.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
     public VmConfig validate() {
-        ConfigSource s = source;
-        int maxVcpus = MemoryMap.maxVcpus(gic.itsCount());
-        if (gic.itsCount() < 1 || gic.itsCount() > MAX_ITS) {
-            throw s.error("gic.its-count", "must be between 1 and " + MAX_ITS + ", got " + gic.itsCount());
-        }
-        if (machine.vcpus() < 1 || machine.vcpus() > maxVcpus) {
-            throw s.error("machine.vcpus", "must be between 1 and " + maxVcpus + " (the redistributors of QEMU's virt"
-                    + " memory map), got " + machine.vcpus());
-        }
-        List<RamRegion> ram = machine.memory();
-        if (ram.isEmpty()) {
-            throw s.error("machine.memory", "at least one RAM region is needed");
-        }
-        for (int i = 0; i < ram.size(); i++) {
-            RamRegion r = ram.get(i);
-            String key = ram.size() > 1 || s.has("machine.memory[0]") ? "machine.memory[" + i + "]" : "machine.memory";
-            if (Long.compareUnsigned(r.base(), MemoryMap.RAM_BASE) < 0) {
-                throw s.error(key, "RAM region " + r + " overlaps the device area below 0x40000000");
-            }
-            for (int j = 0; j < i; j++) {
-                if (r.overlaps(ram.get(j))) {
-                    throw s.error(key, "RAM region " + r + " overlaps region " + ram.get(j));
-                }
-            }
-        }
-        if (irq.mode() == null) {
-            throw s.error("irq.mode", "must be inline or worker");
-        }
-        if (irq.haltPollNanos() < 0 || irq.haltPollNanos() > 1_000_000_000L) {
-            throw s.error("irq.halt-poll", "must be between 0 and 1s");
-        }
-        if (irq.injectorSpinNanos() < 0 || irq.injectorSpinNanos() > 1_000_000_000L) {
-            throw s.error("irq.injector-spin", "must be between 0 and 1s");
-        }
-        if (gic.cache() == null) {
-            throw s.error("gic.cache", "must be one of none, global-lru, sharded, per-its");
-        }
-        if (gic.cacheShards() < 1 || gic.cacheShards() > MAX_CACHE_SHARDS) {
-            throw s.error("gic.cache-shards", "must be between 1 and " + MAX_CACHE_SHARDS + ", got " + gic.cacheShards());
-        }
-        if (gic.cacheEntriesPerVcpu() < 1 || gic.cacheEntriesPerVcpu() > 4096) {
-            throw s.error("gic.cache-entries-per-vcpu", "must be between 1 and 4096, got " + gic.cacheEntriesPerVcpu());
-        }
-        if (net.eventLoopThreads() < 1 || net.eventLoopThreads() > MAX_EVENT_LOOP_THREADS) {
-            throw s.error("net.event-loop-threads", "must be between 1 and " + MAX_EVENT_LOOP_THREADS + ", got "
-                    + net.eventLoopThreads());
-        }
-        validateNics(s);
-        if (guest == null || guest.program() == null || guest.program().isBlank()) {
-            throw s.error("guest.program", "a guest program is required");
+        MachineConfig.SECTION.validate(machine, this);
+        IrqConfig.SECTION.validate(irq, this);
+        for (Map.Entry<ConfigSection<?>, Object> e : sections.entrySet()) {
+            ((ConfigSection) e.getKey()).validate(e.getValue(), this);
         }
         return this;
     }
 
-    private void validateNics(ConfigSource s) {
-        if (nics.size() > MemoryMap.VIRTIO_MMIO_SLOTS) {
-            throw s.error("nics", "at most " + MemoryMap.VIRTIO_MMIO_SLOTS + " NICs fit the virtio-mmio slots, got " + nics.size());
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("VmConfig[machine=").append(machine).append(", irq=").append(irq);
+        for (Map.Entry<ConfigSection<?>, Object> e : sections.entrySet()) {
+            sb.append(", ").append(e.getKey().key()).append('=').append(e.getValue());
         }
-        Map<String, Integer> ids = new HashMap<>();
-        Map<InetSocketAddress, Integer> ports = new HashMap<>();
-        Map<MacAddress, Integer> macs = new HashMap<>();
-        Map<Integer, Integer> slots = new HashMap<>();
-        Map<Long, Integer> deviceIds = new HashMap<>();
-        for (int i = 0; i < nics.size(); i++) {
-            NicConfig n = nics.get(i);
-            String k = "nics[" + i + "]";
-            if (n.id() == null || n.id().isBlank()) {
-                throw s.error(k + ".id", "a NIC needs an id");
-            }
-            Integer prev = ids.putIfAbsent(n.id(), i);
-            if (prev != null) {
-                throw s.error(k + ".id", "id '" + n.id() + "' is already used by nics[" + prev + "]");
-            }
-            if (n.backend() == null) {
-                throw s.error(k + ".backend", "must be udp or udp-tunnel");
-            }
-            if (n.listen() == null) {
-                throw s.error(k + ".listen", "a listen address (host:port) is required");
-            }
-            if (n.listen().getPort() != 0) {
-                prev = ports.putIfAbsent(n.listen(), i);
-                if (prev != null) {
-                    throw s.error(k + ".listen", "address " + hostPort(n.listen()) + " is already used by nics[" + prev + "]");
-                }
-            }
-            if (n.backend() == NicConfig.NicBackend.UDP_TUNNEL && n.remote() == null) {
-                throw s.error(k + ".remote", "a udp-tunnel NIC needs a remote address (host:port)");
-            }
-            if (n.backend() == NicConfig.NicBackend.UDP && n.remote() != null) {
-                throw s.error(k + ".remote", "only a udp-tunnel NIC has a remote address");
-            }
-            if (n.mac() == null || n.mac().isMulticast()) {
-                throw s.error(k + ".mac", "must be a unicast MAC address such as 52:54:00:12:34:56");
-            }
-            prev = macs.putIfAbsent(n.mac(), i);
-            if (prev != null) {
-                throw s.error(k + ".mac", "MAC " + n.mac() + " is already used by nics[" + prev + "]");
-            }
-            if (n.guestPort() < 1 || n.guestPort() > 65535) {
-                throw s.error(k + ".guest-port", "must be between 1 and 65535, got " + n.guestPort());
-            }
-            int q = n.queueSize();
-            if (q < 2 || q > MAX_QUEUE_SIZE || Integer.bitCount(q) != 1) {
-                throw s.error(k + ".queue-size", "must be a power of two between 2 and " + MAX_QUEUE_SIZE + ", got " + q);
-            }
-            if (n.queuePairs() < 1 || n.queuePairs() > 16) {
-                throw s.error(k + ".queue-pairs", "must be between 1 and 16, got " + n.queuePairs());
-            }
-            if (n.slot() < 0 || n.slot() >= MemoryMap.VIRTIO_MMIO_SLOTS) {
-                throw s.error(k + ".slot", "must be between 0 and " + (MemoryMap.VIRTIO_MMIO_SLOTS - 1) + ", got " + n.slot());
-            }
-            prev = slots.putIfAbsent(n.slot(), i);
-            if (prev != null) {
-                throw s.error(k + ".slot", "virtio-mmio slot " + n.slot() + " is already used by nics[" + prev + "]");
-            }
-            if (n.its() < 0 || n.its() >= gic.itsCount()) {
-                throw s.error(k + ".its", "must name one of the " + gic.itsCount() + " ITS (0.." + (gic.itsCount() - 1)
-                        + "), got " + n.its());
-            }
-            if (n.deviceId() < 0 || n.deviceId() > 0xFFFF) {
-                throw s.error(k + ".device-id", "must be between 0 and 65535 (16 DeviceID bits), got " + n.deviceId());
-            }
-            prev = deviceIds.putIfAbsent(((long) n.its() << 32) | n.deviceId(), i);
-            if (prev != null) {
-                throw s.error(k + ".device-id", "DeviceID " + n.deviceId() + " on ITS " + n.its()
-                        + " is already used by nics[" + prev + "]");
-            }
-        }
-    }
-
-    static String hostPort(InetSocketAddress a) {
-        return a.getHostString() + ":" + a.getPort();
+        return sb.append(']').toString();
     }
 
     /** Builds a configuration in code; {@link #build()} validates it. */
     public static final class Builder {
         private MachineConfig machine = MachineConfig.defaults();
         private IrqConfig irq = IrqConfig.defaults();
-        private GicConfig gic = GicConfig.defaults();
-        private NetConfig net = NetConfig.defaults();
-        private final List<NicConfig> nics = new ArrayList<>();
-        private GuestConfig guest = GuestConfig.of("idle");
-        private TraceConfig trace = TraceConfig.none();
+        private final Map<ConfigSection<?>, Object> sections = new LinkedHashMap<>();
 
         public Builder machine(MachineConfig m) {
             machine = m;
@@ -230,38 +155,15 @@ public record VmConfig(ConfigSource source, MachineConfig machine, IrqConfig irq
             return this;
         }
 
-        public Builder gic(GicConfig g) {
-            gic = g;
-            return this;
-        }
-
-        public Builder cache(CacheStrategy c) {
-            gic = gic.withCache(c);
-            return this;
-        }
-
-        public Builder net(NetConfig n) {
-            net = n;
-            return this;
-        }
-
-        public Builder nic(NicConfig n) {
-            nics.add(n);
-            return this;
-        }
-
-        public Builder guest(GuestConfig g) {
-            guest = g;
-            return this;
-        }
-
-        public Builder trace(TraceConfig t) {
-            trace = t;
+        /** Sets a module's section (replacing any other section of the same key). */
+        public <T> Builder with(ConfigSection<T> section, T value) {
+            sections.keySet().removeIf(other -> other != section && other.key().equals(section.key()));
+            sections.put(section, Objects.requireNonNull(value));
             return this;
         }
 
         public VmConfig build() {
-            return new VmConfig(ConfigSource.code(), machine, irq, gic, net, nics, guest, trace).validate();
+            return new VmConfig(ConfigSource.code(), machine, irq, sections).validate();
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.jvmm.core.irq;
 
+import dev.jvmm.core.config.ConfigValues;
+
 /** How a signalled irqfd reaches the interrupt controller (one choice per machine). */
 public enum InjectionMode {
     /**
@@ -15,6 +17,6 @@ public enum InjectionMode {
 
     /** The configuration spelling: {@code worker} or {@code inline}. */
     public String configName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return ConfigValues.configName(this);
     }
 }

@@ -31,6 +31,27 @@ public interface InterruptController extends AutoCloseable {
     long injectSlow(long doorbell, int data, int deviceId, long signalNanos);
 
     /**
+     * A synchronous MSI as {@code KVM_SIGNAL_MSI} performs it: the cached path, then, on a miss, the slow path in the
+     * calling thread. Returns the packed result of whichever path decided.
+     */
+    default long inject(long doorbell, int data, int deviceId, long signalNanos) {
+        long r = tryInjectCached(doorbell, data, deviceId, signalNanos);
+        return InjectResult.isMiss(r) ? injectSlow(doorbell, data, deviceId, signalNanos) : r;
+    }
+
+    /**
+     * Where a device's MSIs go: the doorbell of MSI controller {@code controller} (an ITS) and the DeviceID the
+     * device's writes carry. A device asks once, when the machine builds it, so that no device computes an
+     * interrupt controller's address itself.
+     *
+     * @throws IllegalArgumentException when there is no such controller or the DeviceID does not fit it
+     * @throws UnsupportedOperationException when the controller takes no MSIs
+     */
+    default MsiTarget msiTarget(int controller, int deviceId) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " takes no MSIs");
+    }
+
+    /**
      * Whether the CPU interface of {@code vcpu} signals an IRQ now: its highest-priority pending interrupt is
      * enabled, its group is enabled, and its priority beats both the priority mask and the running priority (so
      * that it could preempt what is active). A halted vCPU polls this, and a CPU that executes guest code checks it

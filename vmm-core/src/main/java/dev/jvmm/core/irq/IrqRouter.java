@@ -1,6 +1,7 @@
 package dev.jvmm.core.irq;
 
 import dev.jvmm.core.event.EventFd;
+import dev.jvmm.core.machine.Failures;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.jctools.queues.MpscArrayQueue;
@@ -51,6 +52,7 @@ public final class IrqRouter implements AutoCloseable {
     private final InjectionMode mode;
     private final long injectorSpinNanos;
     private final IrqObserver observer;
+    private final Failures failures;
     private final MpscArrayQueue<IrqFd> queue = new MpscArrayQueue<>(MAX_IRQFDS);
     private final Thread injector;
     private final List<IrqFd> irqfds = new ArrayList<>();
@@ -98,6 +100,16 @@ public final class IrqRouter implements AutoCloseable {
      */
     public IrqRouter(InterruptController controller, InjectionMode mode, long injectorSpinNanos, IrqObserver observer,
                      String machineName) {
+        this(controller, mode, injectorSpinNanos, observer, Failures.counting(), machineName);
+    }
+
+    /**
+     * @param failures where an exception of the controller's injection (an internal error) is reported; the MSI is
+     *                 then counted as dropped ({@link DropReason#STOPPED}) and the thread carries on
+     */
+    public IrqRouter(InterruptController controller, InjectionMode mode, long injectorSpinNanos, IrqObserver observer,
+                     Failures failures, String machineName) {
+        this.failures = failures == null ? Failures.counting() : failures;
         this.controller = controller;
         this.mode = mode;
         this.injectorSpinNanos = Math.max(0, injectorSpinNanos);
@@ -206,6 +218,11 @@ public final class IrqRouter implements AutoCloseable {
         return gsi;
     }
 
+    /** Adds a route that raises EventID {@code data} at {@code target}, under the lowest free route number. */
+    public MsiRoute addRoute(MsiTarget target, int data) {
+        return addRoute(target.doorbell(), data, target.deviceId());
+    }
+
     /** Removes a route; an irqfd bound to it then drops its signals as {@link DropReason#NO_ROUTE}. */
     public synchronized void removeRoute(int gsi) {
         IrqRoute[] cur = table.routes;
@@ -281,7 +298,14 @@ public final class IrqRouter implements AutoCloseable {
                 raise((IrqchipRoute) r, t.lines[r.gsi()], true, signalNanos);
                 return;
             }
-            long result = controller.tryInjectCached(route.address(), route.data(), route.deviceId(), signalNanos);
+            long result;
+            try {
+                result = controller.tryInjectCached(route.address(), route.data(), route.deviceId(), signalNanos);
+            } catch (RuntimeException e) {
+                // A controller bug must not reach the device that signalled: report it, count the MSI as dropped.
+                failures.report("irq cached injection", e);
+                result = InjectResult.dropped(DropReason.STOPPED);
+            }
             if (!InjectResult.isMiss(result)) {
                 complete(route, result, true, signalNanos);
                 return;
@@ -330,7 +354,8 @@ public final class IrqRouter implements AutoCloseable {
             line.pulse();
             result = InjectResult.raised(route.intid());
         } catch (RuntimeException e) {
-            // A controller bug must not escape into a device's thread or kill the injector: count it as dropped.
+            // A controller bug must not escape into a device's thread or kill the injector: report it, count it.
+            failures.report("irq irqchip route", e);
             result = InjectResult.dropped(DropReason.STOPPED);
         }
         long pendingNanos = System.nanoTime();
@@ -344,14 +369,33 @@ public final class IrqRouter implements AutoCloseable {
     }
 
     /**
-     * Raises an MSI directly and synchronously on the slow path, as {@code KVM_SIGNAL_MSI} does from the calling
-     * thread. Returns the packed result.
+     * Raises an MSI directly and synchronously, as {@code KVM_SIGNAL_MSI} does from the calling thread: the
+     * controller's cached path, and on a miss its slow path, both in this thread. Returns whether the interrupt is
+     * now pending (or already was), KVM's positive return; false when it was dropped (the reason is counted in
+     * {@link #stats()}, and {@link #injectMsi} returns it).
      */
-    public long signalMsi(long address, int data, int deviceId) {
+    public boolean signalMsi(long address, int data, int deviceId) {
+        return InjectResult.isDelivered(injectMsi(address, data, deviceId));
+    }
+
+    /** As {@link #signalMsi}, returning the packed {@link InjectResult} (the INTID and vCPU, or why it dropped). */
+    public long injectMsi(long address, int data, int deviceId) {
         long t = System.nanoTime();
         directMsis.increment();
-        long result = controller.injectSlow(address, data, deviceId, t);
-        complete(null, result, false, t);
+        long result;
+        boolean fast;
+        try {
+            result = controller.tryInjectCached(address, data, deviceId, t);
+            fast = !InjectResult.isMiss(result);
+            if (!fast) {
+                result = controller.injectSlow(address, data, deviceId, t);
+            }
+        } catch (RuntimeException e) {
+            failures.report("irq direct MSI", e);
+            result = InjectResult.dropped(DropReason.STOPPED);
+            fast = false;
+        }
+        complete(null, result, fast, t);
         return result;
     }
 
@@ -380,7 +424,8 @@ public final class IrqRouter implements AutoCloseable {
             try {
                 result = controller.injectSlow(route.address(), route.data(), route.deviceId(), signalNanos);
             } catch (RuntimeException e) {
-                // A controller bug must not kill the injector: count it as dropped and carry on.
+                // A controller bug must not kill the injector: report it, count the MSI as dropped and carry on.
+                failures.report("irq injector", e);
                 result = InjectResult.dropped(DropReason.STOPPED);
             }
             complete(route, result, false, signalNanos);

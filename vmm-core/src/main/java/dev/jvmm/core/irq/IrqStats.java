@@ -7,8 +7,8 @@ import org.HdrHistogram.Histogram;
  *
  * @param signals         irqfd wake-ups that consumed a count (each becomes one injection, or is coalesced)
  * @param coalesced       signals folded into an injection already queued for the injector
- * @param fastPath        MSIs made pending by the cached path in the signalling thread
- * @param slowPath        MSIs made pending by the injector thread or a direct MSI
+ * @param fastPath        MSIs made pending by the cached path in the signalling thread (or a direct MSI's caller)
+ * @param slowPath        MSIs made pending by the injector thread, or by a direct MSI's slow path
  * @param cacheMisses     inline-mode signals that the cached path could not handle
  * @param directMsis      MSIs raised with {@link IrqRouter#signalMsi}
  * @param dropped         MSIs not delivered, indexed by {@link DropReason#ordinal()}

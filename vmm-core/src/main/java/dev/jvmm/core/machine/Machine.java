@@ -5,6 +5,7 @@ import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.InterruptController;
 import dev.jvmm.core.irq.IrqObserver;
 import dev.jvmm.core.irq.IrqRouter;
+import dev.jvmm.core.irq.MsiTarget;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.vcpu.GuestProgram;
 import dev.jvmm.core.vcpu.Vcpu;
@@ -24,14 +25,18 @@ import java.util.function.IntFunction;
  *
  * <pre>{@code
  * try (Machine m = Machine.builder(config)
- *         .interruptController(GicV3::create)          // vmm-gic
- *         .devices(ctx -> VirtioNet.createAll(ctx))  // vmm-net
+ *         .interruptController(GicV3::create)                    // vmm-gic
+ *         .devices(VirtioNetDevices.factory())                   // vmm-net
  *         .guest(vcpu -> cpu -> { ... guest code ... })
+ *         .failureListener((what, e) -> log(what, e))            // internal errors, as they happen
  *         .build()) {
  *     m.start();
  *     ...
- * }                                                  // stop: joins every thread, frees RAM, closes sockets
+ * }                        // close: stops and joins every thread, frees RAM, closes sockets; throws if a thread hung
  * }</pre>
+ *
+ * <p>A machine may have no vCPU at all ({@code machine.vcpus: 0}): a device-only machine whose guest side the
+ * embedder drives from its own threads, through {@link #bus()} and {@link #memory()}.
  *
  * <h2>Lifecycle</h2>
  * {@link #start()} starts the injector, then the devices (which bind their sockets: a port in use fails here, with
@@ -42,11 +47,16 @@ import java.util.function.IntFunction;
  *
  * <h2>Threads</h2>
  * One per vCPU, one injector, and whatever the devices start (their Netty event loops); nothing else.
+ *
+ * <h2>Failures</h2>
+ * No thread of the machine lets an exception escape; an internal error (a bug, never the guest's doing) is counted
+ * in {@link #failures()} and handed to the {@link FailureListener} the builder was given.
  */
 public final class Machine implements AutoCloseable {
 
     private static final AtomicInteger COUNTER = new AtomicInteger();
-    private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(5);
+    /** How long a stop waits for each thread by default. */
+    public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(5);
 
     private final String name;
     private final VmConfig config;
@@ -57,6 +67,8 @@ public final class Machine implements AutoCloseable {
     private final List<MachineDevice> devices;
     private final List<Vcpu> vcpus;
     private final IrqObserver observer;
+    private final Failures failures;
+    private final Duration stopTimeout;
     private volatile MachineState state = MachineState.CREATED;
     private final List<String> stopProblems = Collections.synchronizedList(new ArrayList<>());
 
@@ -64,6 +76,8 @@ public final class Machine implements AutoCloseable {
         this.config = b.config;
         this.name = b.name != null ? b.name : "vm" + COUNTER.incrementAndGet();
         this.observer = b.observer;
+        this.failures = new Failures(b.failureListener);
+        this.stopTimeout = b.stopTimeout;
         this.bus = new MmioBus(config.machine().strictMmio());
         GuestMemory mem = null;
         InterruptController ic = null;
@@ -74,7 +88,8 @@ public final class Machine implements AutoCloseable {
             mem = GuestMemory.create(config.machine().memory());
             ctx.memory = mem;
             ic = b.controllerFactory.create(ctx);
-            ir = new IrqRouter(ic, config.irq().mode(), config.irq().injectorSpinNanos(), observer, name);
+            ctx.controller = ic;
+            ir = new IrqRouter(ic, config.irq().mode(), config.irq().injectorSpinNanos(), observer, failures, name);
             ctx.router = ir;
             for (DeviceFactory f : b.deviceFactories) {
                 devs.addAll(f.create(ctx));
@@ -147,7 +162,7 @@ public final class Machine implements AutoCloseable {
         }
         boolean all = true;
         for (Vcpu v : vcpus) {
-            all &= v.awaitPaused(JOIN_TIMEOUT);
+            all &= v.awaitPaused(stopTimeout);
         }
         for (MachineDevice d : devices) {
             d.pause();
@@ -182,16 +197,16 @@ public final class Machine implements AutoCloseable {
             v.requestStop();
         }
         for (Vcpu v : vcpus) {
-            if (!v.join(JOIN_TIMEOUT)) {
-                stopProblems.add("vCPU " + v.index() + " did not stop within " + JOIN_TIMEOUT.toSeconds()
-                        + "s (guest code that never exits)");
+            if (!v.join(stopTimeout)) {
+                stopProblems.add("vCPU " + v.index() + " did not stop within " + stopTimeout.toMillis()
+                        + " ms (guest code that never exits)");
             }
         }
         for (MachineDevice d : devices) {
             closeQuietly(d::close, "device " + d.name());
         }
-        if (!router.stop(JOIN_TIMEOUT)) {
-            stopProblems.add("the injector thread did not stop within " + JOIN_TIMEOUT.toSeconds() + "s");
+        if (!router.stop(stopTimeout)) {
+            stopProblems.add("the injector thread did not stop within " + stopTimeout.toMillis() + " ms");
         }
         closeQuietly(controller::close, "interrupt controller");
         boolean threadsAlive = router.injectorThread().isAlive();
@@ -207,9 +222,17 @@ public final class Machine implements AutoCloseable {
         return List.copyOf(stopProblems);
     }
 
+    /**
+     * Stops the machine ({@link #stop()}) and throws a {@link MachineException} listing the problems when the stop
+     * was not clean: a thread the machine started that did not end (its guest RAM is then left to the garbage
+     * collector rather than freed under it), or a device that failed to close.
+     */
     @Override
     public void close() {
-        stop();
+        List<String> problems = stop();
+        if (!problems.isEmpty()) {
+            throw new MachineException("machine " + name + " did not stop cleanly: " + String.join("; ", problems));
+        }
     }
 
     private void closeQuietly(Runnable r, String what) {
@@ -256,6 +279,11 @@ public final class Machine implements AutoCloseable {
 
     public IrqRouter irqRouter() {
         return router;
+    }
+
+    /** The machine's internal errors (see {@link FailureListener}). */
+    public Failures failures() {
+        return failures;
     }
 
     public List<MachineDevice> devices() {
@@ -306,6 +334,8 @@ public final class Machine implements AutoCloseable {
             }
         };
         private IrqObserver observer = IrqObserver.NONE;
+        private FailureListener failureListener = FailureListener.NONE;
+        private Duration stopTimeout = DEFAULT_STOP_TIMEOUT;
 
         private Builder(VmConfig config) {
             this.config = Objects.requireNonNull(config).validate();
@@ -339,6 +369,21 @@ public final class Machine implements AutoCloseable {
             return this;
         }
 
+        /** How long pause and stop wait for each thread the machine started (default 5 s). */
+        public Builder stopTimeout(Duration d) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("stop timeout must be positive, got " + d);
+            }
+            stopTimeout = d;
+            return this;
+        }
+
+        /** Who hears about internal errors of the machine's threads and devices (default: they are only counted). */
+        public Builder failureListener(FailureListener l) {
+            failureListener = l == null ? FailureListener.NONE : l;
+            return this;
+        }
+
         /**
          * Builds the machine: allocates RAM, creates the interrupt controller, the router and the devices, and the
          * vCPUs (not started). Everything created is released again if a step fails.
@@ -353,6 +398,7 @@ public final class Machine implements AutoCloseable {
 
     private final class Context implements MachineContext {
         GuestMemory memory;
+        InterruptController controller;
         IrqRouter router;
         volatile List<Vcpu> vcpus = List.of();
 
@@ -400,6 +446,19 @@ public final class Machine implements AutoCloseable {
         @Override
         public IrqObserver observer() {
             return observer;
+        }
+
+        @Override
+        public MsiTarget msiTarget(int msiController, int deviceId) {
+            if (controller == null) {
+                throw new IllegalStateException("the interrupt controller does not exist yet");
+            }
+            return controller.msiTarget(msiController, deviceId);
+        }
+
+        @Override
+        public Failures failures() {
+            return failures;
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.jvmm.core.bus.MmioBus;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.IrqObserver;
 import dev.jvmm.core.irq.IrqRouter;
+import dev.jvmm.core.irq.MsiTarget;
 import dev.jvmm.core.memory.GuestMemory;
 
 /**
@@ -27,6 +28,7 @@ public interface MachineContext {
      */
     IrqRouter irqRouter();
 
+    /** How many vCPUs the machine has (0 for a device-only machine). */
     int vcpuCount();
 
     /** Wakes vCPU {@code index} if it waits for an interrupt; cheap when it runs. Any thread may call it. */
@@ -34,4 +36,16 @@ public interface MachineContext {
 
     /** The observer of MSIs and acknowledges (for tracing); never null. */
     IrqObserver observer();
+
+    /**
+     * Where a device's MSIs go, as the interrupt controller hands it out
+     * ({@link dev.jvmm.core.irq.InterruptController#msiTarget}): a device asks with the MSI controller its
+     * configuration names and its DeviceID, and never computes a controller's address itself. Available to devices.
+     *
+     * @throws IllegalArgumentException when the controller has no such MSI controller or DeviceID
+     */
+    MsiTarget msiTarget(int msiController, int deviceId);
+
+    /** Where a device reports its internal errors (see {@link FailureListener}). */
+    Failures failures();
 }

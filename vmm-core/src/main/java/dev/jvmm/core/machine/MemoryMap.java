@@ -6,21 +6,23 @@ package dev.jvmm.core.machine;
  *
  * <pre>
  *  0x0800_0000  GICD (distributor)                         64 KiB
- *  0x0808_0000  ITS 0 (control frame, translation frame)  128 KiB   GITS_TRANSLATER at +0x1_0040
+ *  0x0808_0000  ITS 0 (control frame, translation frame)  128 KiB
  *  0x080A_0000  GICR 0, 1, ... (RD_base + SGI_base)         128 KiB each
  *     ...       ITS 1.. (after the last redistributor)     128 KiB each
  *  0x0900_0000  (end of the redistributor/ITS window)
  *  0x0A00_0000  virtio-mmio slot 0, 1, ... 31                512 B each
  *  0x4000_0000  RAM
  * </pre>
+ *
+ * Only where each frame starts is the board's business; what lies inside a frame (the offset of GITS_TRANSLATER in
+ * an ITS, say) is the device's, in its register descriptor. A device learns its MSI doorbell from the interrupt
+ * controller ({@link dev.jvmm.core.irq.InterruptController#msiTarget}), never from this map.
  */
 public final class MemoryMap {
     public static final long GICD_BASE = 0x0800_0000L;
     public static final long GICD_SIZE = 0x1_0000L;
     public static final long ITS_BASE = 0x0808_0000L;
     public static final long ITS_SIZE = 0x2_0000L;
-    /** Offset of GITS_TRANSLATER from its ITS's base (in the translation frame). */
-    public static final long GITS_TRANSLATER_OFFSET = 0x1_0040L;
     public static final long GICR_BASE = 0x080A_0000L;
     public static final long GICR_STRIDE = 0x2_0000L;
     /** The redistributors (and extra ITSes) must end below this address. */
@@ -41,11 +43,6 @@ public final class MemoryMap {
     /** Base of ITS {@code index}: the first at 0x0808_0000, the others after the last redistributor. */
     public static long its(int index, int vcpus) {
         return index == 0 ? ITS_BASE : GICR_BASE + (vcpus + index - 1L) * GICR_STRIDE;
-    }
-
-    /** The MSI doorbell (GITS_TRANSLATER) of ITS {@code index}. */
-    public static long translater(int index, int vcpus) {
-        return its(index, vcpus) + GITS_TRANSLATER_OFFSET;
     }
 
     /** Base of virtio-mmio slot {@code n}. */

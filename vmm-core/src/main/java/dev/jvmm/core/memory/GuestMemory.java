@@ -1,9 +1,5 @@
 package dev.jvmm.core.memory;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.util.internal.CleanableDirectBuffer;
-import io.netty.util.internal.PlatformDependent;
-
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -22,6 +18,11 @@ import java.util.List;
  *      (MMIO)  │ region 0: chunk 0 (1 GiB) │ chunk 1 │ ... │      (unbacked)
  *              └── each chunk is one direct ByteBuffer; a region may be larger than 2 GiB
  * </pre>
+ *
+ * <p>The chunks are allocated with nothing but the JDK ({@link OffHeap}: a shared arena's segment from Java 22, a
+ * direct buffer freed through its cleaner before) and freed by {@link #close()} at once. Copies to and from other
+ * memory go through byte arrays and {@link ByteBuffer}s; adapters for other buffer types (Netty's {@code ByteBuf}
+ * in vmm-net) build on {@link #view} and the absolute {@code ByteBuffer} copies.
  *
  * <h2>Checks</h2>
  * Every accessor checks that the whole range {@code [gpa, gpa + length)} lies in RAM, with arithmetic that cannot
@@ -65,9 +66,9 @@ public final class GuestMemory implements AutoCloseable {
         final long size;
         final ByteBuffer[] chunks;
         /** The owners of the chunks' memory, which free it ({@link #close}). */
-        final CleanableDirectBuffer[] owners;
+        final OffHeap[] owners;
 
-        Region(long base, long size, ByteBuffer[] chunks, CleanableDirectBuffer[] owners) {
+        Region(long base, long size, ByteBuffer[] chunks, OffHeap[] owners) {
             this.base = base;
             this.size = size;
             this.chunks = chunks;
@@ -82,7 +83,7 @@ public final class GuestMemory implements AutoCloseable {
     private volatile Region[] regions;
     /**
      * Per-thread duplicates of the chunks, whose position and limit a thread may move without disturbing other
-     * threads (Netty's ByteBuf API copies to and from a buffer's remaining bytes). Created once per thread and chunk.
+     * threads ({@link #view}). Created once per thread and chunk.
      */
     private final ThreadLocal<ByteBuffer[][]> views;
 
@@ -106,12 +107,10 @@ public final class GuestMemory implements AutoCloseable {
             for (int i = 0; i < rs.length; i++) {
                 RamRegion r = sorted.get(i);
                 int n = (int) ((r.size() + chunkSize - 1) >>> chunkShift);
-                rs[i] = new Region(r.base(), r.size(), new ByteBuffer[n], new CleanableDirectBuffer[n]);
+                rs[i] = new Region(r.base(), r.size(), new ByteBuffer[n], new OffHeap[n]);
                 for (int c = 0; c < n; c++) {
                     int len = (int) Math.min(chunkSize, r.size() - ((long) c << chunkShift));
-                    // Netty allocates memory it can free again on every JDK: a direct buffer with a cleaner up to
-                    // Java 24, a memory segment of a shared arena from Java 25 (zeroed either way).
-                    CleanableDirectBuffer owner = PlatformDependent.allocateDirect(len);
+                    OffHeap owner = OffHeap.allocate(len);
                     rs[i].owners[c] = owner;
                     rs[i].chunks[c] = owner.buffer().order(ByteOrder.LITTLE_ENDIAN);
                 }
@@ -574,85 +573,87 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /**
-     * Copies {@code length} bytes of {@code src} starting at {@code srcIndex} to {@code gpa}. Neither index of the
-     * buffer moves. Allocation-free for heap buffers, for direct buffers with a memory address (Netty's pooled,
-     * adaptive and sliced buffers where Unsafe is available) and for other single-component direct buffers: the copy
-     * goes straight from the buffer's memory into the RAM chunk.
+     * Copies {@code length} bytes of {@code src} from its index {@code srcIndex} to {@code gpa}. Neither the position
+     * nor the limit of {@code src} moves, so a buffer shared by threads can be a source. Allocation-free.
      */
-    public void writeFrom(ByteBuf src, int srcIndex, long gpa, int length) {
+    public void write(long gpa, ByteBuffer src, int srcIndex, int length) {
+        java.util.Objects.checkFromIndexSize(srcIndex, length, src.capacity());
         checkRange(gpa, length);
-        if (length > 0) {
-            java.util.Objects.checkFromIndexSize(srcIndex, length, src.capacity());
-        }
-        // A derived buffer (a slice, an adaptive allocator's buffer) copies through a fresh NIO view on some JDKs;
-        // the buffer it derives from holds the same bytes at a known distance, and copies without one.
-        if (src.hasMemoryAddress()) {
-            for (ByteBuf parent = src.unwrap(); parent != null && parent.hasMemoryAddress(); parent = src.unwrap()) {
-                long delta = src.memoryAddress() - parent.memoryAddress();
-                if (delta < 0 || delta + srcIndex + (long) length > parent.capacity()) {
-                    break;
-                }
-                srcIndex += (int) delta;
-                src = parent;
-            }
-        }
         long addr = gpa;
         int done = 0;
         while (done < length) {
             ByteBuffer c = chunkAt(addr);
             int o = offset(addr);
             int n = Math.min(length - done, c.capacity() - o);
-            int from = srcIndex + done;
-            if (src.hasArray()) {
-                c.put(o, src.array(), src.arrayOffset() + from, n);
-            } else if (src.nioBufferCount() == 1) {
-                // internalNioBuffer is the buffer's own reusable view (made once per buffer): no duplicate per copy,
-                // unlike getBytes(int, ByteBuffer) on JDKs where Netty does not use Unsafe.
-                ByteBuffer s = src.internalNioBuffer(from, n);
-                c.put(o, s, s.position(), n);
-            } else {
-                ByteBuffer view = viewAt(addr);
-                view.limit(o + n).position(o);
-                src.getBytes(from, view);
-            }
+            c.put(o, src, srcIndex + done, n);
             done += n;
             addr += n;
         }
     }
 
     /**
-     * Copies {@code length} bytes from {@code gpa} into {@code dst} at {@code dstIndex}. Neither index of the buffer
-     * moves; the buffer's capacity must already hold the range. Allocation-free as {@link #writeFrom}.
+     * Copies {@code length} bytes from {@code gpa} into {@code dst} at its index {@code dstIndex}. Neither the
+     * position nor the limit of {@code dst} moves. Allocation-free.
      */
-    public void readInto(long gpa, ByteBuf dst, int dstIndex, int length) {
+    public void read(long gpa, ByteBuffer dst, int dstIndex, int length) {
+        java.util.Objects.checkFromIndexSize(dstIndex, length, dst.capacity());
         checkRange(gpa, length);
-        if (length > 0) {
-            java.util.Objects.checkFromIndexSize(dstIndex, length, dst.capacity());
-        }
         long addr = gpa;
         int done = 0;
         while (done < length) {
             ByteBuffer c = chunkAt(addr);
             int o = offset(addr);
             int n = Math.min(length - done, c.capacity() - o);
-            int to = dstIndex + done;
-            if (dst.hasArray()) {
-                c.get(o, dst.array(), dst.arrayOffset() + to, n);
-            } else if (dst.hasMemoryAddress()) {
-                ByteBuffer view = viewAt(addr);
-                view.limit(o + n).position(o);
-                dst.setBytes(to, view);
-            } else if (dst.nioBufferCount() == 1) {
-                ByteBuffer d = dst.internalNioBuffer(to, n);
-                d.put(d.position(), c, o, n);
-            } else {
-                ByteBuffer view = viewAt(addr);
-                view.limit(o + n).position(o);
-                dst.setBytes(to, view);
-            }
+            dst.put(dstIndex + done, c, o, n);
             done += n;
             addr += n;
         }
+    }
+
+    /**
+     * A view of guest RAM from {@code gpa}: a little-endian {@link ByteBuffer} whose position is {@code gpa}'s byte
+     * and whose limit ends the range after {@code maxLength} bytes or at the end of the chunk that holds
+     * {@code gpa}, whichever comes first ({@code remaining()} says how many bytes it covers; a copy that crosses a
+     * chunk takes one view per chunk). The view belongs to the calling thread and is reused by its next call, so
+     * taking one allocates nothing once the thread has seen the chunk; the caller may move its position and limit
+     * freely and must not keep it. For copies to and from buffers that only take a {@code ByteBuffer} (Netty's
+     * {@code ByteBuf.setBytes}, a channel's {@code read}).
+     *
+     * @throws GuestMemoryException when {@code gpa} is not RAM
+     */
+    public ByteBuffer view(long gpa, int maxLength) {
+        if (maxLength < 0) {
+            throw new GuestMemoryException(GuestMemoryException.Reason.BAD_LENGTH, gpa, maxLength);
+        }
+        ByteBuffer v = viewAt(gpa);
+        int o = offset(gpa);
+        v.limit((int) Math.min((long) o + maxLength, v.capacity())).position(o);
+        return v;
+    }
+
+    /**
+     * The chunk of host memory that holds {@code gpa}: its buffer and {@code gpa}'s offset in it, for code that looks
+     * a guest page up once and then accesses it directly, as a CPU's translation lookaside buffer does. A chunk is
+     * at least the 4 KiB page that holds {@code gpa} (regions are page-aligned and chunks are power-of-two sized),
+     * so a page never spans two chunks. The buffer is shared by every thread: use its absolute accessors only and
+     * never move its position or limit. It stays valid until {@link #close()}.
+     *
+     * @throws GuestMemoryException when {@code gpa} is not RAM
+     */
+    public HostChunk hostChunk(long gpa) {
+        ByteBuffer c = chunkAt(gpa);
+        int o = offset(gpa);
+        return new HostChunk(c, o, c.capacity() - o);
+    }
+
+    /**
+     * Guest RAM as host memory ({@link #hostChunk}).
+     *
+     * @param buffer the chunk's memory, little-endian, shared: absolute accesses only
+     * @param offset where the guest physical address asked for lies in {@code buffer}
+     * @param length bytes of RAM from {@code offset} to the end of the chunk
+     */
+    public record HostChunk(ByteBuffer buffer, int offset, int length) {
     }
 
     /** Sets {@code length} bytes at {@code gpa} to {@code value}. */
@@ -732,9 +733,9 @@ public final class GuestMemory implements AutoCloseable {
         if (r == null) {
             return;
         }
-        for (CleanableDirectBuffer owner : r.owners) {
+        for (OffHeap owner : r.owners) {
             if (owner != null) {
-                owner.clean();
+                owner.free();
             }
         }
         Arrays.fill(r.owners, null);

@@ -22,7 +22,7 @@ import dev.jvmm.core.memory.GuestMemory;
  *
  * <p>A {@code GuestCpu} belongs to its vCPU thread; it must not be used from any other thread.
  */
-public interface GuestCpu {
+public interface GuestCpu extends GuestAccess {
 
     /** This vCPU's index (its processor number, 0-based). */
     int index();
@@ -31,29 +31,16 @@ public interface GuestCpu {
     int vcpuCount();
 
     /** Guest RAM. */
+    @Override
     GuestMemory memory();
 
-    /** A trapped load of {@code size} (1, 2, 4, 8) bytes at guest physical address {@code address}. */
+    /** A trapped load of {@code size} (1, 2, 4, 8) bytes at guest physical address {@code address}: an exit. */
+    @Override
     long mmioRead(long address, int size);
 
-    /** A trapped store. */
+    /** A trapped store: an exit. */
+    @Override
     void mmioWrite(long address, int size, long value);
-
-    default int mmioRead32(long address) {
-        return (int) mmioRead(address, 4);
-    }
-
-    default void mmioWrite32(long address, int value) {
-        mmioWrite(address, 4, value & 0xFFFF_FFFFL);
-    }
-
-    default long mmioRead64(long address) {
-        return mmioRead(address, 8);
-    }
-
-    default void mmioWrite64(long address, long value) {
-        mmioWrite(address, 8, value);
-    }
 
     /** MRS: a trapped system-register read. */
     long readSystemRegister(SystemRegister register);

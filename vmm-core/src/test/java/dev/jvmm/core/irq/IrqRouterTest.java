@@ -1,5 +1,6 @@
 package dev.jvmm.core.irq;
 
+import dev.jvmm.core.testing.Await;
 import dev.jvmm.core.event.EventFd;
 import dev.jvmm.core.testing.TestInterruptController;
 import org.junit.jupiter.api.AfterEach;
@@ -9,7 +10,6 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -28,15 +28,6 @@ class IrqRouterTest {
         }
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(1);
-        }
-    }
 
     @Test
     void workerModeHandsEverySignalToTheInjectorThread() throws Exception {
@@ -47,7 +38,7 @@ class IrqRouterTest {
         EventFd fd = new EventFd();
         router.bind(fd, route.gsi());
         fd.signal();
-        await(() -> router.stats().slowPath() == 1, "the slow-path injection");
+        Await.until(() -> router.stats().slowPath() == 1, "the slow-path injection");
         IrqStats s = router.stats();
         assertThat(s.fastPath()).isZero();
         assertThat(s.signals()).isEqualTo(1);
@@ -73,7 +64,7 @@ class IrqRouterTest {
         router.bind(fd, router.addRoute(DOORBELL, 0, 3).gsi());
         fd.signal();
         // First signal: a miss, filled by the slow path on the injector.
-        await(() -> paths.size() == 1, "the first, slow injection");
+        Await.until(() -> paths.size() == 1, "the first, slow injection");
         assertThat(router.stats().cacheMisses()).isEqualTo(1);
         fd.signal();
         // Second: the cached path ran synchronously inside signal().
@@ -93,7 +84,7 @@ class IrqRouterTest {
         EventFd unmapped = new EventFd();
         router.bind(unmapped, router.addRoute(DOORBELL, 5, 9).gsi());
         unmapped.signal();
-        await(() -> router.stats().droppedTotal() == 2, "both drops");
+        Await.until(() -> router.stats().droppedTotal() == 2, "both drops");
         assertThat(router.stats().dropped(DropReason.NO_ROUTE)).isEqualTo(1);
         assertThat(router.stats().dropped(DropReason.EVENT_UNMAPPED)).isEqualTo(1);
     }
@@ -111,7 +102,7 @@ class IrqRouterTest {
         assertThat(router.stats().signals()).isEqualTo(5);
         assertThat(router.stats().coalesced()).isEqualTo(4);
         router.start();
-        await(() -> router.stats().slowPath() == 1, "the one injection");
+        Await.until(() -> router.stats().slowPath() == 1, "the one injection");
         assertThat(fd.peek()).as("the irqfd consumed the eventfd's count").isZero();
     }
 
@@ -172,7 +163,7 @@ class IrqRouterTest {
                 for (Thread t : ts) {
                     t.join();
                 }
-                await(() -> {
+                Await.until(() -> {
                     IrqStats s = r.stats();
                     return s.injected() + s.coalesced() == s.signals();
                 }, mode + ": every signal injected or coalesced");
@@ -229,7 +220,7 @@ class IrqRouterTest {
         fd.signal();
         assertThat(ic.spiEdges.get()).as("nothing before the injector runs").isZero();
         router.start();
-        await(() -> router.stats().irqchipRaised() == 1, "the raise");
+        Await.until(() -> router.stats().irqchipRaised() == 1, "the raise");
         assertThat(ic.spiEdges.get()).isEqualTo(1);
         assertThat(router.stats().coalesced()).isEqualTo(1);
         assertThat(ic.readSystemRegister(0, dev.jvmm.core.vcpu.SystemRegister.ICC_IAR1_EL1)).isEqualTo(40);

@@ -4,6 +4,7 @@ import dev.jvmm.core.bus.MmioDevice;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.event.EventFd;
 import dev.jvmm.core.irq.IrqRouter;
+import dev.jvmm.core.testing.Await;
 import dev.jvmm.core.testing.TestInterruptController;
 import dev.jvmm.core.vcpu.SystemRegister;
 import dev.jvmm.core.vcpu.VcpuState;
@@ -13,23 +14,14 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class MachineTest {
-
-    private static void await(BooleanSupplier c, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!c.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(1);
-        }
-    }
+    /** Any address: the test controller's MSI doorbell, which devices learn from the machine context. */
+    static final long DOORBELL = 0x0809_0040L;
 
     private static Set<String> liveThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
@@ -45,7 +37,7 @@ class MachineTest {
         Doorbell(MachineContext ctx) {
             ctx.bus().register("doorbell", MemoryMap.virtioSlot(0), MemoryMap.VIRTIO_MMIO_STRIDE, this);
             IrqRouter r = ctx.irqRouter();
-            r.bind(irq, r.addRoute(MemoryMap.translater(0, ctx.vcpuCount()), 0, 5).gsi());
+            r.bind(irq, r.addRoute(ctx.msiTarget(0, 5), 0).gsi());
         }
 
         @Override
@@ -82,7 +74,7 @@ class MachineTest {
         TestInterruptController[] ic = new TestInterruptController[1];
         Doorbell[] dev = new Doorbell[1];
         Machine m = Machine.builder(config)
-                .interruptController(ctx -> ic[0] = new TestInterruptController(MemoryMap.translater(0, 2), 2, ctx::kick))
+                .interruptController(ctx -> ic[0] = new TestInterruptController(DOORBELL, 2, ctx::kick))
                 .devices(ctx -> List.of(dev[0] = new Doorbell(ctx)))
                 .guest(vcpu -> cpu -> {
                     if (cpu.index() == 1) {
@@ -110,8 +102,8 @@ class MachineTest {
         ic[0].map(5, 0, 8192, 0);
         m.start();
         assertThat(dev[0].started).isTrue();
-        await(() -> taken.get() == 100, "100 interrupts taken by vCPU 0");
-        await(() -> m.vcpus().get(1).state() == VcpuState.FINISHED, "vCPU 1 to finish");
+        Await.until(() -> taken.get() == 100, "100 interrupts taken by vCPU 0");
+        Await.until(() -> m.vcpus().get(1).state() == VcpuState.FINISHED, "vCPU 1 to finish");
         assertThat(m.irqRouter().stats().injected()).isEqualTo(100);
 
         assertThat(m.pause()).isTrue();

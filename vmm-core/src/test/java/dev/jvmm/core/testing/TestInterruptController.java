@@ -4,6 +4,7 @@ import dev.jvmm.core.irq.DropReason;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.irq.InterruptController;
 import dev.jvmm.core.irq.IrqLine;
+import dev.jvmm.core.irq.MsiTarget;
 import dev.jvmm.core.vcpu.SystemRegister;
 
 import java.util.ArrayDeque;
@@ -17,7 +18,7 @@ import java.util.function.IntConsumer;
  * (INTID, vCPU) set by the test, a "cache" that holds a translation once the slow path has used it, a FIFO of
  * pending INTIDs per vCPU that ICC_IAR1_EL1 pops, and counters. It is deliberately simple; the real GIC is vmm-gic.
  */
-public final class TestInterruptController implements InterruptController {
+public class TestInterruptController implements InterruptController {
     private final long doorbell;
     private final Map<Long, Long> translations = new ConcurrentHashMap<>();
     private final Map<Long, Boolean> cached = new ConcurrentHashMap<>();
@@ -147,6 +148,12 @@ public final class TestInterruptController implements InterruptController {
             }
         }
         kicker.accept(0);
+    }
+
+    /** One MSI controller (0), whose doorbell is the one this controller was made with. */
+    @Override
+    public MsiTarget msiTarget(int controller, int deviceId) {
+        return MsiTarget.single(doorbell, controller, deviceId);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.jvmm.core.vcpu;
 
+import dev.jvmm.core.testing.Await;
 import dev.jvmm.core.bus.MmioBus;
 import dev.jvmm.core.bus.MmioDevice;
 import dev.jvmm.core.bus.MmioFault;
@@ -14,7 +15,6 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,15 +35,6 @@ class VcpuTest {
         memory.close();
     }
 
-    private static void await(BooleanSupplier c, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!c.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(1);
-        }
-    }
 
     /** Guest code: take every interrupt with IAR1/EOIR1, sleeping in WFI in between. */
     private static GuestProgram interruptLoop(AtomicLong taken) {
@@ -71,11 +62,11 @@ class VcpuTest {
         AtomicLong taken = new AtomicLong();
         Vcpu v = start(0, interruptLoop(taken));
         ic.map(1, 0, 8192, 0);
-        await(() -> v.state() == VcpuState.HALTED, "the vCPU to sleep in WFI");
+        Await.until(() -> v.state() == VcpuState.HALTED, "the vCPU to sleep in WFI");
         for (int i = 1; i <= 50; i++) {
             ic.injectSlow(DOORBELL, 0, 1, System.nanoTime());
             long want = i;
-            await(() -> taken.get() == want, "interrupt " + i);
+            Await.until(() -> taken.get() == want, "interrupt " + i);
         }
         assertThat(v.stats().halts()).isPositive();
         assertThat(v.stats().sysregExits()).isGreaterThanOrEqualTo(100);
@@ -94,11 +85,11 @@ class VcpuTest {
         ic.map(1, 0, 8192, 0);
         for (int i = 1; i <= 5; i++) {
             long want = i;
-            await(() -> v.stats().wfiExits() >= want, "WFI " + want);
+            Await.until(() -> v.stats().wfiExits() >= want, "WFI " + want);
             ic.injectSlow(DOORBELL, 0, 1, System.nanoTime());
-            await(() -> taken.get() == want, "interrupt " + want);
+            Await.until(() -> taken.get() == want, "interrupt " + want);
         }
-        await(() -> v.stats().haltPollSuccesses() + v.stats().wfiImmediate() >= 5, "the wake-ups to be counted");
+        Await.until(() -> v.stats().haltPollSuccesses() + v.stats().wfiImmediate() >= 5, "the wake-ups to be counted");
         assertThat(v.stats().halts()).as("no WFI slept").isZero();
         assertThat(v.stats().haltPollSuccesses()).isPositive();
     }
@@ -114,20 +105,20 @@ class VcpuTest {
         assertThat(v.haltPollWindowNanos()).as("an adaptive window starts closed").isZero();
         for (int i = 1; i <= 20; i++) {
             long want = i;
-            await(() -> v.state() == VcpuState.HALTED || v.stats().wfiExits() > want, "WFI " + i);
+            Await.until(() -> v.state() == VcpuState.HALTED || v.stats().wfiExits() > want, "WFI " + i);
             Thread.sleep(1);
             ic.injectSlow(DOORBELL, 0, 1, System.nanoTime());
-            await(() -> taken.get() == want, "interrupt " + want);
+            Await.until(() -> taken.get() == want, "interrupt " + want);
         }
         assertThat(v.haltPollWindowNanos()).as("short sleeps within the maximum open the window")
                 .isGreaterThanOrEqualTo(Vcpu.GROW_START_NANOS);
         // Idle for longer than the maximum (200 ms), then one wake-up: polling would have been wasted, the window closes.
         // The sleep is the scenario itself (an idle period), not a wait for a condition.
-        await(() -> v.state() == VcpuState.HALTED, "the vCPU to sleep");
+        Await.until(() -> v.state() == VcpuState.HALTED, "the vCPU to sleep");
         Thread.sleep(300);
         ic.injectSlow(DOORBELL, 0, 1, System.nanoTime());
-        await(() -> taken.get() == 21, "the late interrupt");
-        await(() -> v.haltPollWindowNanos() == 0, "the window to close after a sleep longer than the maximum");
+        Await.until(() -> taken.get() == 21, "the late interrupt");
+        Await.until(() -> v.haltPollWindowNanos() == 0, "the window to close after a sleep longer than the maximum");
     }
 
     @Test
@@ -139,7 +130,7 @@ class VcpuTest {
                 loops.incrementAndGet();
             }
         });
-        await(() -> loops.get() > 1000, "the guest to run");
+        Await.until(() -> loops.get() > 1000, "the guest to run");
         v.requestPause();
         assertThat(v.awaitPaused(Duration.ofSeconds(5))).isTrue();
         assertThat(v.state()).isEqualTo(VcpuState.PAUSED);
@@ -147,13 +138,13 @@ class VcpuTest {
         Thread.sleep(50);
         assertThat(loops.get()).as("no guest progress while paused").isEqualTo(frozen);
         v.resume();
-        await(() -> loops.get() > frozen + 1000, "progress after resume");
+        Await.until(() -> loops.get() > frozen + 1000, "progress after resume");
     }
 
     @Test
     void stopUnwindsTheGuestFromWfiAndTheThreadEnds() throws Exception {
         Vcpu v = start(0, interruptLoop(new AtomicLong()));
-        await(() -> v.state() == VcpuState.HALTED, "WFI");
+        Await.until(() -> v.state() == VcpuState.HALTED, "WFI");
         v.requestStop();
         assertThat(v.join(Duration.ofSeconds(5))).isTrue();
         assertThat(v.state()).isEqualTo(VcpuState.STOPPED);

@@ -1,6 +1,5 @@
 package dev.jvmm.gic.cache;
 
-import dev.jvmm.core.config.CacheStrategy;
 
 /**
  * A snapshot of one translation cache's counters.

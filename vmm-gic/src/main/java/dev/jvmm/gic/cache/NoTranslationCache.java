@@ -1,6 +1,5 @@
 package dev.jvmm.gic.cache;
 
-import dev.jvmm.core.config.CacheStrategy;
 
 /**
  * The {@code none} strategy: no cache at all, so every MSI translates through the ITS under its lock, as QEMU's

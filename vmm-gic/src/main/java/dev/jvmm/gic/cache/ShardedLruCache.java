@@ -1,6 +1,5 @@
 package dev.jvmm.gic.cache;
 
-import dev.jvmm.core.config.CacheStrategy;
 import dev.jvmm.gic.internal.SpinLock;
 import dev.jvmm.gic.internal.ThreadIndex;
 

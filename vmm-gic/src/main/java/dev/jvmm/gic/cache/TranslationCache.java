@@ -1,6 +1,5 @@
 package dev.jvmm.gic.cache;
 
-import dev.jvmm.core.config.CacheStrategy;
 
 /**
  * A translation cache: (ITS, DeviceID, EventID) to the value the GIC delivers through. See the

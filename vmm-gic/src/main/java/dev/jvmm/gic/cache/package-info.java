@@ -2,7 +2,7 @@
  * The ITS translation cache: where the cached MSI path finds, without the ITS lock, what the slow path found by
  * walking device, interrupt translation entry and collection. One interface, {@link
  * dev.jvmm.gic.cache.TranslationCache}, and the four strategies of its history, selected by
- * {@link dev.jvmm.core.config.CacheStrategy}:
+ * {@link dev.jvmm.gic.cache.CacheStrategy}:
  *
  * <pre>
  *  strategy    structure                         lookup                       insert (slow path, ITS lock held)

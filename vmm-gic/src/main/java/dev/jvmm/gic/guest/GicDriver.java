@@ -1,5 +1,6 @@
 package dev.jvmm.gic.guest;
 
+import dev.jvmm.core.vcpu.GuestAccess;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.vcpu.GuestCpu;
@@ -15,7 +16,7 @@ import dev.jvmm.gic.RedistributorRegisterDescriptor;
  * programs the registers, in the order Linux's {@code irq-gic-v3.c} and {@code irq-gic-v3-its.c} do.
  *
  * <pre>{@code
- * GicDriver gic = new GicDriver(GuestAccess.of(cpu), vcpus, 1, arenaBase, arenaSize);
+ * GicDriver gic = new GicDriver(cpu, vcpus, 1, arenaBase, arenaSize);
  * gic.initDistributor();
  * gic.initLpiTables(true);            // PROPBASER, PENDBASER (PTZ = 1) on every redistributor
  * for (int pe = 0; pe < vcpus; pe++) gic.enableLpis(pe);

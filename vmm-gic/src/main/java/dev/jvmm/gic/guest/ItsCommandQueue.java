@@ -1,5 +1,6 @@
 package dev.jvmm.gic.guest;
 
+import dev.jvmm.core.vcpu.GuestAccess;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.gic.ItsCommandDescriptor;
 import dev.jvmm.gic.ItsRegisterDescriptor;

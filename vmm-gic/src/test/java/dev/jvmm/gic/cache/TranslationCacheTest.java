@@ -1,6 +1,6 @@
 package dev.jvmm.gic.cache;
 
-import dev.jvmm.core.config.CacheStrategy;
+import dev.jvmm.gic.cache.CacheStrategy;
 import dev.jvmm.core.testing.SeedExtension;
 import dev.jvmm.core.testing.SeededRandom;
 import org.junit.jupiter.api.Test;

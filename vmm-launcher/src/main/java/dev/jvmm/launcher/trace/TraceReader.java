@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads a trace journal ({@link TraceFormat}) from the start, record by record, up to its last complete record.
+ * Reads a trace journal ({@link TraceRecordDescriptor}) from the start, record by record, up to its last complete record.
  */
 public final class TraceReader {
 
@@ -89,11 +89,11 @@ public final class TraceReader {
                     }
                     byte type = b.readByte();
                     switch (type) {
-                        case TraceFormat.HEADER: {
+                        case TraceRecordDescriptor.HEADER: {
                             int version = b.readInt();
-                            if (version != TraceFormat.VERSION) {
+                            if (version != TraceRecordDescriptor.VERSION) {
                                 throw new IllegalArgumentException(dir + ": trace format version " + version
-                                        + " is not " + TraceFormat.VERSION);
+                                        + " is not " + TraceRecordDescriptor.VERSION);
                             }
                             long epoch = b.readLong();
                             long nano = b.readLong();
@@ -111,14 +111,14 @@ public final class TraceReader {
                             v.header(new Header(epoch, nano, List.copyOf(nics)));
                             break;
                         }
-                        case TraceFormat.MSI:
+                        case TraceRecordDescriptor.MSI:
                             v.msi(b.readLong(), b.readLong(), b.readInt(), b.readInt(), b.readInt(), b.readShort(),
                                     b.readByte() != 0, b.readByte(), b.readShort());
                             break;
-                        case TraceFormat.ACK:
+                        case TraceRecordDescriptor.ACK:
                             v.ack(b.readLong(), b.readLong(), b.readLong(), b.readInt(), b.readShort());
                             break;
-                        case TraceFormat.DATAGRAM: {
+                        case TraceRecordDescriptor.DATAGRAM: {
                             long time = b.readLong();
                             int nic = b.readShort();
                             int len = b.readInt();

@@ -1,10 +1,10 @@
 package dev.jvmm.launcher.trace;
 
-import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.net.NicConfig;
+import dev.jvmm.net.VirtioNetDevice;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.irq.IrqObserver;
 import dev.jvmm.core.irq.MsiRoute;
-import dev.jvmm.core.machine.MemoryMap;
 import io.netty.buffer.ByteBuf;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ChronicleQueue;
@@ -22,7 +22,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Records every MSI, every acknowledge and every received datagram of a machine into a Chronicle Queue
- * ({@link TraceFormat}), for {@code vmm trace} and {@code vmm replay}.
+ * ({@link TraceRecordDescriptor}), for {@code vmm trace} and {@code vmm replay}.
  *
  * <pre>
  *  injecting threads, vCPUs, Netty event loop ──(fill a pooled event)──▶ MPSC queue ──▶ trace writer thread
@@ -69,11 +69,11 @@ public final class TraceRecorder implements IrqObserver, AutoCloseable {
     /**
      * Opens (or appends to) the journal in {@code dir} and writes its header describing the NICs.
      */
-    public TraceRecorder(Path dir, List<NicConfig> nics, int vcpus, String threadPrefix) {
+    public TraceRecorder(Path dir, List<NicConfig> nics, String threadPrefix) {
         this.nicDoorbells = new long[nics.size()];
         this.nicDeviceIds = new int[nics.size()];
         for (int i = 0; i < nics.size(); i++) {
-            nicDoorbells[i] = MemoryMap.translater(nics.get(i).its(), vcpus);
+            nicDoorbells[i] = -1;
             nicDeviceIds[i] = nics.get(i).deviceId();
         }
         this.queue = SingleChronicleQueueBuilder.binary(dir).rollCycle(RollCycles.FAST_DAILY).build();
@@ -86,11 +86,21 @@ public final class TraceRecorder implements IrqObserver, AutoCloseable {
         writer.start();
     }
 
+    /**
+     * Learns each NIC's MSI doorbell, as the interrupt controller handed it to the NIC, so that an MSI's (doorbell,
+     * DeviceID) names its NIC. Call after building the machine and before starting it.
+     */
+    public void attach(List<VirtioNetDevice> devices) {
+        for (int i = 0; i < nicDoorbells.length && i < devices.size(); i++) {
+            nicDoorbells[i] = devices.get(i).msiTarget().doorbell();
+        }
+    }
+
     private void writeHeader(List<NicConfig> nics) {
         try (ExcerptAppender app = queue.createAppender(); DocumentContext dc = app.writingDocument()) {
             Bytes<?> b = dc.wire().bytes();
-            b.writeByte(TraceFormat.HEADER);
-            b.writeInt(TraceFormat.VERSION);
+            b.writeByte(TraceRecordDescriptor.HEADER);
+            b.writeInt(TraceRecordDescriptor.VERSION);
             long nano = System.nanoTime();
             java.time.Instant now = java.time.Instant.now();
             b.writeLong(now.getEpochSecond() * 1_000_000_000L + now.getNano());
@@ -137,7 +147,7 @@ public final class TraceRecorder implements IrqObserver, AutoCloseable {
         if (e == null) {
             return;
         }
-        e.type = TraceFormat.MSI;
+        e.type = TraceRecordDescriptor.MSI;
         e.t0 = signalNanos;
         e.t1 = pendingNanos;
         e.a = route == null ? -1 : route.deviceId();
@@ -165,7 +175,7 @@ public final class TraceRecorder implements IrqObserver, AutoCloseable {
         if (e == null) {
             return;
         }
-        e.type = TraceFormat.ACK;
+        e.type = TraceRecordDescriptor.ACK;
         e.t0 = signalNanos;
         e.t1 = pendingNanos;
         e.t2 = ackNanos;
@@ -180,7 +190,7 @@ public final class TraceRecorder implements IrqObserver, AutoCloseable {
         if (e == null) {
             return;
         }
-        e.type = TraceFormat.DATAGRAM;
+        e.type = TraceRecordDescriptor.DATAGRAM;
         e.t0 = nanos;
         e.a = nic;
         if (e.data.length < length) {
@@ -218,7 +228,7 @@ public final class TraceRecorder implements IrqObserver, AutoCloseable {
             Bytes<?> b = dc.wire().bytes();
             b.writeByte(e.type);
             switch (e.type) {
-                case TraceFormat.MSI:
+                case TraceRecordDescriptor.MSI:
                     b.writeLong(e.t0);
                     b.writeLong(e.t1);
                     b.writeInt(e.a);
@@ -229,7 +239,7 @@ public final class TraceRecorder implements IrqObserver, AutoCloseable {
                     b.writeByte((byte) (e.flags >>> 8));
                     b.writeShort((short) e.length);
                     break;
-                case TraceFormat.ACK:
+                case TraceRecordDescriptor.ACK:
                     b.writeLong(e.t0);
                     b.writeLong(e.t1);
                     b.writeLong(e.t2);

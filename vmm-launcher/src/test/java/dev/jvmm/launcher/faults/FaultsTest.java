@@ -1,21 +1,19 @@
 package dev.jvmm.launcher.faults;
 
-import dev.jvmm.core.config.GuestConfig;
+import dev.jvmm.guest.ToyGuestConfig;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.DropReason;
 import dev.jvmm.core.irq.InjectResult;
-import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.launcher.TestSupport;
 import dev.jvmm.launcher.VirtualMachine;
-import dev.jvmm.launcher.guest.GuestReport;
-import dev.jvmm.launcher.traffic.UdpSender;
+import dev.jvmm.guest.GuestReport;
+import dev.jvmm.bench.traffic.UdpSender;
 import dev.jvmm.net.NicStats;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -52,19 +50,16 @@ class FaultsTest {
      * {@code KVM_SIGNAL_MSI} would raise it. The guest's handler reaps whatever the ring holds.
      */
     private static long kickReceiveInterrupt(VirtualMachine vm) {
-        var nic = vm.config().nics().get(0);
-        return vm.machine().irqRouter().signalMsi(MemoryMap.translater(nic.its(), vm.config().machine().vcpus()),
-                vm.nics().get(0).queueEventId(0), nic.deviceId());
+        var target = vm.nics().get(0).msiTarget();
+        return vm.machine().irqRouter().injectMsi(target.doorbell(), vm.nics().get(0).queueEventId(0),
+                target.deviceId());
     }
 
     @Test
     void theItsDisabledMidTrafficDropsCountedMsisAndRecoversWhenEnabled() throws Exception {
-        VmConfig config = TestSupport.shipped("toy-guest.yaml");
-        try (VirtualMachine vm = VirtualMachine.builder(config).build(); TestSupport.Sender s = new TestSupport.Sender()) {
-            vm.start();
-            vm.awaitGuestRunning(BOOT);
+        try (VirtualMachine vm = TestSupport.bootedToyGuest(); TestSupport.Sender s = new TestSupport.Sender()) {
             send(vm, s, 0, 64, true);
-            long its = MemoryMap.its(0, 1);
+            long its = vm.gic().itsBase(0);
             vm.machine().bus().write(its + GITS_CTLR, 4, 0);     // a guest store: GITS_CTLR.Enabled = 0
             send(vm, s, 64, 64, false);
             await(() -> vm.irqStats().dropped(DropReason.ITS_DISABLED) > 0, 10_000, "an MSI dropped at the disabled ITS");
@@ -82,12 +77,9 @@ class FaultsTest {
 
     @Test
     void lpisDisabledOnTheRedistributorMidTrafficAreCountedAndRecover() throws Exception {
-        VmConfig config = TestSupport.shipped("toy-guest.yaml");
-        try (VirtualMachine vm = VirtualMachine.builder(config).build(); TestSupport.Sender s = new TestSupport.Sender()) {
-            vm.start();
-            vm.awaitGuestRunning(BOOT);
+        try (VirtualMachine vm = TestSupport.bootedToyGuest(); TestSupport.Sender s = new TestSupport.Sender()) {
             send(vm, s, 0, 64, true);
-            long rd = MemoryMap.gicr(0);
+            long rd = vm.gic().redistributorBase(0);
             vm.machine().bus().write(rd + GICR_CTLR, 4, 0);      // EnableLPIs 1 -> 0
             send(vm, s, 64, 64, false);
             await(() -> vm.irqStats().dropped(DropReason.LPIS_DISABLED) > 0, 10_000,
@@ -104,7 +96,7 @@ class FaultsTest {
     @Test
     void theGuestResettingItsNicMidTrafficLosesOnlyWhatTheDeviceCounted() throws Exception {
         VmConfig base = TestSupport.shipped("toy-guest.yaml");
-        VmConfig config = base.withGuest(new GuestConfig("udp-sink", Map.of("reset-after", "100")));
+        VmConfig config = base.with(ToyGuestConfig.SECTION, ToyGuestConfig.of("udp-sink").withResetAfter(100));
         try (VirtualMachine vm = VirtualMachine.builder(config).build(); TestSupport.Sender s = new TestSupport.Sender()) {
             vm.start();
             vm.awaitGuestRunning(BOOT);
@@ -179,8 +171,8 @@ class FaultsTest {
             vm.start();
             assertThat(vm.nics().get(0).localAddress().getAddress().isLoopbackAddress()).isTrue();
         }
-        VmConfig bare = dev.jvmm.core.config.ConfigLoader.parse("nics:\n  - listen: 0\nguest:\n  program: idle\n", "bare.yaml");
-        assertThat(bare.nics().get(0).listen().getAddress().getHostAddress()).as("a bare port binds loopback")
+        VmConfig bare = VirtualMachine.configLoader().parse("nics:\n  - listen: 0\nguest:\n  program: idle\n", "bare.yaml");
+        assertThat(bare.get(dev.jvmm.net.NicConfig.SECTION).get(0).listen().getAddress().getHostAddress()).as("a bare port binds loopback")
                 .isEqualTo("127.0.0.1");
     }
 }

@@ -1,12 +1,12 @@
 package dev.jvmm.launcher.faults;
 
-import dev.jvmm.core.config.GuestConfig;
+import dev.jvmm.guest.ToyGuestConfig;
 import dev.jvmm.core.config.VmConfig;
-import dev.jvmm.launcher.KernelUdpSockets;
+import dev.jvmm.net.KernelUdpSockets;
 import dev.jvmm.launcher.TestSupport;
 import dev.jvmm.launcher.VirtualMachine;
-import dev.jvmm.launcher.guest.GuestReport;
-import dev.jvmm.launcher.traffic.UdpSender;
+import dev.jvmm.guest.GuestReport;
+import dev.jvmm.bench.traffic.UdpSender;
 import dev.jvmm.net.NicStats;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 import static dev.jvmm.launcher.TestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -48,8 +47,8 @@ class OverloadTest {
                 "the kernel's drop counters are read from /proc/net/udp (Linux)");
         VmConfig base = TestSupport.shipped("toy-guest.yaml");
         // 20 us of work per datagram: the guest takes at most ~50,000 datagrams/s, far below the flood.
-        VmConfig config = base.withGuest(new GuestConfig("udp-sink", Map.of("work-per-frame", "20us",
-                "queue-size", "64")));
+        VmConfig config = base.with(ToyGuestConfig.SECTION, ToyGuestConfig.of("udp-sink").withWorkPerFrameNanos(20_000)
+                .withQueueSize(64));
         try (VirtualMachine vm = VirtualMachine.builder(config).build()) {
             vm.start();
             vm.awaitGuestRunning(Duration.ofSeconds(30));

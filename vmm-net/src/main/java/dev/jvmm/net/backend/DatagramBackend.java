@@ -1,6 +1,6 @@
 package dev.jvmm.net.backend;
 
-import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.net.NicConfig;
 import dev.jvmm.core.machine.MachineException;
 import dev.jvmm.net.FrameBuffers;
 import dev.jvmm.net.IoTransport;
@@ -227,7 +227,8 @@ abstract class DatagramBackend implements NetBackend {
             return deliver((ByteBuf) datagram.content(),
                     sender instanceof InetSocketAddress ? (InetSocketAddress) sender : null);
         } catch (RuntimeException e) {
-            counters.increment(NicCounter.SOCKET_ERRORS);
+            // A bug of the backend (a subclass's deliver), not of the socket: an internal error.
+            guest.internalError("backend receive", e);
             return RxStatus.DROPPED;
         }
     }

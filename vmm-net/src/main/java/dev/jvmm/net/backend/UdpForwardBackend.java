@@ -1,6 +1,6 @@
 package dev.jvmm.net.backend;
 
-import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.NicCounter;
 import dev.jvmm.net.RxStatus;
 import io.netty.buffer.ByteBuf;

@@ -3,14 +3,14 @@ package dev.jvmm.net.virtio;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.GuestMemoryException;
 
-import static dev.jvmm.net.virtio.VirtqLayout.DESC_ADDR;
-import static dev.jvmm.net.virtio.VirtqLayout.DESC_FLAGS;
-import static dev.jvmm.net.virtio.VirtqLayout.DESC_F_INDIRECT;
-import static dev.jvmm.net.virtio.VirtqLayout.DESC_F_NEXT;
-import static dev.jvmm.net.virtio.VirtqLayout.DESC_F_WRITE;
-import static dev.jvmm.net.virtio.VirtqLayout.DESC_LEN;
-import static dev.jvmm.net.virtio.VirtqLayout.DESC_NEXT;
-import static dev.jvmm.net.virtio.VirtqLayout.DESC_SIZE;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.DESC_ADDR;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.DESC_FLAGS;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.VIRTQ_DESC_F_INDIRECT;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.VIRTQ_DESC_F_NEXT;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.VIRTQ_DESC_F_WRITE;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.DESC_LEN;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.DESC_NEXT;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.DESC_SIZE;
 
 /**
  * One descriptor chain, read once from guest memory into this object's arrays and validated; the device then acts
@@ -82,14 +82,14 @@ public final class DescriptorChain {
                 long len = memory.read32(d + DESC_LEN) & 0xFFFF_FFFFL;
                 int flags = memory.read16(d + DESC_FLAGS) & 0xFFFF;
                 int next = memory.read16(d + DESC_NEXT) & 0xFFFF;
-                if ((flags & DESC_F_INDIRECT) != 0) {
+                if ((flags & VIRTQ_DESC_F_INDIRECT) != 0) {
                     if (!queue.indirectAllowed()) {
                         return VirtqError.INDIRECT_NOT_NEGOTIATED;
                     }
                     if (inIndirect) {
                         return VirtqError.NESTED_INDIRECT;
                     }
-                    if ((flags & DESC_F_NEXT) != 0) {
+                    if ((flags & VIRTQ_DESC_F_NEXT) != 0) {
                         return VirtqError.INDIRECT_WITH_NEXT;
                     }
                     if (len == 0 || len % DESC_SIZE != 0) {
@@ -117,7 +117,7 @@ public final class DescriptorChain {
                     if (Long.compareUnsigned(addr + len - 1, addr) < 0) {
                         return VirtqError.ADDRESS_OVERFLOW;
                     }
-                    boolean writable = (flags & DESC_F_WRITE) != 0;
+                    boolean writable = (flags & VIRTQ_DESC_F_WRITE) != 0;
                     if (writable) {
                         sawWritable = true;
                         writableBytes += len;
@@ -136,7 +136,7 @@ public final class DescriptorChain {
                     length[count] = (int) Math.min(len, Integer.MAX_VALUE);
                     count++;
                 }
-                if ((flags & DESC_F_NEXT) == 0) {
+                if ((flags & VIRTQ_DESC_F_NEXT) == 0) {
                     return null;
                 }
                 if (next >= tableSize) {

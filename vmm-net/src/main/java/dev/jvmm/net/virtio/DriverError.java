@@ -10,7 +10,7 @@ public enum DriverError {
     BAD_ACCESS,
     /** A Status write that is not the next step of the initialization sequence. */
     ILLEGAL_STATUS_TRANSITION,
-    /** FEATURES_OK with features the device did not offer, without VERSION_1, or with a missing dependency. */
+    /** FEATURES_OK with features the device did not offer, without VIRTIO_F_VERSION_1, or with a missing dependency. */
     FEATURES_REFUSED,
     /** DriverFeatures written outside the DRIVER-but-not-FEATURES_OK state. */
     FEATURES_WRITE_OUT_OF_STATE,

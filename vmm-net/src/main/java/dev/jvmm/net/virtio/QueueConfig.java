@@ -23,22 +23,22 @@ public record QueueConfig(int index, int size, long descAddr, long driverAddr, l
         if (size <= 0 || size > maxSize || Integer.bitCount(size) != 1) {
             return "queue size is not a power of two in 1.." + maxSize;
         }
-        if ((descAddr & (VirtqLayout.DESC_ALIGN - 1)) != 0) {
+        if ((descAddr & (SplitVirtqDescriptor.DESC_ALIGN - 1)) != 0) {
             return "descriptor table is not 16-byte aligned";
         }
-        if ((driverAddr & (VirtqLayout.AVAIL_ALIGN - 1)) != 0) {
+        if ((driverAddr & (SplitVirtqDescriptor.AVAIL_ALIGN - 1)) != 0) {
             return "available ring is not 2-byte aligned";
         }
-        if ((deviceAddr & (VirtqLayout.USED_ALIGN - 1)) != 0) {
+        if ((deviceAddr & (SplitVirtqDescriptor.USED_ALIGN - 1)) != 0) {
             return "used ring is not 4-byte aligned";
         }
-        if (!memory.isValid(descAddr, VirtqLayout.descTableSize(size))) {
+        if (!memory.isValid(descAddr, SplitVirtqDescriptor.descTableSize(size))) {
             return "descriptor table is not in guest RAM";
         }
-        if (!memory.isValid(driverAddr, VirtqLayout.availRingSize(size))) {
+        if (!memory.isValid(driverAddr, SplitVirtqDescriptor.availRingSize(size))) {
             return "available ring is not in guest RAM";
         }
-        if (!memory.isValid(deviceAddr, VirtqLayout.usedRingSize(size))) {
+        if (!memory.isValid(deviceAddr, SplitVirtqDescriptor.usedRingSize(size))) {
             return "used ring is not in guest RAM";
         }
         return null;

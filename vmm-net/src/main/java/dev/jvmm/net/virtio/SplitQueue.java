@@ -2,18 +2,18 @@ package dev.jvmm.net.virtio;
 
 import dev.jvmm.core.memory.GuestMemory;
 
-import static dev.jvmm.net.virtio.VirtqLayout.AVAIL_ELEM_SIZE;
-import static dev.jvmm.net.virtio.VirtqLayout.AVAIL_FLAGS;
-import static dev.jvmm.net.virtio.VirtqLayout.AVAIL_F_NO_INTERRUPT;
-import static dev.jvmm.net.virtio.VirtqLayout.AVAIL_IDX;
-import static dev.jvmm.net.virtio.VirtqLayout.AVAIL_RING;
-import static dev.jvmm.net.virtio.VirtqLayout.USED_ELEM_ID;
-import static dev.jvmm.net.virtio.VirtqLayout.USED_ELEM_LEN;
-import static dev.jvmm.net.virtio.VirtqLayout.USED_ELEM_SIZE;
-import static dev.jvmm.net.virtio.VirtqLayout.USED_FLAGS;
-import static dev.jvmm.net.virtio.VirtqLayout.USED_F_NO_NOTIFY;
-import static dev.jvmm.net.virtio.VirtqLayout.USED_IDX;
-import static dev.jvmm.net.virtio.VirtqLayout.USED_RING;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.AVAIL_ELEM_SIZE;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.AVAIL_FLAGS;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.VIRTQ_AVAIL_F_NO_INTERRUPT;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.AVAIL_IDX;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.AVAIL_RING;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.USED_ELEM_ID;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.USED_ELEM_LEN;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.USED_ELEM_SIZE;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.USED_FLAGS;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.VIRTQ_USED_F_NO_NOTIFY;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.USED_IDX;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.USED_RING;
 
 /**
  * The device side of one split virtqueue (virtio 1.x, section 2.7) in guest memory.
@@ -80,10 +80,10 @@ public final class SplitQueue {
         this.desc = config.descAddr();
         this.avail = config.driverAddr();
         this.used = config.deviceAddr();
-        this.usedEventAddr = avail + VirtqLayout.usedEventOffset(size);
-        this.availEventAddr = used + VirtqLayout.availEventOffset(size);
-        this.eventIdx = VirtioFeatures.has(features, VirtioFeatures.RING_EVENT_IDX);
-        this.indirect = VirtioFeatures.has(features, VirtioFeatures.RING_INDIRECT_DESC);
+        this.usedEventAddr = avail + SplitVirtqDescriptor.usedEventOffset(size);
+        this.availEventAddr = used + SplitVirtqDescriptor.availEventOffset(size);
+        this.eventIdx = VirtioFeatures.has(features, VirtioFeatures.VIRTIO_F_EVENT_IDX);
+        this.indirect = VirtioFeatures.has(features, VirtioFeatures.VIRTIO_F_INDIRECT_DESC);
     }
 
     public int index() {
@@ -180,10 +180,10 @@ public final class SplitQueue {
         GuestMemory.fullFence();
         if (eventIdx) {
             int usedEvent = memory.read16(usedEventAddr) & 0xFFFF;
-            return VirtqLayout.needEvent(usedEvent, newIdx, oldIdx) ? NOTIFY : SUPPRESSED;
+            return SplitVirtqDescriptor.needEvent(usedEvent, newIdx, oldIdx) ? NOTIFY : SUPPRESSED;
         }
         int flags = memory.read16(avail + AVAIL_FLAGS) & 0xFFFF;
-        return (flags & AVAIL_F_NO_INTERRUPT) != 0 ? SUPPRESSED : NOTIFY;
+        return (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) != 0 ? SUPPRESSED : NOTIFY;
     }
 
     /**
@@ -211,7 +211,7 @@ public final class SplitQueue {
      */
     public void disableNotification() {
         if (!eventIdx && !notifySuppressed) {
-            memory.write16(used + USED_FLAGS, (short) USED_F_NO_NOTIFY);
+            memory.write16(used + USED_FLAGS, (short) VIRTQ_USED_F_NO_NOTIFY);
             notifySuppressed = true;
         }
     }

@@ -15,12 +15,12 @@ public interface VirtioDevice {
     /** The virtio device type (DeviceID register): 1 for a network card. */
     int deviceType();
 
-    /** The features offered; must include {@link VirtioFeatures#VERSION_1}. */
+    /** The features offered; must include {@link VirtioFeatures#VIRTIO_F_VERSION_1}. */
     long offeredFeatures();
 
     /**
      * Whether the device can work with {@code features}, which the transport already checked to be a subset of the
-     * offered features that includes VERSION_1: here the device checks dependencies between features.
+     * offered features that includes VIRTIO_F_VERSION_1: here the device checks dependencies between features.
      */
     boolean acceptsFeatures(long features);
 

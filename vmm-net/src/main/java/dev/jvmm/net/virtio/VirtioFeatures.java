@@ -6,28 +6,28 @@ package dev.jvmm.net.virtio;
  */
 public final class VirtioFeatures {
     /** Descriptors may point at an indirect descriptor table (section 2.7.5.3). */
-    public static final long RING_INDIRECT_DESC = 1L << 28;
+    public static final long VIRTIO_F_INDIRECT_DESC = 1L << 28;
     /** used_event / avail_event notification suppression (section 2.7.7 and 2.7.10). */
-    public static final long RING_EVENT_IDX = 1L << 29;
+    public static final long VIRTIO_F_EVENT_IDX = 1L << 29;
     /** The device complies with virtio 1.x; a device without it is legacy. Always offered here. */
-    public static final long VERSION_1 = 1L << 32;
+    public static final long VIRTIO_F_VERSION_1 = 1L << 32;
 
     /** The device handles packets with partial checksum (not offered). */
-    public static final long NET_CSUM = 1L << 0;
+    public static final long VIRTIO_NET_F_CSUM = 1L << 0;
     /** The driver handles packets with partial checksum (not offered). */
-    public static final long NET_GUEST_CSUM = 1L << 1;
+    public static final long VIRTIO_NET_F_GUEST_CSUM = 1L << 1;
     /** The mtu field of the configuration space is valid. */
-    public static final long NET_MTU = 1L << 3;
+    public static final long VIRTIO_NET_F_MTU = 1L << 3;
     /** The mac field of the configuration space is valid. */
-    public static final long NET_MAC = 1L << 5;
+    public static final long VIRTIO_NET_F_MAC = 1L << 5;
     /** The driver can merge receive buffers: one frame may span several buffers (num_buffers). */
-    public static final long NET_MRG_RXBUF = 1L << 15;
+    public static final long VIRTIO_NET_F_MRG_RXBUF = 1L << 15;
     /** The status field of the configuration space is valid. */
-    public static final long NET_STATUS = 1L << 16;
+    public static final long VIRTIO_NET_F_STATUS = 1L << 16;
     /** A control virtqueue exists. */
-    public static final long NET_CTRL_VQ = 1L << 17;
-    /** Several receive/transmit queue pairs; requires {@link #NET_CTRL_VQ}. */
-    public static final long NET_MQ = 1L << 22;
+    public static final long VIRTIO_NET_F_CTRL_VQ = 1L << 17;
+    /** Several receive/transmit queue pairs; requires {@link #VIRTIO_NET_F_CTRL_VQ}. */
+    public static final long VIRTIO_NET_F_MQ = 1L << 22;
 
     private VirtioFeatures() {
     }

@@ -52,14 +52,14 @@ public final class VirtioInterrupts {
 
     /** Queue {@code queue} used buffers: set bit 0 of InterruptStatus, then raise the queue's MSI. */
     public void signalUsedBuffer(int queue) {
-        setBits(VirtioMmioRegisters.INTERRUPT_USED_BUFFER);
+        setBits(VirtioMmioRegisterDescriptor.VIRTIO_MMIO_INT_VRING);
         vectors[queue].signal();
         signalled.increment();
     }
 
     /** The configuration changed (or the device needs a reset): set bit 1, then raise the configuration MSI. */
     public void signalConfigChange() {
-        setBits(VirtioMmioRegisters.INTERRUPT_CONFIG_CHANGE);
+        setBits(VirtioMmioRegisterDescriptor.VIRTIO_MMIO_INT_CONFIG);
         vectors[configVector].signal();
         signalled.increment();
     }

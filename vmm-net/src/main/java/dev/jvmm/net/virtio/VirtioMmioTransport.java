@@ -5,7 +5,7 @@ import dev.jvmm.core.memory.GuestMemory;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 
-import static dev.jvmm.net.virtio.VirtioMmioRegisters.*;
+import static dev.jvmm.net.virtio.VirtioMmioRegisterDescriptor.*;
 import static dev.jvmm.net.virtio.VirtioStatus.ACKNOWLEDGE;
 import static dev.jvmm.net.virtio.VirtioStatus.DEVICE_NEEDS_RESET;
 import static dev.jvmm.net.virtio.VirtioStatus.DRIVER;
@@ -73,7 +73,7 @@ public final class VirtioMmioTransport implements MmioDevice {
         this.device = device;
         this.memory = memory;
         this.interrupts = interrupts;
-        this.offered = device.offeredFeatures() | VirtioFeatures.VERSION_1;
+        this.offered = device.offeredFeatures() | VirtioFeatures.VIRTIO_F_VERSION_1;
         this.maxQueues = device.queueCount(offered);
         this.queueNum = new int[maxQueues];
         this.queueReady = new boolean[maxQueues];
@@ -310,7 +310,7 @@ public final class VirtioMmioTransport implements MmioDevice {
     private boolean featuresAcceptable() {
         return !driverFeaturesUnknown
                 && (driverFeatures & ~offered) == 0
-                && VirtioFeatures.has(driverFeatures, VirtioFeatures.VERSION_1)
+                && VirtioFeatures.has(driverFeatures, VirtioFeatures.VIRTIO_F_VERSION_1)
                 && device.acceptsFeatures(driverFeatures);
     }
 

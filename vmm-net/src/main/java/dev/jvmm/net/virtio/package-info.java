@@ -1,7 +1,7 @@
 /**
  * The virtio 1.x pieces that do not depend on the device type: the register and ring layouts as named constants
- * ({@link dev.jvmm.net.virtio.VirtioMmioRegisters}, {@link dev.jvmm.net.virtio.VirtqLayout},
- * {@link dev.jvmm.net.virtio.VirtioNetLayout}, {@link dev.jvmm.net.virtio.VirtioStatus},
+ * ({@link dev.jvmm.net.virtio.VirtioMmioRegisterDescriptor}, {@link dev.jvmm.net.virtio.SplitVirtqDescriptor},
+ * {@link dev.jvmm.net.virtio.VirtioNetDescriptor}, {@link dev.jvmm.net.virtio.VirtioStatus},
  * {@link dev.jvmm.net.virtio.VirtioFeatures}), the virtio-mmio version 2 transport
  * ({@link dev.jvmm.net.virtio.VirtioMmioTransport}) in front of a {@link dev.jvmm.net.virtio.VirtioDevice}, and the
  * device side of a split virtqueue ({@link dev.jvmm.net.virtio.SplitQueue},

@@ -1,7 +1,7 @@
 package dev.jvmm.net.backend;
 
-import dev.jvmm.core.config.NetConfig;
-import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.net.NetConfig;
+import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.NetBackend;
 import dev.jvmm.net.NicStats;
 import dev.jvmm.net.VirtioNetDevice;

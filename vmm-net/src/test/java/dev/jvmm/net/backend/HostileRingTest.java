@@ -11,9 +11,9 @@ import dev.jvmm.net.testing.NetDriver;
 import dev.jvmm.net.testing.NetMachine;
 import dev.jvmm.net.testing.TestFrames;
 import dev.jvmm.net.virtio.VirtioFeatures;
-import dev.jvmm.net.virtio.VirtioNetLayout;
+import dev.jvmm.net.virtio.VirtioNetDescriptor;
 import dev.jvmm.net.virtio.VirtioStatus;
-import dev.jvmm.net.virtio.VirtqLayout;
+import dev.jvmm.net.virtio.SplitVirtqDescriptor;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.socket.DatagramPacket;
 import org.junit.jupiter.api.Test;
@@ -23,9 +23,9 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
-import static dev.jvmm.net.virtio.VirtioMmioRegisters.INTERRUPT_CONFIG_CHANGE;
-import static dev.jvmm.net.virtio.VirtioMmioRegisters.INTERRUPT_STATUS;
-import static dev.jvmm.net.virtio.VirtqLayout.*;
+import static dev.jvmm.net.virtio.VirtioMmioRegisterDescriptor.VIRTIO_MMIO_INT_CONFIG;
+import static dev.jvmm.net.virtio.VirtioMmioRegisterDescriptor.INTERRUPT_STATUS;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -50,11 +50,11 @@ class HostileRingTest {
             int broken = 0;
             for (int it = 0; it < ITERATIONS; it++) {
                 NetDriver d = n.driver(random);
-                long features = VirtioFeatures.VERSION_1 | pick(random, VirtioFeatures.RING_EVENT_IDX)
-                        | pick(random, VirtioFeatures.RING_INDIRECT_DESC) | pick(random, VirtioFeatures.NET_MRG_RXBUF)
-                        | (random.nextBoolean() ? VirtioFeatures.NET_MQ | VirtioFeatures.NET_CTRL_VQ : 0);
+                long features = VirtioFeatures.VIRTIO_F_VERSION_1 | pick(random, VirtioFeatures.VIRTIO_F_EVENT_IDX)
+                        | pick(random, VirtioFeatures.VIRTIO_F_INDIRECT_DESC) | pick(random, VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF)
+                        | (random.nextBoolean() ? VirtioFeatures.VIRTIO_NET_F_MQ | VirtioFeatures.VIRTIO_NET_F_CTRL_VQ : 0);
                 d.negotiate(features);
-                int queues = VirtioFeatures.has(features, VirtioFeatures.NET_MQ) ? 5 : 2;
+                int queues = VirtioFeatures.has(features, VirtioFeatures.VIRTIO_NET_F_MQ) ? 5 : 2;
                 List<GuestQueue> qs = new ArrayList<>();
                 for (int q = 0; q < queues; q++) {
                     qs.add(d.placeQueue(q, 1 << (1 + random.nextInt(6))));
@@ -89,7 +89,7 @@ class HostileRingTest {
                     assertThat(st.deviceErrors()).as("iteration %d: a broken device counts it", it)
                             .isGreaterThan(errorsBefore);
                     assertThat(st.lastGuestError()).as("iteration %d", it).isNotNull();
-                    assertThat(d.read(INTERRUPT_STATUS) & INTERRUPT_CONFIG_CHANGE).as("iteration %d", it).isNotZero();
+                    assertThat(d.read(INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG).as("iteration %d", it).isNotZero();
                     assertThat(n.machine().irq().count(0, n.nic().configEventId()))
                             .as("iteration %d: one configuration MSI per failure", it).isEqualTo(configMsisBefore + 1);
                 } else {
@@ -130,9 +130,9 @@ class HostileRingTest {
                 int i = r.nextInt(size);
                 int j = r.nextInt(size);
                 long buf = d.allocator().alloc(64);
-                int w = r.nextBoolean() ? DESC_F_WRITE : 0;
-                q.writeDescriptor(i, buf, 64, DESC_F_NEXT | w, j);
-                q.writeDescriptor(j, buf, 64, DESC_F_NEXT | w, i);
+                int w = r.nextBoolean() ? VIRTQ_DESC_F_WRITE : 0;
+                q.writeDescriptor(i, buf, 64, VIRTQ_DESC_F_NEXT | w, j);
+                q.writeDescriptor(j, buf, 64, VIRTQ_DESC_F_NEXT | w, i);
                 q.setAvailEntryRaw(q.availIdx(), i);
                 q.setAvailIdxRaw(q.availIdx() + 1);
             }
@@ -149,13 +149,13 @@ class HostileRingTest {
                     long e = table + 16L * k;
                     mem.write64(e + DESC_ADDR, r.nextBoolean() ? d.allocator().alloc(128) : hostileAddress(r, ramBase, ramEnd));
                     mem.write32(e + DESC_LEN, r.nextBoolean() ? 128 : r.edgyInt());
-                    mem.write16(e + DESC_FLAGS, (short) (r.nextInt(8) | (r.nextInt(4) == 0 ? DESC_F_INDIRECT : 0)));
+                    mem.write16(e + DESC_FLAGS, (short) (r.nextInt(8) | (r.nextInt(4) == 0 ? VIRTQ_DESC_F_INDIRECT : 0)));
                     mem.write16(e + DESC_NEXT, (short) r.nextInt(entries + 2));
                 }
                 int head = r.nextInt(size);
                 int len = r.nextInt(4) == 0 ? r.edgyInt() : 16 * entries;
                 q.writeDescriptor(head, r.nextInt(6) == 0 ? hostileAddress(r, ramBase, ramEnd) : table, len,
-                        DESC_F_INDIRECT | (r.nextInt(5) == 0 ? DESC_F_NEXT : 0), r.nextInt(size));
+                        VIRTQ_DESC_F_INDIRECT | (r.nextInt(5) == 0 ? VIRTQ_DESC_F_NEXT : 0), r.nextInt(size));
                 q.setAvailEntryRaw(q.availIdx(), head);
                 q.setAvailIdxRaw(q.availIdx() + 1);
             }
@@ -163,7 +163,7 @@ class HostileRingTest {
                 // A chain of zero-length and huge buffers.
                 int head = r.nextInt(size);
                 q.writeDescriptor(head, d.allocator().alloc(16), r.nextBoolean() ? 0 : -1,
-                        DESC_F_WRITE | (r.nextBoolean() ? DESC_F_NEXT : 0), r.nextInt(size));
+                        VIRTQ_DESC_F_WRITE | (r.nextBoolean() ? VIRTQ_DESC_F_NEXT : 0), r.nextInt(size));
                 q.setAvailEntryRaw(q.availIdx(), head);
                 q.setAvailIdxRaw(q.availIdx() + 1);
             }
@@ -177,7 +177,7 @@ class HostileRingTest {
                 // A well-formed chain whose buffer sits at the very end of RAM or just beyond.
                 int head = r.nextInt(size);
                 long addr = ramEnd - r.nextInt(64);
-                q.writeDescriptor(head, addr, 64 + r.nextInt(64), r.nextBoolean() ? DESC_F_WRITE : 0, 0);
+                q.writeDescriptor(head, addr, 64 + r.nextInt(64), r.nextBoolean() ? VIRTQ_DESC_F_WRITE : 0, 0);
                 q.setAvailEntryRaw(q.availIdx(), head);
                 q.setAvailIdxRaw(q.availIdx() + 1);
             }
@@ -188,7 +188,7 @@ class HostileRingTest {
                 long buf = d.allocator().alloc(Math.max(1, cmd.length));
                 mem.write(buf, cmd, 0, cmd.length);
                 int head = r.nextInt(size);
-                q.writeDescriptor(head, buf, cmd.length, r.nextBoolean() ? DESC_F_NEXT : 0, r.nextInt(size));
+                q.writeDescriptor(head, buf, cmd.length, r.nextBoolean() ? VIRTQ_DESC_F_NEXT : 0, r.nextInt(size));
                 q.setAvailEntryRaw(q.availIdx(), head);
                 q.setAvailIdxRaw(q.availIdx() + 1);
             }
@@ -224,7 +224,7 @@ class HostileRingTest {
     /** After a reset, a clean bring-up forwards a datagram in and a reply out. */
     private static void assertRecovered(EmbeddedNic n, SeededRandom random) {
         NetDriver d = n.driver(random);
-        d.start(VirtioFeatures.VERSION_1 | VirtioFeatures.RING_EVENT_IDX, 16);
+        d.start(VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_F_EVENT_IDX, 16);
         n.run();
         d.postRx(4, 1526, 2);
         n.run();

@@ -1,5 +1,6 @@
 package dev.jvmm.net.backend;
 
+import dev.jvmm.core.testing.Await;
 import dev.jvmm.net.FrameBuffers;
 import dev.jvmm.net.testing.NetDriver;
 import io.netty.bootstrap.Bootstrap;
@@ -140,7 +141,7 @@ class NioUdpChannelTest {
                 s.write(payload);
             }
             long expected = start + sent;
-            assertThat(NetDriver.await(() -> counter.count >= expected, WAIT)).as("datagrams received").isTrue();
+            assertThat(Await.until(() -> counter.count >= expected, WAIT)).as("datagrams received").isTrue();
         }
     }
 
@@ -175,7 +176,7 @@ class NioUdpChannelTest {
         try (DatagramChannel a = sender(ch); DatagramChannel b = sender(ch)) {
             a.write(ByteBuffer.wrap("from a".getBytes(StandardCharsets.US_ASCII)));
             b.write(ByteBuffer.wrap("from b".getBytes(StandardCharsets.US_ASCII)));
-            assertThat(NetDriver.await(() -> received.size() == 2, WAIT)).isTrue();
+            assertThat(Await.until(() -> received.size() == 2, WAIT)).isTrue();
             assertThat(received).containsExactlyInAnyOrder(
                     a.getLocalAddress() + " " + ch.localAddress() + " from a",
                     b.getLocalAddress() + " " + ch.localAddress() + " from b");
@@ -197,15 +198,15 @@ class NioUdpChannelTest {
         });
         try (DatagramChannel s = sender(ch)) {
             s.write(ByteBuffer.wrap(new byte[]{1}));
-            assertThat(NetDriver.await(() -> received.size() == 1, WAIT)).isTrue();
+            assertThat(Await.until(() -> received.size() == 1, WAIT)).isTrue();
             s.write(ByteBuffer.wrap(new byte[]{2}));
             s.write(ByteBuffer.wrap(new byte[]{3}));
             Thread.sleep(200);
             assertThat(received).as("nothing read while autoRead is off").hasSize(1);
             ch.config().setAutoRead(true);
-            assertThat(NetDriver.await(() -> received.size() == 2, WAIT)).isTrue();
+            assertThat(Await.until(() -> received.size() == 2, WAIT)).isTrue();
             ch.config().setAutoRead(true);
-            assertThat(NetDriver.await(() -> received.size() == 3, WAIT)).isTrue();
+            assertThat(Await.until(() -> received.size() == 3, WAIT)).isTrue();
             byte[] order = new byte[3];
             int i = 0;
             for (Object m : received) {
@@ -224,7 +225,7 @@ class NioUdpChannelTest {
         Channel ch = bind((ctx, msg) -> got.set((AddressedEnvelope<?, ?>) msg));
         try (DatagramChannel s = sender(ch)) {
             s.write(ByteBuffer.wrap(new byte[]{7}));
-            assertThat(NetDriver.await(() -> got.get() != null, WAIT)).isTrue();
+            assertThat(Await.until(() -> got.get() != null, WAIT)).isTrue();
             AddressedEnvelope<?, ?> e = got.get();
             ByteBuf content = (ByteBuf) e.content();
             assertThat(e.retain()).isSameAs(e);

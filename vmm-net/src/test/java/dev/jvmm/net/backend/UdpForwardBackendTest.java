@@ -25,8 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The udp backend's pipeline on an {@code EmbeddedChannel}: what it forwards, answers, holds back and drops. */
 @ExtendWith(SeedExtension.class)
 class UdpForwardBackendTest {
-    private static final long FEATURES = VirtioFeatures.VERSION_1 | VirtioFeatures.RING_EVENT_IDX
-            | VirtioFeatures.NET_MRG_RXBUF;
+    private static final long FEATURES = VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_F_EVENT_IDX
+            | VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF;
     private static final byte[] GATEWAY_MAC = {0x52, 0x55, 10, 0, 2, 2};
     private static final byte[] GUEST_IP = {10, 0, 2, 15};
 

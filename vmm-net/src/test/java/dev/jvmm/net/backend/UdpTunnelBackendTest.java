@@ -27,7 +27,7 @@ class UdpTunnelBackendTest {
         var cfg = NetMachine.tunnel(0, REMOTE, 64, true);
         try (EmbeddedNic n = new EmbeddedNic(cfg, new UdpTunnelBackend(cfg))) {
             NetDriver d = n.driver(random);
-            d.start(VirtioFeatures.VERSION_1 | VirtioFeatures.NET_MRG_RXBUF, 64);
+            d.start(VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF, 64);
             n.run();
             d.postRx(60, 1526, 1);
             n.run();

@@ -1,7 +1,7 @@
 package dev.jvmm.net.testing;
 
 import dev.jvmm.core.memory.GuestMemory;
-import dev.jvmm.net.virtio.VirtqLayout;
+import dev.jvmm.net.virtio.SplitVirtqDescriptor;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -10,7 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import static dev.jvmm.net.virtio.VirtqLayout.*;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.*;
 
 /**
  * The driver side of one split virtqueue, built in real guest memory: what a guest's virtio driver does, written
@@ -87,7 +87,7 @@ public final class GuestQueue {
             Buffer b = buffers.get(i);
             boolean last = i == ids.length - 1;
             writeDescriptor(ids[i], b.addr(), b.len(),
-                    (last ? 0 : DESC_F_NEXT) | (b.writable() ? DESC_F_WRITE : 0), last ? 0 : ids[i + 1]);
+                    (last ? 0 : VIRTQ_DESC_F_NEXT) | (b.writable() ? VIRTQ_DESC_F_WRITE : 0), last ? 0 : ids[i + 1]);
         }
         descriptorsOf.put(ids[0], ids);
         buffersOf.put(ids[0], List.copyOf(buffers));
@@ -103,10 +103,10 @@ public final class GuestQueue {
             long d = table + (long) DESC_SIZE * i;
             mem.write64(d + DESC_ADDR, b.addr());
             mem.write32(d + DESC_LEN, b.len());
-            mem.write16(d + DESC_FLAGS, (short) ((last ? 0 : DESC_F_NEXT) | (b.writable() ? DESC_F_WRITE : 0)));
+            mem.write16(d + DESC_FLAGS, (short) ((last ? 0 : VIRTQ_DESC_F_NEXT) | (b.writable() ? VIRTQ_DESC_F_WRITE : 0)));
             mem.write16(d + DESC_NEXT, (short) (last ? 0 : i + 1));
         }
-        writeDescriptor(head, table, DESC_SIZE * buffers.size(), DESC_F_INDIRECT, 0);
+        writeDescriptor(head, table, DESC_SIZE * buffers.size(), VIRTQ_DESC_F_INDIRECT, 0);
         descriptorsOf.put(head, new int[]{head});
         buffersOf.put(head, List.copyOf(buffers));
         return head;
@@ -160,10 +160,10 @@ public final class GuestQueue {
     public boolean needsNotify(int oldIdx, boolean eventIdx) {
         GuestMemory.fullFence();
         if (eventIdx) {
-            int availEvent = mem.read16(used + VirtqLayout.availEventOffset(size)) & 0xFFFF;
-            return VirtqLayout.needEvent(availEvent, availIdx, oldIdx);
+            int availEvent = mem.read16(used + SplitVirtqDescriptor.availEventOffset(size)) & 0xFFFF;
+            return SplitVirtqDescriptor.needEvent(availEvent, availIdx, oldIdx);
         }
-        return (mem.read16(used + USED_FLAGS) & USED_F_NO_NOTIFY) == 0;
+        return (mem.read16(used + USED_FLAGS) & VIRTQ_USED_F_NO_NOTIFY) == 0;
     }
 
     /** used.idx as the device published it (acquire). */
@@ -201,7 +201,7 @@ public final class GuestQueue {
     }
 
     public void setUsedEvent(int v) {
-        mem.write16(avail + VirtqLayout.usedEventOffset(size), (short) v);
+        mem.write16(avail + SplitVirtqDescriptor.usedEventOffset(size), (short) v);
     }
 
     public void setAvailFlags(int flags) {
@@ -213,7 +213,7 @@ public final class GuestQueue {
     }
 
     public int availEvent() {
-        return mem.read16(used + VirtqLayout.availEventOffset(size)) & 0xFFFF;
+        return mem.read16(used + SplitVirtqDescriptor.availEventOffset(size)) & 0xFFFF;
     }
 
     /** Where the driver is: the next used entry it will read. */

@@ -2,33 +2,36 @@ package dev.jvmm.net.testing;
 
 import dev.jvmm.core.bus.MmioBus;
 import dev.jvmm.core.memory.GuestMemory;
+import dev.jvmm.core.vcpu.GuestAccess;
 import dev.jvmm.net.virtio.VirtioFeatures;
-import dev.jvmm.net.virtio.VirtioNetLayout;
-import dev.jvmm.net.virtio.VirtqLayout;
+import dev.jvmm.net.virtio.VirtioNetDescriptor;
+import dev.jvmm.net.virtio.SplitVirtqDescriptor;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
-import static dev.jvmm.net.virtio.VirtioMmioRegisters.*;
+import static dev.jvmm.net.virtio.VirtioMmioRegisterDescriptor.*;
 import static dev.jvmm.net.virtio.VirtioStatus.*;
 
 /**
- * A test-side virtio-net driver: it reaches the device only through MMIO on the bus and through the rings it builds
- * in guest RAM (with random gaps between everything), exactly as guest code would.
+ * The guest-side virtio-net driver of the test kit: it reaches the device only through MMIO and through the rings it
+ * builds in guest RAM (with random gaps between everything), exactly as guest code would. It runs wherever a
+ * {@link GuestAccess} does: on a test thread ({@code GuestAccess.of(bus, memory)}) or as guest code on a vCPU (a
+ * {@code GuestCpu}). Bring-up and the per-frame helpers allocate freely; {@link RxRing} is its allocation-free
+ * receive loop for benchmarks.
  */
 public final class NetDriver {
     /** A frame the guest received: the virtio-net header and the frame after it (joined across buffers). */
     public record RxFrame(byte[] header, byte[] frame, int numBuffers, List<Integer> usedLengths) {
         public int numBuffersField() {
-            return (header[VirtioNetLayout.HDR_NUM_BUFFERS] & 0xFF) | (header[VirtioNetLayout.HDR_NUM_BUFFERS + 1] & 0xFF) << 8;
+            return (header[VirtioNetDescriptor.HDR_NUM_BUFFERS] & 0xFF) | (header[VirtioNetDescriptor.HDR_NUM_BUFFERS + 1] & 0xFF) << 8;
         }
     }
 
-    private final MmioBus bus;
+    private final GuestAccess guest;
     private final long base;
     private final GuestMemory mem;
     private final GuestAllocator alloc;
@@ -48,14 +51,19 @@ public final class NetDriver {
     }
 
     public NetDriver(MmioBus bus, long base, GuestMemory mem, Random random) {
-        this(bus, base, mem, random, new GuestAllocator(mem, random, 4096));
+        this(GuestAccess.of(bus, mem), base, random, new GuestAllocator(mem, random, 4096));
     }
 
-    /** A driver whose rings and buffers come from {@code alloc}. */
+    /** A driver whose rings and buffers come from {@code alloc}, played from the calling thread. */
     public NetDriver(MmioBus bus, long base, GuestMemory mem, Random random, GuestAllocator alloc) {
-        this.bus = bus;
+        this(GuestAccess.of(bus, mem), base, random, alloc);
+    }
+
+    /** A driver of the device at {@code base} that reaches it through {@code guest}. */
+    public NetDriver(GuestAccess guest, long base, Random random, GuestAllocator alloc) {
+        this.guest = guest;
         this.base = base;
-        this.mem = mem;
+        this.mem = guest.memory();
         this.random = random;
         this.alloc = alloc;
     }
@@ -63,11 +71,11 @@ public final class NetDriver {
     // ------------------------------------------------------------------------------------ registers
 
     public int read(int offset) {
-        return (int) bus.read(base + offset, 4);
+        return guest.mmioRead32(base + offset);
     }
 
     public void write(int offset, int value) {
-        bus.write(base + offset, 4, value & 0xFFFF_FFFFL);
+        guest.mmioWrite32(base + offset, value);
     }
 
     public int status() {
@@ -124,9 +132,9 @@ public final class NetDriver {
 
     /** Places queue {@code index}'s rings in RAM (random gaps) and programs them; not yet ready. */
     public GuestQueue placeQueue(int index, int size) {
-        long desc = alloc.alloc(VirtqLayout.descTableSize(size), VirtqLayout.DESC_ALIGN);
-        long avail = alloc.alloc(VirtqLayout.availRingSize(size), VirtqLayout.AVAIL_ALIGN);
-        long used = alloc.alloc(VirtqLayout.usedRingSize(size), VirtqLayout.USED_ALIGN);
+        long desc = alloc.alloc(SplitVirtqDescriptor.descTableSize(size), SplitVirtqDescriptor.DESC_ALIGN);
+        long avail = alloc.alloc(SplitVirtqDescriptor.availRingSize(size), SplitVirtqDescriptor.AVAIL_ALIGN);
+        long used = alloc.alloc(SplitVirtqDescriptor.usedRingSize(size), SplitVirtqDescriptor.USED_ALIGN);
         programQueue(index, size, desc, avail, used);
         return new GuestQueue(mem, index, size, desc, avail, used);
     }
@@ -165,6 +173,33 @@ public final class NetDriver {
         return f;
     }
 
+    /**
+     * Brings the device up for a receive benchmark and returns its allocation-free loop: features
+     * VIRTIO_F_VERSION_1 | VIRTIO_F_EVENT_IDX, receiveq1 of {@code size} entries with one {@code bufferSize}-byte
+     * buffer each (all posted), transmitq1 of 16 (unused), DRIVER_OK and a QueueNotify of the receive queue. The
+     * device's activation runs on its event loop afterwards.
+     *
+     * @param batch interrupt every {@code batch} used entries ({@link RxRing})
+     */
+    public RxRing startRxRing(int size, int bufferSize, int batch) {
+        long f = negotiate(VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_F_EVENT_IDX);
+        if (f != (VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_F_EVENT_IDX)) {
+            throw new IllegalStateException("the device does not offer VIRTIO_F_VERSION_1 | VIRTIO_F_EVENT_IDX");
+        }
+        rx = placeQueue(0, size);
+        tx = placeQueue(1, 16);
+        long buffers = alloc.alloc((long) size * bufferSize, 4096);
+        RxRing ring = new RxRing(guest, base, rx, buffers, bufferSize, batch);
+        ready(0);
+        ready(1);
+        driverOk();
+        if ((status() & DEVICE_NEEDS_RESET) != 0) {
+            throw new IllegalStateException("DEVICE_NEEDS_RESET after DRIVER_OK");
+        }
+        ring.notifyDevice();
+        return ring;
+    }
+
     public GuestQueue rx() {
         return rx;
     }
@@ -183,7 +218,7 @@ public final class NetDriver {
 
     /** Rings the doorbell if the device asked for it (EVENT_IDX / NO_NOTIFY), as a real driver would. */
     public void kickIfNeeded(GuestQueue q, int oldIdx) {
-        if (q.needsNotify(oldIdx, has(VirtioFeatures.RING_EVENT_IDX))) {
+        if (q.needsNotify(oldIdx, has(VirtioFeatures.VIRTIO_F_EVENT_IDX))) {
             notifyQueue(q.index());
         }
     }
@@ -238,9 +273,9 @@ public final class NetDriver {
         while (i < used.size()) {
             GuestQueue.Used first = used.get(i);
             byte[] firstBytes = bytesOf(rx, first);
-            int numBuffers = (firstBytes[VirtioNetLayout.HDR_NUM_BUFFERS] & 0xFF)
-                    | (firstBytes[VirtioNetLayout.HDR_NUM_BUFFERS + 1] & 0xFF) << 8;
-            int n = has(VirtioFeatures.NET_MRG_RXBUF) ? numBuffers : 1;
+            int numBuffers = (firstBytes[VirtioNetDescriptor.HDR_NUM_BUFFERS] & 0xFF)
+                    | (firstBytes[VirtioNetDescriptor.HDR_NUM_BUFFERS + 1] & 0xFF) << 8;
+            int n = has(VirtioFeatures.VIRTIO_NET_F_MRG_RXBUF) ? numBuffers : 1;
             if (n < 1 || i + n > used.size()) {
                 throw new AssertionError("num_buffers " + numBuffers + " but " + (used.size() - i) + " used entries");
             }
@@ -258,8 +293,8 @@ public final class NetDriver {
                 rx.forget(u.id());
             }
             byte[] bytes = all.toByteArray();
-            byte[] header = java.util.Arrays.copyOf(bytes, VirtioNetLayout.HDR_SIZE);
-            byte[] frame = java.util.Arrays.copyOfRange(bytes, VirtioNetLayout.HDR_SIZE, bytes.length);
+            byte[] header = java.util.Arrays.copyOf(bytes, VirtioNetDescriptor.HDR_SIZE);
+            byte[] frame = java.util.Arrays.copyOfRange(bytes, VirtioNetDescriptor.HDR_SIZE, bytes.length);
             frames.add(new RxFrame(header, frame, n, lengths));
             i += n;
         }
@@ -314,8 +349,8 @@ public final class NetDriver {
      * chain a test can {@link #transmit(List) transmit} as often as it likes without using up guest RAM.
      */
     public List<GuestQueue.Buffer> txChain(byte[] frame, int maxPieces) {
-        byte[] all = new byte[VirtioNetLayout.HDR_SIZE + frame.length];
-        System.arraycopy(frame, 0, all, VirtioNetLayout.HDR_SIZE, frame.length);
+        byte[] all = new byte[VirtioNetDescriptor.HDR_SIZE + frame.length];
+        System.arraycopy(frame, 0, all, VirtioNetDescriptor.HDR_SIZE, frame.length);
         List<GuestQueue.Buffer> bufs = pieces(all.length, 1 + random.nextInt(maxPieces), false);
         int off = 0;
         for (GuestQueue.Buffer b : bufs) {
@@ -349,17 +384,5 @@ public final class NetDriver {
             }
         }
         return got;
-    }
-
-    /** Polls {@code condition} until it holds or {@code timeout} passes; returns whether it held. */
-    public static boolean await(BooleanSupplier condition, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() >= deadline) {
-                return false;
-            }
-            LockSupport.parkNanos(500_000);
-        }
-        return true;
     }
 }

@@ -1,9 +1,8 @@
 package dev.jvmm.net.testing;
 
 import dev.jvmm.core.config.IrqConfig;
-import dev.jvmm.core.config.MacAddress;
-import dev.jvmm.core.config.NetConfig;
-import dev.jvmm.core.config.NicConfig;
+import dev.jvmm.net.NetConfig;
+import dev.jvmm.net.NicConfig;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.InjectionMode;
 import dev.jvmm.core.machine.DeviceFactory;
@@ -11,7 +10,6 @@ import dev.jvmm.core.machine.Machine;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.net.VirtioNetDevice;
 import dev.jvmm.net.VirtioNetDevices;
-import dev.jvmm.net.bench.CountingInterruptController;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -32,24 +30,23 @@ public final class NetMachine implements AutoCloseable {
 
     private NetMachine(VmConfig config, DeviceFactory devices) {
         machine = Machine.builder(config)
-                .interruptController(ctx -> irq = new CountingInterruptController(
-                        MemoryMap.translater(0, ctx.vcpuCount()), ctx))
+                .interruptController(ctx -> irq = new CountingInterruptController(ctx))
                 .devices(devices)
                 .guest(i -> cpu -> { })
                 .build();
     }
 
     public static NetMachine create(List<NicConfig> nics) {
-        return create(nics, NetConfig.defaults(), VirtioNetDevices::create);
+        return create(nics, NetConfig.defaults(), VirtioNetDevices.factory());
     }
 
     public static NetMachine create(List<NicConfig> nics, NetConfig net, DeviceFactory devices) {
-        VmConfig.Builder b = VmConfig.builder().vcpus(1).memorySize(RAM).net(net)
-                .irq(new IrqConfig(InjectionMode.INLINE, 0, 0));
-        for (NicConfig n : nics) {
-            b.nic(n);
-        }
-        return new NetMachine(b.build(), devices);
+        VmConfig config = VmConfig.builder().vcpus(1).memorySize(RAM)
+                .irq(new IrqConfig(InjectionMode.INLINE, 0, 0))
+                .with(NetConfig.SECTION, net)
+                .with(NicConfig.SECTION, List.copyOf(nics))
+                .build();
+        return new NetMachine(config, devices);
     }
 
     /** Builds and starts (binds the sockets). */
@@ -102,21 +99,19 @@ public final class NetMachine implements AutoCloseable {
     public static final String GATEWAY_IP = "10.0.2.2";
     public static final int GUEST_PORT = 7000;
 
-    /** A {@code udp} NIC in {@code slot} on 127.0.0.1 with an ephemeral port. */
+    /** A {@code udp} NIC in {@code slot} on 127.0.0.1 with an ephemeral port, forwarding to guest port 7000. */
     public static NicConfig udp(int slot, int queueSize, boolean mrg) {
-        return new NicConfig("net" + slot, NicConfig.NicBackend.UDP, new InetSocketAddress("127.0.0.1", 0), null,
-                MacAddress.qemuDefault(slot), ip(GUEST_IP), ip(GATEWAY_IP), GUEST_PORT, queueSize, 1, mrg, slot,
-                slot, 0);
+        return NicConfig.builder(slot).listen(0).guestIp(ip(GUEST_IP)).gatewayIp(ip(GATEWAY_IP)).guestPort(GUEST_PORT)
+                .queueSize(queueSize).mrgRxbuf(mrg).build();
     }
 
     /** A {@code udp-tunnel} NIC in {@code slot} on 127.0.0.1 (ephemeral port) sending to {@code remote}. */
     public static NicConfig tunnel(int slot, InetSocketAddress remote, int queueSize, boolean mrg) {
-        return udp(slot, queueSize, mrg).withTunnel(remote);
+        return udp(slot, queueSize, mrg).toBuilder().tunnel(remote).build();
     }
 
     public static NicConfig withPairs(NicConfig n, int pairs) {
-        return new NicConfig(n.id(), n.backend(), n.listen(), n.remote(), n.mac(), n.guestIp(), n.gatewayIp(),
-                n.guestPort(), n.queueSize(), pairs, n.mrgRxbuf(), n.slot(), n.deviceId(), n.its());
+        return n.toBuilder().queuePairs(pairs).build();
     }
 
     public static java.net.Inet4Address ip(String s) {

@@ -14,15 +14,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.ArrayList;
 import java.util.List;
 
-import static dev.jvmm.net.virtio.VirtqLayout.*;
+import static dev.jvmm.net.virtio.SplitVirtqDescriptor.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The device side of the split ring against a driver side written from the specification. */
 @ExtendWith(SeedExtension.class)
 class SplitQueueTest {
     private static final long RAM = 4L << 20;
-    private static final long ALL = VirtioFeatures.VERSION_1 | VirtioFeatures.RING_EVENT_IDX
-            | VirtioFeatures.RING_INDIRECT_DESC;
+    private static final long ALL = VirtioFeatures.VIRTIO_F_VERSION_1 | VirtioFeatures.VIRTIO_F_EVENT_IDX
+            | VirtioFeatures.VIRTIO_F_INDIRECT_DESC;
     private final GuestMemory mem = GuestMemory.create(MemoryMap.RAM_BASE, RAM);
 
     @AfterEach
@@ -127,10 +127,10 @@ class SplitQueueTest {
         assertThat(q.notifyDecision()).isEqualTo(SplitQueue.SUPPRESSED);
 
         GuestQueue g2 = driverQueue(a, 16);
-        SplitQueue q2 = deviceQueue(g2, VirtioFeatures.VERSION_1);
+        SplitQueue q2 = deviceQueue(g2, VirtioFeatures.VIRTIO_F_VERSION_1);
         use(g2, q2, a, 1);
         assertThat(q2.notifyDecision()).isEqualTo(SplitQueue.NOTIFY);
-        g2.setAvailFlags(AVAIL_F_NO_INTERRUPT);
+        g2.setAvailFlags(VIRTQ_AVAIL_F_NO_INTERRUPT);
         use(g2, q2, a, 1);
         assertThat(q2.notifyDecision()).isEqualTo(SplitQueue.SUPPRESSED);
     }
@@ -160,9 +160,9 @@ class SplitQueueTest {
         assertThat(g.needsNotify(3, true)).as("the driver must ring for the next chain").isTrue();
 
         GuestQueue g2 = driverQueue(a, 16);
-        SplitQueue q2 = deviceQueue(g2, VirtioFeatures.VERSION_1);
+        SplitQueue q2 = deviceQueue(g2, VirtioFeatures.VIRTIO_F_VERSION_1);
         q2.disableNotification();
-        assertThat(g2.usedFlags() & USED_F_NO_NOTIFY).isNotZero();
+        assertThat(g2.usedFlags() & VIRTQ_USED_F_NO_NOTIFY).isNotZero();
         g2.makeAvailable(g2.add(one(a.alloc(16), 16, true)));
         assertThat(q2.enableNotification()).as("the re-check sees the chain added meanwhile").isEqualTo(1);
         assertThat(g2.usedFlags()).isZero();
@@ -174,17 +174,17 @@ class SplitQueueTest {
         int n = 8;
         GuestQueue g = driverQueue(a, n);
         SplitQueue q = deviceQueue(g, ALL);
-        SplitQueue noIndirect = deviceQueue(g, VirtioFeatures.VERSION_1);
+        SplitQueue noIndirect = deviceQueue(g, VirtioFeatures.VIRTIO_F_VERSION_1);
         DescriptorChain c = new DescriptorChain(n);
         long buf = a.alloc(4096);
         long table = a.alloc(16 * 4, 16);
 
         // A good chain: two readable, then two writable; a zero-length buffer in the middle is skipped.
-        g.writeDescriptor(0, buf, 10, DESC_F_NEXT, 1);
-        g.writeDescriptor(1, buf + 10, 20, DESC_F_NEXT, 2);
-        g.writeDescriptor(2, buf + 30, 0, DESC_F_NEXT | DESC_F_WRITE, 3);
-        g.writeDescriptor(3, buf + 30, 30, DESC_F_NEXT | DESC_F_WRITE, 4);
-        g.writeDescriptor(4, buf + 60, 40, DESC_F_WRITE, 0);
+        g.writeDescriptor(0, buf, 10, VIRTQ_DESC_F_NEXT, 1);
+        g.writeDescriptor(1, buf + 10, 20, VIRTQ_DESC_F_NEXT, 2);
+        g.writeDescriptor(2, buf + 30, 0, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 3);
+        g.writeDescriptor(3, buf + 30, 30, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 4);
+        g.writeDescriptor(4, buf + 60, 40, VIRTQ_DESC_F_WRITE, 0);
         assertThat(c.parse(q, 0)).isNull();
         assertThat(c.count()).isEqualTo(4);
         assertThat(c.readableCount()).isEqualTo(2);
@@ -193,12 +193,12 @@ class SplitQueueTest {
         assertThat(c.address(3)).isEqualTo(buf + 60);
 
         assertThat(c.parse(q, n)).isEqualTo(VirtqError.HEAD_OUT_OF_RANGE);
-        g.writeDescriptor(0, buf, 10, DESC_F_NEXT, n);
+        g.writeDescriptor(0, buf, 10, VIRTQ_DESC_F_NEXT, n);
         assertThat(c.parse(q, 0)).isEqualTo(VirtqError.NEXT_OUT_OF_RANGE);
-        g.writeDescriptor(0, buf, 10, DESC_F_NEXT, 1);
-        g.writeDescriptor(1, buf, 10, DESC_F_NEXT, 0);
+        g.writeDescriptor(0, buf, 10, VIRTQ_DESC_F_NEXT, 1);
+        g.writeDescriptor(1, buf, 10, VIRTQ_DESC_F_NEXT, 0);
         assertThat(c.parse(q, 0)).as("a loop").isEqualTo(VirtqError.CHAIN_TOO_LONG);
-        g.writeDescriptor(0, buf, 10, DESC_F_NEXT | DESC_F_WRITE, 1);
+        g.writeDescriptor(0, buf, 10, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
         g.writeDescriptor(1, buf, 10, 0, 0);
         assertThat(c.parse(q, 0)).isEqualTo(VirtqError.READABLE_AFTER_WRITABLE);
         g.writeDescriptor(0, -8L, 16, 0, 0);
@@ -206,35 +206,35 @@ class SplitQueueTest {
         g.writeDescriptor(0, -16L, 16, 0, 0);
         assertThat(c.parse(q, 0)).as("ends exactly at 2^64: not a wrap, checked at access")
                 .isNull();
-        g.writeDescriptor(0, buf, -1, DESC_F_NEXT, 1);
-        g.writeDescriptor(1, buf, -1, DESC_F_NEXT, 2);
+        g.writeDescriptor(0, buf, -1, VIRTQ_DESC_F_NEXT, 1);
+        g.writeDescriptor(1, buf, -1, VIRTQ_DESC_F_NEXT, 2);
         g.writeDescriptor(2, buf, 2, 0, 0);
         assertThat(c.parse(q, 0)).as("more than 2^32 bytes").isEqualTo(VirtqError.CHAIN_TOO_BIG);
 
         // Indirect tables.
         mem.fill(table, 64, (byte) 0);
-        g.writeDescriptor(0, table, 32, DESC_F_INDIRECT, 0);
-        writeTableEntry(table, 0, buf, 100, DESC_F_NEXT | DESC_F_WRITE, 1);
-        writeTableEntry(table, 1, buf + 100, 100, DESC_F_WRITE, 0);
+        g.writeDescriptor(0, table, 32, VIRTQ_DESC_F_INDIRECT, 0);
+        writeTableEntry(table, 0, buf, 100, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
+        writeTableEntry(table, 1, buf + 100, 100, VIRTQ_DESC_F_WRITE, 0);
         assertThat(c.parse(q, 0)).isNull();
         assertThat(c.writableBytes()).isEqualTo(200);
         assertThat(c.parse(noIndirect, 0)).isEqualTo(VirtqError.INDIRECT_NOT_NEGOTIATED);
-        g.writeDescriptor(0, table, 32, DESC_F_INDIRECT | DESC_F_NEXT, 1);
+        g.writeDescriptor(0, table, 32, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, 1);
         assertThat(c.parse(q, 0)).isEqualTo(VirtqError.INDIRECT_WITH_NEXT);
-        g.writeDescriptor(0, table, 24, DESC_F_INDIRECT, 0);
+        g.writeDescriptor(0, table, 24, VIRTQ_DESC_F_INDIRECT, 0);
         assertThat(c.parse(q, 0)).isEqualTo(VirtqError.INDIRECT_BAD_LENGTH);
-        g.writeDescriptor(0, table, 0, DESC_F_INDIRECT, 0);
+        g.writeDescriptor(0, table, 0, VIRTQ_DESC_F_INDIRECT, 0);
         assertThat(c.parse(q, 0)).isEqualTo(VirtqError.INDIRECT_BAD_LENGTH);
-        g.writeDescriptor(0, table, 32, DESC_F_INDIRECT, 0);
-        writeTableEntry(table, 1, table, 32, DESC_F_INDIRECT, 0);
+        g.writeDescriptor(0, table, 32, VIRTQ_DESC_F_INDIRECT, 0);
+        writeTableEntry(table, 1, table, 32, VIRTQ_DESC_F_INDIRECT, 0);
         assertThat(c.parse(q, 0)).isEqualTo(VirtqError.NESTED_INDIRECT);
-        writeTableEntry(table, 1, buf, 100, DESC_F_NEXT | DESC_F_WRITE, 0);
+        writeTableEntry(table, 1, buf, 100, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 0);
         assertThat(c.parse(q, 0)).as("a loop inside the table").isEqualTo(VirtqError.CHAIN_TOO_LONG);
-        writeTableEntry(table, 1, buf, 100, DESC_F_NEXT | DESC_F_WRITE, 2);
+        writeTableEntry(table, 1, buf, 100, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
         assertThat(c.parse(q, 0)).as("next beyond the table").isEqualTo(VirtqError.NEXT_OUT_OF_RANGE);
-        g.writeDescriptor(0, MemoryMap.RAM_BASE + RAM - 16, 32, DESC_F_INDIRECT, 0);
+        g.writeDescriptor(0, MemoryMap.RAM_BASE + RAM - 16, 32, VIRTQ_DESC_F_INDIRECT, 0);
         assertThat(c.parse(q, 0)).as("table runs past RAM").isEqualTo(VirtqError.MEMORY);
-        g.writeDescriptor(0, -16L, 32, DESC_F_INDIRECT, 0);
+        g.writeDescriptor(0, -16L, 32, VIRTQ_DESC_F_INDIRECT, 0);
         assertThat(c.parse(q, 0)).as("table wraps").isEqualTo(VirtqError.ADDRESS_OVERFLOW);
     }
 

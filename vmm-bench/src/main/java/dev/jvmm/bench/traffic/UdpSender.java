@@ -1,0 +1,212 @@
+package dev.jvmm.bench.traffic;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A UDP traffic generator with iperf2's datagram format and pacing: datagrams of a fixed payload length at a fixed
+ * bit rate per target, for a fixed time. What {@code iperf -c HOST -p PORT -u -b RATE -l LEN -t SECONDS} sends, for
+ * machines where iperf is not installed and for benchmarks that need the same traffic in every cell.
+ *
+ * <pre>
+ *  payload: i32 id (big-endian, from 0)  u32 tv_sec  u32 tv_usec  i32 id2 (0)  then zero bytes up to the length;
+ *           after the last datagram, iperf's end marker: id = -(last id + 1)
+ * </pre>
+ *
+ * <p>One thread sends to every target in turn, each on its own schedule. The rate counts payload bytes, as
+ * iperf2's {@code -b} does. When the sender falls behind (the machine cannot keep up) it sends at once rather than
+ * bursting to catch up, and the figures say how many it sent.
+ */
+public final class UdpSender implements AutoCloseable {
+
+    /** What was sent to one target. */
+    public static final class Target {
+        final InetSocketAddress address;
+        final AtomicLong sent = new AtomicLong();
+        final AtomicLong failed = new AtomicLong();
+        int nextId;
+
+        Target(InetSocketAddress address) {
+            this.address = address;
+        }
+
+        public InetSocketAddress address() {
+            return address;
+        }
+
+        /** Datagrams sent, iperf's end markers included. */
+        public long sent() {
+            return sent.get();
+        }
+
+        /** Datagrams the host's socket refused to send. */
+        public long failed() {
+            return failed.get();
+        }
+    }
+
+    private final List<Target> targets;
+    private final int length;
+    private final long intervalNanos;
+    private final long durationNanos;
+    private final Thread thread;
+    private volatile boolean stop;
+    private volatile int nice;
+    private volatile IOException failure;
+
+    /**
+     * @param bitsPerSecond payload bit rate per target (iperf's -b); 0 sends as fast as possible
+     * @param length        payload bytes per datagram (iperf's -l), at least 16
+     */
+    public UdpSender(List<InetSocketAddress> to, long bitsPerSecond, int length, long durationNanos, String name) {
+        if (length < 16 || length > 65507) {
+            throw new IllegalArgumentException("datagram length must be between 16 and 65507 bytes, got " + length);
+        }
+        this.targets = to.stream().map(Target::new).toList();
+        this.length = length;
+        this.intervalNanos = bitsPerSecond <= 0 ? 0 : Math.max(1, (long) (length * 8 * 1e9 / bitsPerSecond));
+        this.durationNanos = durationNanos;
+        this.thread = new Thread(this::run, name);
+        this.thread.setDaemon(true);
+    }
+
+    /** Parses an iperf-style rate: {@code 40m}, {@code 1.5g}, {@code 800k}, {@code 1000000} (bits per second). */
+    public static long parseRate(String s) {
+        String t = s.trim().toLowerCase(java.util.Locale.ROOT);
+        double mult = 1;
+        if (t.endsWith("k")) {
+            mult = 1e3;
+        } else if (t.endsWith("m")) {
+            mult = 1e6;
+        } else if (t.endsWith("g")) {
+            mult = 1e9;
+        }
+        if (mult != 1) {
+            t = t.substring(0, t.length() - 1);
+        }
+        double v = Double.parseDouble(t);
+        if (v < 0 || Double.isNaN(v) || Double.isInfinite(v)) {
+            throw new NumberFormatException(s);
+        }
+        return (long) (v * mult);
+    }
+
+    /**
+     * Runs the sending thread at nice value {@code n} (1..19; 0 leaves it as it is) where the host allows it (see
+     * {@link Niceness}). Call before {@link #start()}.
+     */
+    public UdpSender nice(int n) {
+        this.nice = n;
+        return this;
+    }
+
+    public UdpSender start() {
+        thread.start();
+        return this;
+    }
+
+    public List<Target> targets() {
+        return targets;
+    }
+
+    public long totalSent() {
+        long t = 0;
+        for (Target x : targets) {
+            t += x.sent();
+        }
+        return t;
+    }
+
+    private void run() {
+        Niceness.lowerCurrentThread(nice);
+        try (DatagramChannel ch = DatagramChannel.open()) {
+            ch.bind(new InetSocketAddress("127.0.0.1", 0));
+            ByteBuffer buf = ByteBuffer.allocateDirect(length);
+            long start = System.nanoTime();
+            long[] due = new long[targets.size()];
+            for (int i = 0; i < due.length; i++) {
+                due[i] = start + (intervalNanos * i) / Math.max(1, due.length);
+            }
+            while (!stop) {
+                long now = System.nanoTime();
+                if (now - start >= durationNanos) {
+                    break;
+                }
+                int next = 0;
+                for (int i = 1; i < due.length; i++) {
+                    if (due[i] - due[next] < 0) {
+                        next = i;
+                    }
+                }
+                long wait = due[next] - now;
+                if (wait > 50_000) {
+                    LockSupport.parkNanos(wait - 20_000);
+                    continue;
+                }
+                while (due[next] - System.nanoTime() > 0) {
+                    Thread.onSpinWait();
+                }
+                send(ch, buf, targets.get(next), targets.get(next).nextId);
+                // Fell behind by more than a second's worth: reschedule from now instead of bursting.
+                long after = System.nanoTime();
+                due[next] = after - due[next] > 1_000_000_000L ? after : due[next] + intervalNanos;
+            }
+            for (Target t : targets) {
+                // iperf2's end of test: the negated id, sent a few times as iperf does.
+                for (int k = 0; k < 3; k++) {
+                    fill(buf, -(t.nextId + 1));
+                    if (ch.send(buf, t.address) == length) {
+                        t.sent.incrementAndGet();
+                    }
+                }
+            }
+        } catch (IOException e) {
+            failure = e;
+        }
+    }
+
+    private void send(DatagramChannel ch, ByteBuffer buf, Target t, int id) throws IOException {
+        fill(buf, id);
+        if (ch.send(buf, t.address) == length) {
+            t.sent.incrementAndGet();
+            t.nextId++;
+        } else {
+            t.failed.incrementAndGet();
+        }
+    }
+
+    private void fill(ByteBuffer buf, int id) {
+        buf.clear();
+        long micros = System.currentTimeMillis() * 1000;
+        buf.putInt(0, id);
+        buf.putInt(4, (int) (micros / 1_000_000));
+        buf.putInt(8, (int) (micros % 1_000_000));
+        buf.putInt(12, 0);
+        buf.limit(length);
+    }
+
+    /** Waits for the sender to finish its duration (or be stopped). */
+    public void join() throws InterruptedException {
+        thread.join();
+    }
+
+    /** The I/O error that ended the sender, or null. */
+    public IOException failure() {
+        return failure;
+    }
+
+    @Override
+    public void close() {
+        stop = true;
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

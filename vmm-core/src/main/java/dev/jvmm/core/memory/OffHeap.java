@@ -1,0 +1,179 @@
+package dev.jvmm.core.memory;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
+
+/**
+ * Zeroed off-heap memory that is freed the moment its owner says so ({@link #free()}), not when the garbage
+ * collector gets round to it, using nothing but the JDK, on every JDK from 17 on:
+ *
+ * <ul>
+ *   <li>Java 22 and later: a memory segment of a shared {@code java.lang.foreign.Arena} (the Foreign Function and
+ *       Memory API, final in Java 22 by JEP 454), viewed as a direct {@link ByteBuffer}; closing the arena frees it.
+ *       The API is reached through method handles because the project compiles with {@code --release 17}.</li>
+ *   <li>Java 17 to 21: {@link ByteBuffer#allocateDirect}, freed through its cleaner with
+ *       {@code sun.misc.Unsafe.invokeCleaner}, the method the JDK keeps in {@code jdk.unsupported} for exactly this
+ *       (JEP 260 lists {@code sun.misc.Unsafe} among the critical internal APIs that stay accessible).</li>
+ * </ul>
+ *
+ * <p>Either way the memory is zero when allocated (the arena zeroes segments it allocates; {@code allocateDirect}
+ * zeroes its buffer), and an access after {@link #free()} through a buffer obtained earlier is the owner's bug: the
+ * owner ({@link GuestMemory}) guarantees that no thread can still reach the buffer.
+ */
+final class OffHeap {
+
+    private static final Allocator ALLOCATOR = Allocator.select();
+
+    /** What frees the memory: the arena, or the buffer itself. */
+    private final Object owner;
+    /** {@code Arena.close()}, or {@code Unsafe.invokeCleaner(ByteBuffer)}: applied to {@link #owner}. */
+    private final MethodHandle release;
+    private ByteBuffer buffer;
+
+    private OffHeap(ByteBuffer buffer, Object owner, MethodHandle release) {
+        this.buffer = buffer;
+        this.owner = owner;
+        this.release = release;
+    }
+
+    /** The memory; null once freed. */
+    synchronized ByteBuffer buffer() {
+        return buffer;
+    }
+
+    /** Frees the memory now. Idempotent. */
+    synchronized void free() {
+        if (buffer == null) {
+            return;
+        }
+        buffer = null;
+        try {
+            release.invoke(owner);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code bytes} of zeroed memory aligned to a page. */
+    static OffHeap allocate(int bytes) {
+        return ALLOCATOR.allocate(bytes);
+    }
+
+    /** Which of the two ways this JVM uses, for diagnostics: {@code arena} or {@code cleaner}. */
+    static String mechanism() {
+        return ALLOCATOR.name();
+    }
+
+    private interface Allocator {
+        OffHeap allocate(int bytes);
+
+        String name();
+
+        static Allocator select() {
+            if (Runtime.version().feature() >= 22) {
+                try {
+                    return new ArenaAllocator();
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    throw new ExceptionInInitializerError("java.lang.foreign is not usable on Java "
+                            + Runtime.version() + ": " + e);
+                }
+            }
+            try {
+                return new CleanerAllocator();
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                throw new ExceptionInInitializerError("sun.misc.Unsafe.invokeCleaner is not usable on Java "
+                        + Runtime.version() + ": " + e);
+            }
+        }
+    }
+
+    /** Java 22+: {@code Arena.ofShared()}, {@code arena.allocate(bytes, 4096).asByteBuffer()}, {@code arena.close()}. */
+    private static final class ArenaAllocator implements Allocator {
+        private static final long ALIGNMENT = 4096;
+
+        private final MethodHandle ofShared;
+        private final MethodHandle allocate;
+        private final MethodHandle asByteBuffer;
+        private final MethodHandle close;
+
+        ArenaAllocator() throws ReflectiveOperationException {
+            MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+            Class<?> arena = Class.forName("java.lang.foreign.Arena");
+            Class<?> segment = Class.forName("java.lang.foreign.MemorySegment");
+            ofShared = lookup.findStatic(arena, "ofShared", MethodType.methodType(arena));
+            // Arena.allocate(long, long) is a SegmentAllocator default method; find it through the interface.
+            Class<?> allocator = Class.forName("java.lang.foreign.SegmentAllocator");
+            allocate = lookup.findVirtual(allocator, "allocate", MethodType.methodType(segment, long.class, long.class));
+            asByteBuffer = lookup.findVirtual(segment, "asByteBuffer", MethodType.methodType(ByteBuffer.class));
+            close = lookup.findVirtual(arena, "close", MethodType.methodType(void.class))
+                    .asType(MethodType.methodType(void.class, Object.class));
+        }
+
+        @Override
+        public OffHeap allocate(int bytes) {
+            Object arena;
+            try {
+                arena = ofShared.invoke();
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+            try {
+                Object segment = allocate.invoke(arena, (long) bytes, ALIGNMENT);
+                ByteBuffer buffer = (ByteBuffer) asByteBuffer.invoke(segment);
+                return new OffHeap(buffer, arena, close);
+            } catch (Throwable t) {
+                try {
+                    close.invoke(arena);
+                } catch (Throwable ignored) {
+                    // the allocation failure is the error to report
+                }
+                throw rethrow(t);
+            }
+        }
+
+        @Override
+        public String name() {
+            return "arena";
+        }
+    }
+
+    /** Java 17..21: a direct buffer, freed by {@code Unsafe.invokeCleaner}. */
+    private static final class CleanerAllocator implements Allocator {
+        private final MethodHandle invokeCleaner;
+
+        CleanerAllocator() throws ReflectiveOperationException {
+            Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+            Field f = unsafeClass.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            Object unsafe = f.get(null);
+            invokeCleaner = MethodHandles.publicLookup()
+                    .findVirtual(unsafeClass, "invokeCleaner", MethodType.methodType(void.class, ByteBuffer.class))
+                    .bindTo(unsafe)
+                    .asType(MethodType.methodType(void.class, Object.class));
+        }
+
+        @Override
+        public OffHeap allocate(int bytes) {
+            ByteBuffer buffer = ByteBuffer.allocateDirect(bytes);
+            return new OffHeap(buffer, buffer, invokeCleaner);
+        }
+
+        @Override
+        public String name() {
+            return "cleaner";
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException) {
+            return (RuntimeException) t;
+        }
+        if (t instanceof Error) {
+            throw (Error) t;
+        }
+        return new IllegalStateException(t);
+    }
+}

@@ -1,0 +1,142 @@
+package dev.jvmm.launcher;
+
+import dev.jvmm.bench.BenchFailure;
+import dev.jvmm.bench.seed.MachineFactory;
+import dev.jvmm.bench.seed.SeedCell;
+import dev.jvmm.bench.seed.SeedHarness;
+import dev.jvmm.bench.seed.SeedOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code vmm bench seed}: the seed patch's measurement, reproduced on this machine and set beside the paths that
+ * came after it. For 1 and 10 NICs receiving iperf2 UDP traffic at once, it measures how long an MSI takes from the
+ * NIC's irqfd signal until its LPI is pending (t1 → t2, what the seed measured), and from a datagram's arrival until
+ * the guest acknowledges the interrupt that covered it (t0 → t3), for every injection setup:
+ *
+ * <pre>
+ *   vmm bench seed                                   # 1 and 10 NICs, every cell, 3 x 10 s each, iperf if installed
+ *   vmm bench seed --nics 1 --seconds 2 --repeat 1 --cells worker,per-its --report /tmp/seed
+ *
+ *   repetition 1:  1 NIC: plain, worker, none, global-lru, sharded, per-its   10 NICs: plain, worker, ...
+ *   repetition 2:  the same, in the same order ...     (each cell a fresh machine, the same traffic)
+ * </pre>
+ *
+ * It prints the seed's table (p50 and p99 per path, changes against {@code worker} and {@code global-lru}), the
+ * end-to-end latencies, the traffic with the plain Netty receiver as the receive path's limit, the seed's own kernel
+ * figures for orientation (marked as such) and the issue's targets with a verdict each. {@code --report DIR} adds
+ * {@code seed.json} and {@code report.html}. Missed targets are reported, not failed: the exit status is 0 for a
+ * completed run, 2 for bad options, 1 for a run that could not complete (a port, a guest, the sender).
+ */
+@Command(name = "seed", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"The seed patch's measurement: MSI injection latency (signal -> pending) and datagram arrival ->"
+                + " guest acknowledge, for 1 and 10 NICs under UDP load, through the worker thread and each cached"
+                + " path, with a plain Netty receiver as baseline.",
+                "Cells: worker (every MSI through the injector thread), none (inline, the cache forced to miss),"
+                        + " global-lru (Linux 5.4), sharded (the seed patch), per-its (Linux 6.10)."})
+final class SeedCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--nics", paramLabel = "N[,N...]", split = ",", defaultValue = "1,10",
+            description = "NIC counts, one table row each (default ${DEFAULT-VALUE}).")
+    List<Integer> nics;
+
+    @Option(names = "--seconds", paramLabel = "S", defaultValue = "10",
+            converter = Converters.DurationConverter.class,
+            description = "Measured time per cell and repetition: seconds, or a duration such as 500ms (default ${DEFAULT-VALUE}).")
+    Duration seconds;
+
+    @Option(names = "--warmup", paramLabel = "S", defaultValue = "2", converter = Converters.DurationConverter.class,
+            description = "Time of the same traffic before each measurement, not measured (default ${DEFAULT-VALUE}).")
+    Duration warmup;
+
+    @Option(names = "--rate", paramLabel = "RATE", defaultValue = "40m", converter = Converters.RateConverter.class,
+            description = "Payload bits/s per NIC, as iperf's -b (default ${DEFAULT-VALUE}).")
+    long rate;
+
+    @Option(names = "--length", paramLabel = "BYTES", defaultValue = "64",
+            description = "UDP payload bytes, as iperf's -l (default ${DEFAULT-VALUE}).")
+    int length;
+
+    @Option(names = "--sender", paramLabel = "WHO", defaultValue = "auto", converter = SenderConverter.class,
+            description = "iperf, builtin or auto: iperf when installed (default ${DEFAULT-VALUE}).")
+    SeedOptions.Sender sender;
+
+    @Option(names = "--repeat", paramLabel = "R", defaultValue = "3",
+            description = "Runs of every cell, interleaved; medians and min..max are reported (default ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Option(names = "--cells", paramLabel = "CELL[,CELL...]", split = ",", defaultValue = "worker,none,global-lru,sharded,per-its",
+            converter = Converters.SeedCellConverter.class,
+            description = "A subset of worker, none, global-lru, sharded, per-its (default all; the plain receiver always runs).")
+    List<SeedCell> cells;
+
+    @Option(names = "--event-loop-threads", paramLabel = "N", defaultValue = "1",
+            description = "Netty event loop threads the NICs share (default ${DEFAULT-VALUE}, as configs/seed-10nics.yaml:"
+                    + " one thread signals every NIC's interrupts).")
+    int eventLoopThreads;
+
+    @Option(names = "--socket-buffer", paramLabel = "SIZE", defaultValue = "4M", converter = Converters.SizeConverter.class,
+            description = "SO_RCVBUF of every receiving socket, the NICs' and the plain receiver's (default ${DEFAULT-VALUE};"
+                    + " 0: the kernel's default).")
+    long socketBuffer;
+
+    @Option(names = "--sender-nice", paramLabel = "N", defaultValue = "19",
+            description = "Nice value of the senders, 0..19 (default ${DEFAULT-VALUE}: they take only the CPU the receiving"
+                    + " side leaves).")
+    int senderNice;
+
+    @Option(names = "--report", paramLabel = "DIR", description = "Write seed.json and report.html into DIR.")
+    Path report;
+
+    /** The machines of the cells, wired by the launcher. */
+    static final MachineFactory MACHINES = (config, name, observer, backends) -> VirtualMachine.builder(config)
+            .name(name).observer(observer).backends(backends).build().machine();
+
+    /** The options as values, checked: a {@link Main.UsageException} naming the option for one it cannot use. */
+    SeedOptions options() {
+        try {
+            return new SeedOptions(nics, seconds.toNanos() / 1e9, warmup.toNanos() / 1e9, rate, length, sender, repeat,
+                    report, cells, eventLoopThreads, socketBuffer, senderNice);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        SeedOptions o = options();
+        try {
+            SeedHarness.run(o, MACHINES, spec.commandLine().getOut(), spec.commandLine().getErr());
+        } catch (IllegalArgumentException e) {
+            // An option this host cannot honour (iperf asked for but not installed).
+            throw new Main.UsageException(e.getMessage());
+        } catch (BenchFailure e) {
+            throw new Main.RunFailure(e.getMessage());
+        }
+        return Main.EXIT_OK;
+    }
+
+    static final class SenderConverter implements ITypeConverter<SeedOptions.Sender> {
+        @Override
+        public SeedOptions.Sender convert(String text) {
+            for (SeedOptions.Sender s : SeedOptions.Sender.values()) {
+                if (s.configName().equals(text.trim())) {
+                    return s;
+                }
+            }
+            throw new TypeConversionException("'" + text + "' is not iperf, builtin or auto");
+        }
+    }
+}

@@ -18,10 +18,15 @@ import java.util.Map;
  * @param lpisMapped          INTIDs mapped by at least one interrupt translation entry
  * @param cacheReferences     copies of translations held by caches now (inserted minus released, every strategy)
  * @param cacheDoubleReleases releases of a copy that was not held: must always be zero
+ * @param wiredAcknowledged   SGIs, PPIs and SPIs acknowledged through ICC_IAR0/1_EL1, over every vCPU
+ * @param sgisRaised          SGIs made pending by ICC_SGI0R/SGI1R/ASGI1R_EL1 writes (one per target)
+ * @param sgisRefused         SGI targets skipped because the SGI's group is not the register's
+ * @param unsupportedAccesses distributor and redistributor accesses that decode to no register (RAZ/WI)
  */
 public record GicStats(CacheStrategy cacheStrategy, CacheStats cache, Map<CacheStrategy, CacheStats> cacheByStrategy,
                        List<ItsStats> its, long lpisAcknowledged, int lpisPending, int lpisMapped,
-                       long cacheReferences, long cacheDoubleReleases) {
+                       long cacheReferences, long cacheDoubleReleases, long wiredAcknowledged, long sgisRaised,
+                       long sgisRefused, long unsupportedAccesses) {
 
     public GicStats {
         cacheByStrategy = Map.copyOf(cacheByStrategy);

@@ -4,6 +4,7 @@ import dev.jvmm.core.bus.MmioBus;
 import dev.jvmm.core.irq.DropReason;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.irq.InterruptController;
+import dev.jvmm.core.irq.IrqLine;
 import dev.jvmm.core.irq.IrqObserver;
 import dev.jvmm.core.irq.MsiTarget;
 import dev.jvmm.core.machine.Failures;
@@ -25,7 +26,8 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntConsumer;
 
 /**
- * A GICv3 with LPIs and one to four ITSes: the interrupt controller that MSIs reach.
+ * A GICv3 as QEMU and KVM present it to a guest (non-secure, one security state with GICD_CTLR.DS = 1, affinity
+ * routing always on, no GICv2 mode): SGIs, PPIs, 256 SPIs, LPIs and one to four ITSes, with the whole CPU interface.
  *
  * <pre>
  *  MSI (doorbell = GITS_TRANSLATER of ITS i, data = EventID, DeviceID)
@@ -34,9 +36,22 @@ import java.util.function.IntConsumer;
  *    │        (no lock with per-its, never allocates)       miss ─▶ the caller takes the slow path
  *    └─ {@link #injectSlow}: ITS lock ─ device ─ entry ─ collection ─ redistributor ─ cache insert ─ pending, kick
  *
- *  guest:  GICD 0x0800_0000 │ ITS i at itsBase(i) │ GICR n at redistributorBase(n)   (QEMU virt's map: MemoryMap)
- *          ICC_IAR1_EL1 / ICC_EOIR1_EL1 / ICC_PMR_EL1 / ICC_IGRPEN1_EL1 / ICC_CTLR_EL1 through the vCPU's trap
+ *  wired: {@link #spiLine}(intid).set/pulse ─┐   ICC_SGI1R_EL1 ─┐    GICD_/GICR_ registers ─┐
+ *         {@link #ppiLine}(vcpu, intid)     ─┴──────────────────┴───────────────────────────┴─▶ WiredInterrupts
+ *                                  (one lock) ─▶ per vCPU: most urgent eligible per group, published ─▶ kick
+ *
+ *  CPU interface of vCPU n: highest priority pending = min(wired Group 0, wired Group 1, LPIs), ties to the lowest
+ *  INTID; signalled as an IRQ ({@link #hasPendingInterrupt}) when it is Group 1 and beats PMR and the running
+ *  priority's group priority; ICC_IAR1_EL1 takes it, ICC_EOIR1_EL1 / ICC_DIR_EL1 end it.
+ *
+ *  guest:  GICD 0x0800_0000 │ ITS i at itsBase(i) │ GICR n (RD_base, SGI_base) at redistributorBase(n)
+ *          (QEMU virt's map: MemoryMap); every ICC_*_EL1 register of {@link SystemRegister} through the vCPU's trap
  * </pre>
+ *
+ * <p>What is left out, and why: no message-based SPIs (GICD_TYPER.MBIS = 0, as KVM), no extended SPI or PPI
+ * ranges (GICv3.1), no direct LPI injection (GICR_INVLPIR/INVALLR/SYNCR; KVM offers them only from its revision 3),
+ * no virtual LPIs or GICv4, no NMIs (FEAT_GICv3_NMI), no Aff3 (A3V = 0), and Group 0 interrupts are arbitrated and
+ * taken through ICC_IAR0_EL1 but never signalled as an FIQ to a CPU (the CPUs of this project take IRQs only).
  *
  * <h2>Using it in a machine</h2>
  * <pre>{@code
@@ -72,8 +87,10 @@ import java.util.function.IntConsumer;
  * quiesces the LPI before it completes. The argument is written out in {@link Lpi}.
  *
  * <h2>Threads</h2>
- * Any thread may inject. ITS commands run in the thread that writes GITS_CWRITER. The system-register methods for
- * vCPU n are called by vCPU n's thread. {@link #close()} comes after every injecting thread has stopped.
+ * Any thread may inject or drive a line. ITS commands run in the thread that writes GITS_CWRITER. The
+ * system-register methods for vCPU n are called by vCPU n's thread. {@link #close()} comes after every injecting
+ * thread has stopped. Locks: ITS locks (ascending), a redistributor's monitor, the LPI registry, a cache's spin
+ * lock, in that order; the wired interrupts' lock is a leaf that no LPI path takes.
  */
 public final class GicV3 implements InterruptController {
     private final GuestMemory memory;
@@ -86,8 +103,12 @@ public final class GicV3 implements InterruptController {
     private final int cacheShards;
     private final int cacheEntriesPerVcpu;
 
-    private final Distributor distributor = new Distributor();
+    private final WiredInterrupts wired;
+    private final Distributor distributor;
     private final Redistributor[] redistributors;
+    private final WiredLine[] spiLines = new WiredLine[DistributorRegisterDescriptor.SPI_COUNT];
+    /** Per vCPU, PPIs 16..31. */
+    private final WiredLine[][] ppiLines;
     private final Its[] its;
     private final long[] doorbells;
     private final LpiRegistry registry = new LpiRegistry(this::dropPending);
@@ -101,6 +122,8 @@ public final class GicV3 implements InterruptController {
     private volatile boolean closed;
 
     private final LongAdder acknowledged = new LongAdder();
+    private final LongAdder wiredAcknowledged = new LongAdder();
+    private final LongAdder unsupportedAccesses = new LongAdder();
 
     private GicV3(GuestMemory memory, MmioBus bus, int vcpus, int itsCount, CacheStrategy strategy, int cacheShards,
                   int cacheEntriesPerVcpu, IntConsumer kick, IrqObserver observer, Failures failures) {
@@ -120,9 +143,22 @@ public final class GicV3 implements InterruptController {
         this.tracing = this.observer != IrqObserver.NONE;
         this.cacheShards = cacheShards;
         this.cacheEntriesPerVcpu = cacheEntriesPerVcpu;
+        this.wired = new WiredInterrupts(this, vcpus);
+        this.distributor = new Distributor(this);
         this.redistributors = new Redistributor[vcpus];
         for (int n = 0; n < vcpus; n++) {
             redistributors[n] = new Redistributor(this, n, MemoryMap.gicr(n), n == vcpus - 1);
+        }
+        wired.attach(redistributors);
+        for (int s = 0; s < spiLines.length; s++) {
+            int intid = DistributorRegisterDescriptor.FIRST_SPI + s;
+            spiLines[s] = new WiredLine(wired, wired.bank(0, intid), intid);
+        }
+        this.ppiLines = new WiredLine[vcpus][DistributorRegisterDescriptor.PRIVATE_COUNT - DistributorRegisterDescriptor.FIRST_PPI];
+        for (int n = 0; n < vcpus; n++) {
+            for (int p = 0; p < ppiLines[n].length; p++) {
+                ppiLines[n][p] = new WiredLine(wired, n, DistributorRegisterDescriptor.FIRST_PPI + p);
+            }
         }
         this.its = new Its[itsCount];
         this.doorbells = new long[itsCount];
@@ -279,33 +315,159 @@ public final class GicV3 implements InterruptController {
         return vcpu >= 0 && vcpu < vcpus && redistributors[vcpu].hasPendingInterrupt();
     }
 
+    /**
+     * MRS of a CPU-interface register by vCPU {@code vcpu}'s own thread. Every register of
+     * {@link SystemRegister}; those this GIC does not implement ({@link #implementsRegister}) read as zero, as do
+     * write-only ones (the CPU makes both UNDEFINED before asking).
+     */
     @Override
     public long readSystemRegister(int vcpu, SystemRegister register) {
         if (vcpu < 0 || vcpu >= vcpus) {
-            return register == SystemRegister.ICC_IAR1_EL1 ? SystemRegister.SPURIOUS_INTID : 0;
+            return register == SystemRegister.ICC_IAR1_EL1 || register == SystemRegister.ICC_IAR0_EL1
+                    ? SystemRegister.SPURIOUS_INTID : 0;
         }
         Redistributor rd = redistributors[vcpu];
+        CpuInterface cpu = rd.cpu;
         switch (register) {
-            case ICC_IAR1_EL1: return rd.acknowledge();
-            case ICC_PMR_EL1: return rd.cpu.readPmr();
-            case ICC_IGRPEN1_EL1: return rd.cpu.readIgrpen1();
-            case ICC_CTLR_EL1: return rd.cpu.readCtlr();
-            default: return 0; // ICC_EOIR1_EL1 is write-only
+            case ICC_IAR1_EL1: return rd.acknowledge(true);
+            case ICC_IAR0_EL1: return rd.acknowledge(false);
+            case ICC_HPPIR1_EL1: return rd.highestPending(true);
+            case ICC_HPPIR0_EL1: return rd.highestPending(false);
+            case ICC_PMR_EL1: return cpu.readPmr();
+            case ICC_RPR_EL1: return cpu.runningPriority();
+            case ICC_BPR1_EL1: return cpu.readBpr(true);
+            case ICC_BPR0_EL1: return cpu.readBpr(false);
+            case ICC_AP1R0_EL1: return cpu.readActivePriorities(true);
+            case ICC_AP0R0_EL1: return cpu.readActivePriorities(false);
+            case ICC_IGRPEN1_EL1: return cpu.readIgrpen(true);
+            case ICC_IGRPEN0_EL1: return cpu.readIgrpen(false);
+            case ICC_CTLR_EL1: return cpu.readCtlr();
+            case ICC_SRE_EL1: return CpuInterfaceRegisterDescriptor.SRE_VALUE;
+            default: return 0; // write-only (EOIR, DIR, SGI*R), or AP*R1..3 (not implemented)
         }
     }
 
+    /** MSR of a CPU-interface register by vCPU {@code vcpu}'s own thread; writes to read-only ones are ignored. */
     @Override
     public void writeSystemRegister(int vcpu, SystemRegister register, long value) {
         if (vcpu < 0 || vcpu >= vcpus) {
             return;
         }
         Redistributor rd = redistributors[vcpu];
+        CpuInterface cpu = rd.cpu;
         switch (register) {
-            case ICC_EOIR1_EL1: rd.endOfInterrupt(value); break;
-            case ICC_PMR_EL1: rd.cpu.writePmr(value); break;
-            case ICC_IGRPEN1_EL1: rd.cpu.writeIgrpen1(value); break;
-            case ICC_CTLR_EL1: rd.cpu.writeCtlr(value); break;
-            default: break; // ICC_IAR1_EL1 is read-only
+            case ICC_EOIR1_EL1: rd.endOfInterrupt(true, value); break;
+            case ICC_EOIR0_EL1: rd.endOfInterrupt(false, value); break;
+            case ICC_DIR_EL1: rd.deactivateInterrupt(value); break;
+            case ICC_PMR_EL1: cpu.writePmr(value); break;
+            case ICC_BPR1_EL1: cpu.writeBpr(true, value); break;
+            case ICC_BPR0_EL1: cpu.writeBpr(false, value); break;
+            case ICC_AP1R0_EL1: cpu.writeActivePriorities(true, value); break;
+            case ICC_AP0R0_EL1: cpu.writeActivePriorities(false, value); break;
+            case ICC_CTLR_EL1: cpu.writeCtlr(value); break;
+            case ICC_IGRPEN1_EL1:
+                if (cpu.writeIgrpen(true, value)) {
+                    wired.participationChanged(vcpu);
+                }
+                break;
+            case ICC_IGRPEN0_EL1:
+                if (cpu.writeIgrpen(false, value)) {
+                    wired.participationChanged(vcpu);
+                }
+                break;
+            // ICC_SGI1R_EL1 generates Group 1 SGIs; ICC_SGI0R_EL1 Group 0 ones; with one security state
+            // ICC_ASGI1R_EL1's "other state's Group 1" is Secure Group 1, which DS = 1 turns into Group 0 (QEMU's
+            // icc_asgi1r_write and icc_generate_sgi; KVM also lets ASGI1R generate Group 0 SGIs only).
+            case ICC_SGI1R_EL1: generateSgi(vcpu, value, true); break;
+            case ICC_SGI0R_EL1:
+            case ICC_ASGI1R_EL1: generateSgi(vcpu, value, false); break;
+            default: break; // read-only (IAR, HPPIR, RPR), SRE (RAO/WI), AP*R1..3 (not implemented)
+        }
+    }
+
+    /**
+     * Whether this GIC implements {@code register}: with five priority and preemption bits, ICC_AP0R1..3_EL1 and
+     * ICC_AP1R1..3_EL1 do not exist (IHI 0069, ICC_AP1R&lt;n&gt;_EL1: AP1R1 needs 6 bits, AP1R2..3 need 7; QEMU
+     * registers them only then), so an access is UNDEFINED; a CPU asks before it traps to the controller.
+     */
+    @Override
+    public boolean implementsRegister(SystemRegister register) {
+        switch (register) {
+            case ICC_AP0R1_EL1:
+            case ICC_AP0R2_EL1:
+            case ICC_AP0R3_EL1:
+            case ICC_AP1R1_EL1:
+            case ICC_AP1R2_EL1:
+            case ICC_AP1R3_EL1:
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    /** ICC_SGI*R_EL1: decode the affinity target list (IRM = 0) or all-but-self (IRM = 1) and raise the SGI. */
+    private void generateSgi(int from, long value, boolean group1) {
+        int sgi = (int) ((value >>> CpuInterfaceRegisterDescriptor.SGIR_INTID_SHIFT) & CpuInterfaceRegisterDescriptor.SGIR_INTID_MASK);
+        if ((value & CpuInterfaceRegisterDescriptor.SGIR_IRM) != 0) {
+            wired.sendSgi(from, sgi, group1, -1, 0);
+            return;
+        }
+        long aff3 = (value >>> CpuInterfaceRegisterDescriptor.SGIR_AFF3_SHIFT) & CpuInterfaceRegisterDescriptor.SGIR_AFF_MASK;
+        if (aff3 != 0) {
+            return; // no PE has a non-zero Aff3 (GICD_TYPER.A3V = 0)
+        }
+        // RS is RES0 with ICC_CTLR_EL1.RSS = 0: the target list names Aff0 values 0..15.
+        long path = (((value >>> CpuInterfaceRegisterDescriptor.SGIR_AFF2_SHIFT) & CpuInterfaceRegisterDescriptor.SGIR_AFF_MASK) << 16)
+                | (((value >>> CpuInterfaceRegisterDescriptor.SGIR_AFF1_SHIFT) & CpuInterfaceRegisterDescriptor.SGIR_AFF_MASK) << 8);
+        wired.sendSgi(from, sgi, group1, path, (int) (value & CpuInterfaceRegisterDescriptor.SGIR_TARGET_LIST_MASK));
+    }
+
+    // ============================================================================================ wired lines
+
+    /** The input line of SPI {@code intid} (32..287), for a device to drive; the same object on every call. */
+    @Override
+    public IrqLine spiLine(int intid) {
+        if (!DistributorRegisterDescriptor.isSpi(intid)) {
+            throw new IllegalArgumentException("SPI INTIDs are " + DistributorRegisterDescriptor.FIRST_SPI + ".."
+                    + (DistributorRegisterDescriptor.SPI_LIMIT - 1) + ", got " + intid);
+        }
+        return spiLines[intid - DistributorRegisterDescriptor.FIRST_SPI];
+    }
+
+    /** The input line of PPI {@code intid} (16..31) of vCPU {@code vcpu} (the generic timer's 27 and 30 ...). */
+    @Override
+    public IrqLine ppiLine(int vcpu, int intid) {
+        if (vcpu < 0 || vcpu >= vcpus) {
+            throw new IllegalArgumentException("no vCPU " + vcpu + " (this GIC has " + vcpus + ")");
+        }
+        if (!WiredInterrupts.isPpi(intid)) {
+            throw new IllegalArgumentException("PPI INTIDs are " + DistributorRegisterDescriptor.FIRST_PPI + ".."
+                    + (DistributorRegisterDescriptor.PRIVATE_COUNT - 1) + ", got " + intid);
+        }
+        return ppiLines[vcpu][intid - DistributorRegisterDescriptor.FIRST_PPI];
+    }
+
+    /** Whether the CPU interface of {@code vcpu} has a Group 0 interrupt to signal as an FIQ (tests; never taken). */
+    boolean hasPendingFiq(int vcpu) {
+        Redistributor rd = redistributors[vcpu];
+        int best0 = rd.cpu.groupEnabled(false) ? (int) rd.wiredBest() : WiredInterrupts.NONE;
+        return best0 != WiredInterrupts.NONE && (best0 >>> 16) < rd.cpu.threshold(false)
+                && rd.highestPending(false) == (best0 & 0xFFFF);
+    }
+
+    WiredInterrupts wired() {
+        return wired;
+    }
+
+    /** Counts distributor and redistributor accesses that decode to no register. */
+    LongAdder unsupportedAccesses() {
+        return unsupportedAccesses;
+    }
+
+    void wiredAcknowledged(int vcpu, int intid) {
+        wiredAcknowledged.increment();
+        if (tracing) {
+            observer.acknowledged(vcpu, intid, 0, 0, System.nanoTime());
         }
     }
 
@@ -529,7 +691,8 @@ public final class GicV3 implements InterruptController {
             held += s.inserts() - s.releases();
         }
         return new GicStats(current.strategy(), current, byStrategy, itsStats, acknowledged.sum(), pending,
-                registry.size(), held, cacheReferences.doubleReleases.sum());
+                registry.size(), held, cacheReferences.doubleReleases.sum(),
+                wiredAcknowledged.sum(), wired.sgisRaised(), wired.sgisRefused(), unsupportedAccesses.sum());
     }
 
     /**

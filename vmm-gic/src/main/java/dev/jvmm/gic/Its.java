@@ -40,6 +40,9 @@ import static dev.jvmm.gic.ItsRegisterDescriptor.CBASER_WRITABLE;
 import static dev.jvmm.gic.ItsRegisterDescriptor.CREADR_STALLED;
 import static dev.jvmm.gic.ItsRegisterDescriptor.CTLR_ENABLED;
 import static dev.jvmm.gic.ItsRegisterDescriptor.CTLR_QUIESCENT;
+import static dev.jvmm.gic.RegisterTable.W16;
+import static dev.jvmm.gic.RegisterTable.W32;
+import static dev.jvmm.gic.RegisterTable.W64;
 import static dev.jvmm.gic.ItsRegisterDescriptor.CWRITER_RETRY;
 import static dev.jvmm.gic.ItsRegisterDescriptor.GITS_BASER0;
 import static dev.jvmm.gic.ItsRegisterDescriptor.GITS_CBASER;
@@ -48,6 +51,7 @@ import static dev.jvmm.gic.ItsRegisterDescriptor.GITS_CTLR;
 import static dev.jvmm.gic.ItsRegisterDescriptor.GITS_CWRITER;
 import static dev.jvmm.gic.ItsRegisterDescriptor.GITS_IIDR;
 import static dev.jvmm.gic.ItsRegisterDescriptor.GITS_TRANSLATER;
+import static dev.jvmm.gic.ItsRegisterDescriptor.GITS_TRANSLATER_FRAME;
 import static dev.jvmm.gic.ItsRegisterDescriptor.GITS_TYPER;
 import static dev.jvmm.gic.ItsRegisterDescriptor.QUEUE_OFFSET_MASK;
 import static dev.jvmm.gic.ItsRegisterDescriptor.TYPER_DEVICE_BITS_SHIFT;
@@ -93,6 +97,8 @@ final class Its implements MmioDevice {
     /** KVM's table entry sizes (its ABI v0): 8 bytes for device, collection and ITT entries. */
     static final int TABLE_ENTRY_BYTES = 8;
     static final int NO_COLLECTION = -1;
+    /** The DeviceID of a vCPU's store to GITS_TRANSLATER (QEMU's requester id for CPU accesses). */
+    static final int CPU_DEVICE_ID = 0;
 
     /** A command handler: returns the error that made it ignore the command, or null. */
     @FunctionalInterface
@@ -128,6 +134,8 @@ final class Its implements MmioDevice {
     private final LongAdder translaterWrites = new LongAdder();
     private final LongAdder translaterIgnored = new LongAdder();
     private final LongAdder internalErrors = new LongAdder();
+    private final LongAdder unsupportedAccesses = new LongAdder();
+    private final LongAdder forgottenTables = new LongAdder();
 
     Its(GicV3 gic, int index, long base) {
         this.gic = gic;
@@ -136,8 +144,8 @@ final class Its implements MmioDevice {
         this.base = base;
         this.doorbell = base + GITS_TRANSLATER;
         Arrays.fill(collections, NO_COLLECTION);
-        baser[0] = baserFixedFields(0);
-        baser[1] = baserFixedFields(1);
+        baser[0] = baserResetValue(0);
+        baser[1] = baserResetValue(1);
         handlers[ItsCommandDescriptor.MOVI] = this::handleMovi;
         handlers[ItsCommandDescriptor.INT] = this::handleInt;
         handlers[ItsCommandDescriptor.CLEAR] = this::handleClear;
@@ -150,6 +158,16 @@ final class Its implements MmioDevice {
         handlers[ItsCommandDescriptor.INVALL] = this::handleInvall;
         handlers[ItsCommandDescriptor.MOVALL] = this::handleMovall;
         handlers[ItsCommandDescriptor.DISCARD] = this::handleDiscard;
+    }
+
+    /**
+     * GITS_BASER{@code n}'s reset value: the fixed fields, and Page_Size = 64 KiB as KVM ({@code INITIAL_BASER_VALUE})
+     * and QEMU ({@code its_reset_hold}) reset it, so that a guest that keeps the page size it reads sizes its table
+     * as those ITSes expect.
+     */
+    private static long baserResetValue(int n) {
+        long fixed = baserFixedFields(n);
+        return fixed == 0 ? 0 : fixed | ((long) BASER_PAGE_SIZE_64K << BASER_PAGE_SIZE_SHIFT);
     }
 
     /** BASER0 describes the device table, BASER1 the collection table (KVM's layout); the others are RAZ/WI. */
@@ -168,44 +186,52 @@ final class Its implements MmioDevice {
 
     // ============================================================================================ MMIO
 
+    /**
+     * The control frame (ITS_base, the first 64 KiB), as KVM's {@code its_registers[]}: every row but the ID
+     * registers runs under {@link #lock}. Registers not listed are reserved (RAZ/WI); GITS_BASER2..7 exist but
+     * describe no table (Type 0, RAZ/WI), as in KVM.
+     */
+    private static final RegisterTable<Its> CONTROL_FRAME = new RegisterTable<>(
+            RegisterTable.register("GITS_CTLR", GITS_CTLR, 4, W32, Its::readCtlr, Its::writeCtlrRegister),
+            RegisterTable.readOnly("GITS_IIDR", GITS_IIDR, 4, W32, (its, at, size) -> RegisterAccess.IIDR),
+            RegisterTable.readOnly("GITS_TYPER", GITS_TYPER, 8, W32 | W64,
+                    (its, at, size) -> RegisterAccess.read64(typer(), at, size)),
+            RegisterTable.register("GITS_CBASER", GITS_CBASER, 8, W32 | W64,
+                    (its, at, size) -> RegisterAccess.read64(its.cbaser, at, size),
+                    (its, at, size, value) -> its.writeCbaser(RegisterAccess.write64(its.cbaser, at, size, value))),
+            RegisterTable.register("GITS_CWRITER", GITS_CWRITER, 8, W32 | W64,
+                    (its, at, size) -> RegisterAccess.read64(its.cwriter, at, size),
+                    (its, at, size, value) -> its.writeCwriter(RegisterAccess.write64(its.cwriter, at, size, value))),
+            RegisterTable.readOnly("GITS_CREADR", GITS_CREADR, 8, W32 | W64,
+                    (its, at, size) -> RegisterAccess.read64(its.creadr | (its.stalled ? CREADR_STALLED : 0), at, size)),
+            RegisterTable.register("GITS_BASER<n>", GITS_BASER0, 8L * BASER_COUNT, W32 | W64,
+                    (its, at, size) -> RegisterAccess.read64(its.baser[(int) (at >>> 3)], at & 7, size),
+                    Its::writeBaserRegister),
+            RegisterTable.readOnly("GITS_PIDR4..GITS_CIDR3", RegisterAccess.ID_REGISTERS,
+                    RegisterAccess.ID_REGISTERS_LENGTH, W32, RegisterAccess::readIdRegister));
+
+    /**
+     * The translation frame (the second 64 KiB): GITS_TRANSLATER alone, 16- or 32-bit writes (IHI 0069,
+     * GITS_TRANSLATER); write-only, so reads are zero. Not under the lock: an MSI takes the injection paths.
+     */
+    private static final RegisterTable<Its> TRANSLATION_FRAME = new RegisterTable<>(
+            new RegisterTable.Register<>("GITS_TRANSLATER", GITS_TRANSLATER, 4, W16 | W32, RegisterTable::readZero,
+                    Its::writeTranslater));
+
     @Override
     public long read(long offset, int size) {
-        if (offset >= GITS_TRANSLATER) {
-            return 0; // GITS_TRANSLATER is write-only; the rest of the translation frame is reserved
+        RegisterTable.Register<Its> r = (offset >= GITS_TRANSLATER_FRAME ? TRANSLATION_FRAME : CONTROL_FRAME)
+                .find(offset, size);
+        if (r == null) {
+            unsupportedAccesses.increment();
+            return 0;
         }
-        if (RegisterAccess.isIdRegister(offset, size)) {
-            return RegisterAccess.idRegister(offset);
+        if (offset >= GITS_TRANSLATER_FRAME) {
+            return r.read(this, offset, size);
         }
         lock.lock();
         try {
-            if (offset == GITS_CTLR && size == 4) {
-                // KVM: Quiescent when the queue is drained (commands run synchronously, so nothing else is in flight).
-                return (enabled ? CTLR_ENABLED : 0) | (creadr == cwriter && !stalled ? CTLR_QUIESCENT & 0xFFFF_FFFFL : 0);
-            }
-            if (offset == GITS_IIDR && size == 4) {
-                return RegisterAccess.IIDR;
-            }
-            long at;
-            if ((at = within(offset, GITS_TYPER)) >= 0 && RegisterAccess.is64(at, size)) {
-                return RegisterAccess.read64(typer(), at, size);
-            }
-            if ((at = within(offset, GITS_CBASER)) >= 0 && RegisterAccess.is64(at, size)) {
-                return RegisterAccess.read64(cbaser, at, size);
-            }
-            if ((at = within(offset, GITS_CWRITER)) >= 0 && RegisterAccess.is64(at, size)) {
-                return RegisterAccess.read64(cwriter, at, size);
-            }
-            if ((at = within(offset, GITS_CREADR)) >= 0 && RegisterAccess.is64(at, size)) {
-                return RegisterAccess.read64(creadr | (stalled ? CREADR_STALLED : 0), at, size);
-            }
-            if (offset >= GITS_BASER0 && offset < GITS_BASER0 + 8L * BASER_COUNT) {
-                int n = (int) ((offset - GITS_BASER0) >>> 3);
-                at = (offset - GITS_BASER0) & 7;
-                if (RegisterAccess.is64(at, size)) {
-                    return RegisterAccess.read64(baser[n], at, size);
-                }
-            }
-            return 0;
+            return r.read(this, offset, size);
         } finally {
             lock.unlock();
         }
@@ -213,38 +239,26 @@ final class Its implements MmioDevice {
 
     @Override
     public void write(long offset, int size, long value, int requesterId) {
-        if (offset == GITS_TRANSLATER) {
-            writeTranslater(size, value, requesterId);
+        if (offset >= GITS_TRANSLATER_FRAME) {
+            RegisterTable.Register<Its> r = TRANSLATION_FRAME.find(offset, size);
+            if (r == null) {
+                translaterIgnored.increment();
+            } else {
+                r.write(this, offset, size, value, requesterId);
+            }
             return;
         }
-        if (offset > GITS_TRANSLATER) {
+        RegisterTable.Register<Its> r = CONTROL_FRAME.find(offset, size);
+        if (r == null) {
+            unsupportedAccesses.increment();
             return;
         }
         lock.lock();
         try {
-            long at;
-            if (offset == GITS_CTLR && size == 4) {
-                writeCtlr((value & CTLR_ENABLED) != 0);
-            } else if ((at = within(offset, GITS_CBASER)) >= 0 && RegisterAccess.is64(at, size)) {
-                writeCbaser(RegisterAccess.write64(cbaser, at, size, value));
-            } else if ((at = within(offset, GITS_CWRITER)) >= 0 && RegisterAccess.is64(at, size)) {
-                writeCwriter(RegisterAccess.write64(cwriter, at, size, value));
-            } else if (offset >= GITS_BASER0 && offset < GITS_BASER0 + 8L * BASER_COUNT) {
-                int n = (int) ((offset - GITS_BASER0) >>> 3);
-                at = (offset - GITS_BASER0) & 7;
-                if (RegisterAccess.is64(at, size)) {
-                    writeBaser(n, RegisterAccess.write64(baser[n], at, size, value));
-                }
-            }
-            // GITS_IIDR, GITS_TYPER and GITS_CREADR are read-only; everything else is RAZ/WI.
+            r.write(this, offset, size, value, requesterId);
         } finally {
             lock.unlock();
         }
-    }
-
-    /** Offset into a 64-bit register at {@code reg}, or -1 when {@code offset} is not inside it. */
-    private static long within(long offset, long reg) {
-        return offset >= reg && offset < reg + 8 ? offset - reg : -1;
     }
 
     private static long typer() {
@@ -255,15 +269,33 @@ final class Its implements MmioDevice {
         // PTA = 0 (RDbase is a processor number), CIL = 0 (16-bit ICIDs), no virtual LPIs.
     }
 
-    /** GITS_TRANSLATER: an MSI. The DeviceID is the bus requester; a vCPU's own store carries none and is ignored. */
-    private void writeTranslater(int size, long value, int requesterId) {
-        if (requesterId == MmioBus.CPU_REQUESTER || size != 2 && size != 4) {
+    /** GITS_CTLR: KVM reports Quiescent when the queue is drained (commands run synchronously, nothing is in flight). */
+    private long readCtlr(long at, int size) {
+        return (enabled ? CTLR_ENABLED : 0) | (creadr == cwriter && !stalled ? CTLR_QUIESCENT & 0xFFFF_FFFFL : 0);
+    }
+
+    private void writeCtlrRegister(long at, int size, long value) {
+        writeCtlr((value & CTLR_ENABLED) != 0);
+    }
+
+    private void writeBaserRegister(long at, int size, long value) {
+        int n = (int) (at >>> 3);
+        writeBaser(n, RegisterAccess.write64(baser[n], at & 7, size, value));
+    }
+
+    /**
+     * GITS_TRANSLATER: an MSI whose DeviceID is the bus requester. A vCPU's own store carries DeviceID 0, as in QEMU
+     * (a CPU's MemTxAttrs have requester_id 0, which gicv3_its_translation_write takes as the DeviceID): guests
+     * written for QEMU's virt test the ITS that way (the architecture leaves a PE's DeviceID IMPLEMENTATION DEFINED).
+     */
+    private void writeTranslater(long at, int size, long value, int requesterId) {
+        if (at != 0) {
             translaterIgnored.increment();
             return;
         }
         translaterWrites.increment();
         int eventId = (int) (size == 2 ? value & 0xFFFF : value & 0xFFFF_FFFFL);
-        gic.injectThroughBus(this, requesterId, eventId);
+        gic.injectThroughBus(this, requesterId == MmioBus.CPU_REQUESTER ? CPU_DEVICE_ID : requesterId, eventId);
     }
 
     private void writeCtlr(boolean enable) {
@@ -309,6 +341,13 @@ final class Its implements MmioDevice {
         processCommands();
     }
 
+    /**
+     * GITS_BASER{@code n}, while the ITS is disabled. A write with Valid = 0 forgets the table's contents: the
+     * devices (with their entries and cached translations) for the device table, the collections for the
+     * collection table, as KVM frees its device and collection lists ({@code vgic_mmio_write_its_baser}) and as a
+     * QEMU guest that installs a fresh table finds only zeroed entries. Since this ITS keeps the tables' contents
+     * in host structures, they must go with the table, or a guest could tell them apart.
+     */
     private void writeBaser(int n, long value) {
         long fixed = baserFixedFields(n);
         if (enabled || fixed == 0) {
@@ -320,6 +359,49 @@ final class Its implements MmioDevice {
             v = (v & ~BASER_PAGE_SIZE_MASK) | ((long) BASER_PAGE_SIZE_64K << BASER_PAGE_SIZE_SHIFT);
         }
         baser[n] = v;
+        if ((v & BASER_VALID) == 0) {
+            if (n == 0) {
+                forgetDevices();
+            } else {
+                forgetCollections();
+            }
+        }
+    }
+
+    /** The device table became invalid: every device goes, as with MAPD V = 0 for each (a flushing event). */
+    private void forgetDevices() {
+        if (devices.size() == 0) {
+            return;
+        }
+        List<ItsDevice> all = new ArrayList<>(devices.size());
+        devices.clear(all);
+        for (ItsDevice device : all) {
+            for (Ite ite : eventsOf(device)) {
+                removeIte(ite, false);
+            }
+        }
+        gic.cache().invalidate(index);
+        forgottenTables.increment();
+    }
+
+    /**
+     * The collection table became invalid: every collection is unmapped, as with MAPC V = 0 for each (one pass over
+     * the entries, whatever the number of collections).
+     */
+    private void forgetCollections() {
+        boolean any = false;
+        for (int icid = 0; icid < collections.length; icid++) {
+            any |= collections[icid] != NO_COLLECTION;
+        }
+        if (!any) {
+            return;
+        }
+        Arrays.fill(collections, NO_COLLECTION);
+        for (Ite ite : ites()) {
+            unlinkFromCollection(ite.lpi);
+        }
+        gic.cache().invalidate(index);
+        forgottenTables.increment();
     }
 
     // ============================================================================================ command queue
@@ -438,19 +520,23 @@ final class Its implements MmioDevice {
         collections[icid] = NO_COLLECTION;
         for (Ite ite : ites()) {
             if (ite.icid == icid) {
-                Lpi lpi = ite.lpi;
-                if (!lpi.quiesce()) {
-                    continue;
-                }
-                try {
-                    dropPendingOf(lpi);
-                    lpi.target = Lpi.NO_TARGET;
-                } finally {
-                    lpi.resume();
-                }
+                unlinkFromCollection(ite.lpi);
             }
         }
         gic.cache().invalidate(index);
+    }
+
+    /** The LPI's collection went away: its pending state is dropped and it targets no redistributor. */
+    private void unlinkFromCollection(Lpi lpi) {
+        if (!lpi.quiesce()) {
+            return;
+        }
+        try {
+            dropPendingOf(lpi);
+            lpi.target = Lpi.NO_TARGET;
+        } finally {
+            lpi.resume();
+        }
     }
 
     /** MAPTI: maps (DeviceID, EventID) to pINTID in collection ICID. */
@@ -812,7 +898,8 @@ final class Its implements MmioDevice {
                 }
             }
             return new ItsStats(index, enabled, stalled, creadr, cwriter, commands.sum(), byCode, stalls.sum(),
-                    translaterWrites.sum(), translaterIgnored.sum(), internalErrors.sum(), devices.size(), iteCount);
+                    translaterWrites.sum(), translaterIgnored.sum(), internalErrors.sum(), devices.size(), iteCount,
+                    unsupportedAccesses.sum(), forgottenTables.sum());
         } finally {
             lock.unlock();
         }

@@ -13,8 +13,8 @@ package dev.jvmm.gic;
  *  0x0080 GITS_CBASER    64-bit       [7:0] Size (4 KiB pages-1) [51:12] PA [63] Valid
  *  0x0088 GITS_CWRITER   64-bit       [0] Retry [19:5] offset
  *  0x0090 GITS_CREADR    64-bit, RO   [0] Stalled [19:5] offset
- *  0x0100 GITS_BASER0..7 64-bit       [7:0] Size [9:8] Page_Size [47:12] PA [52:48] Entry_Size-1 (RO)
- *                                     [58:56] Type (RO) [62] Indirect [63] Valid
+ *  0x0100 GITS_BASER0..7 64-bit       [7:0] Size [9:8] Page_Size (resets to 64 KiB) [47:12] PA
+ *                                     [52:48] Entry_Size-1 (RO) [58:56] Type (RO) [62] Indirect [63] Valid
  *  0xFFD0..0xFFFC ID registers        GITS_PIDR2 0xFFE8: [7:4] ArchRev = 3
  *  0x1_0040 GITS_TRANSLATER 32-bit WO the EventID; the DeviceID comes from the bus
  * </pre>
@@ -33,6 +33,8 @@ public final class ItsRegisterDescriptor {
     public static final int BASER_COUNT = 8;
     public static final long GITS_IDREGS_START = 0xFFD0;
     public static final long GITS_PIDR2 = 0xFFE8;
+    /** The translation frame (the second 64 KiB) starts here. */
+    public static final long GITS_TRANSLATER_FRAME = 0x1_0000;
     public static final long GITS_TRANSLATER = 0x1_0040;
 
     // GITS_CTLR

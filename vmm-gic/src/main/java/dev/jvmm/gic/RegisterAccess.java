@@ -44,6 +44,15 @@ final class RegisterAccess {
         return size == 8 && at == 0 || size == 4 && (at == 0 || at == 4);
     }
 
+    /** Where the ID register block of every GIC frame starts (GICD/GICR/GITS_PIDR4), and its length. */
+    static final long ID_REGISTERS = 0xFFD0;
+    static final long ID_REGISTERS_LENGTH = 0x30;
+
+    /** A row handler: the ID register {@code at} bytes into the block. */
+    static long readIdRegister(Object frame, long at, int size) {
+        return idRegister(ID_REGISTERS + at);
+    }
+
     /** The ID register block at 0xFFD0..0xFFFC of every GIC frame: Arm's CoreSight values, ArchRev 3. */
     static long idRegister(long offset) {
         switch ((int) offset) {
@@ -57,11 +66,6 @@ final class RegisterAccess {
             case 0xFFFC: return 0xB1;
             default: return 0;
         }
-    }
-
-    /** Whether {@code offset} lies in the ID register block. */
-    static boolean isIdRegister(long offset, int size) {
-        return size == 4 && offset >= 0xFFD0 && offset <= 0xFFFC && (offset & 3) == 0;
     }
 
     /** GICD_IIDR, GICR_IIDR and GITS_IIDR: Implementer 0x43B (Arm, as KVM and QEMU report), ProductID 0x4A ('J'). */

@@ -23,26 +23,59 @@ final class GicRig implements AutoCloseable {
     static final long ARENA = MemoryMap.RAM_BASE + (8L << 20);
     static final long ARENA_SIZE = 48L << 20;
 
+    /** RAM for rigs that share one memory ({@link #sharedMemory()}): enough for a hostile stream and its recovery. */
+    static final long SHARED_RAM_SIZE = 16L << 20;
+    static final long SHARED_ARENA = MemoryMap.RAM_BASE + (1L << 20);
+
     final GuestMemory memory;
     final MmioBus bus;
     final GicV3 gic;
     final GicDriver driver;
     final AtomicIntegerArray kicks;
     final int vcpus;
+    /** One past the last byte of guest RAM. */
+    final long ramEnd;
+    private final boolean ownsMemory;
 
-    private GicRig(int vcpus, int itsCount, CacheStrategy strategy) {
+    private GicRig(GuestMemory shared, int vcpus, int itsCount, CacheStrategy strategy) {
         this.vcpus = vcpus;
-        memory = GuestMemory.create(MemoryMap.RAM_BASE, RAM_SIZE);
+        ownsMemory = shared == null;
+        long arena;
+        long arenaSize;
+        if (shared == null) {
+            memory = GuestMemory.create(MemoryMap.RAM_BASE, RAM_SIZE);
+            arena = ARENA;
+            arenaSize = ARENA_SIZE;
+            ramEnd = MemoryMap.RAM_BASE + RAM_SIZE;
+        } else {
+            // Allocating and zeroing tens of MiB of RAM costs far more than a whole hostile stream: rigs in a loop
+            // share one small memory, zeroed again here.
+            memory = shared;
+            shared.fill(MemoryMap.RAM_BASE, SHARED_RAM_SIZE, (byte) 0);
+            arena = SHARED_ARENA;
+            arenaSize = SHARED_RAM_SIZE - (SHARED_ARENA - MemoryMap.RAM_BASE);
+            ramEnd = MemoryMap.RAM_BASE + SHARED_RAM_SIZE;
+        }
         bus = new MmioBus();
         kicks = new AtomicIntegerArray(vcpus);
         gic = GicV3.builder(memory, bus).vcpus(vcpus).itsCount(itsCount).cache(strategy)
                 .kick(kicks::incrementAndGet).build();
-        driver = new GicDriver(GuestAccess.of(bus, memory), vcpus, itsCount, ARENA, ARENA_SIZE);
+        driver = new GicDriver(GuestAccess.of(bus, memory), vcpus, itsCount, arena, arenaSize);
+    }
+
+    /** A memory for {@link #booted(GuestMemory, int, int, CacheStrategy, int)}; the caller closes it. */
+    static GuestMemory sharedMemory() {
+        return GuestMemory.create(MemoryMap.RAM_BASE, SHARED_RAM_SIZE);
     }
 
     /** A GIC with nothing programmed. */
     static GicRig bare(int vcpus, int itsCount, CacheStrategy strategy) {
-        return new GicRig(vcpus, itsCount, strategy);
+        return new GicRig(null, vcpus, itsCount, strategy);
+    }
+
+    /** As {@link #booted(int, int, CacheStrategy, int)}, on a memory from {@link #sharedMemory()} (zeroed first). */
+    static GicRig booted(GuestMemory shared, int vcpus, int itsCount, CacheStrategy strategy, int queuePages) {
+        return boot(new GicRig(shared, vcpus, itsCount, strategy), itsCount, queuePages);
     }
 
     /**
@@ -50,7 +83,11 @@ final class GicRig implements AutoCloseable {
      * vCPU, and every ITS enabled with a queue of {@code queuePages} pages.
      */
     static GicRig booted(int vcpus, int itsCount, CacheStrategy strategy, int queuePages) {
-        GicRig rig = new GicRig(vcpus, itsCount, strategy);
+        return boot(new GicRig(null, vcpus, itsCount, strategy), itsCount, queuePages);
+    }
+
+    private static GicRig boot(GicRig rig, int itsCount, int queuePages) {
+        int vcpus = rig.vcpus;
         rig.driver.initDistributor();
         rig.driver.initLpiTables(true);
         for (int pe = 0; pe < vcpus; pe++) {
@@ -141,6 +178,62 @@ final class GicRig implements AutoCloseable {
         bus.write(MemoryMap.gicr(pe) + offset, size, value);
     }
 
+    long readGicd(long offset, int size) {
+        return bus.read(MemoryMap.GICD_BASE + offset, size);
+    }
+
+    void writeGicd(long offset, int size, long value) {
+        bus.write(MemoryMap.GICD_BASE + offset, size, value);
+    }
+
+    long sysreg(int pe, SystemRegister r) {
+        return gic.readSystemRegister(pe, r);
+    }
+
+    void sysreg(int pe, SystemRegister r, long value) {
+        gic.writeSystemRegister(pe, r, value);
+    }
+
+    /** ICC_IAR1_EL1 on {@code pe}. */
+    int iar1(int pe) {
+        return (int) gic.readSystemRegister(pe, SystemRegister.ICC_IAR1_EL1);
+    }
+
+    /** ICC_EOIR1_EL1 on {@code pe}. */
+    void eoi1(int pe, int intid) {
+        gic.writeSystemRegister(pe, SystemRegister.ICC_EOIR1_EL1, intid);
+    }
+
+    /** GICD_CTLR.EnableGrp1 (and EnableGrp0), as Linux's gic_dist_init leaves it. */
+    void enableDistributor() {
+        writeGicd(DistributorRegisterDescriptor.GICD_CTLR, 4,
+                DistributorRegisterDescriptor.CTLR_ENABLE_GRP1 | DistributorRegisterDescriptor.CTLR_ENABLE_GRP0);
+    }
+
+    /** SPI {@code intid}: priority, enabled, routed to {@code pe} (IRM = 0). */
+    void enableSpi(int intid, int priority, int pe) {
+        writeGicd(DistributorRegisterDescriptor.GICD_IPRIORITYR + intid, 1, priority);
+        writeGicd(DistributorRegisterDescriptor.irouter(intid), 8, Affinity.of(pe));
+        writeGicd(DistributorRegisterDescriptor.GICD_ISENABLER + 4L * (intid / 32), 4, 1L << (intid % 32));
+    }
+
+    /** SGI or PPI {@code intid} of {@code pe}: priority and enabled. */
+    void enablePrivate(int pe, int intid, int priority) {
+        writeGicr(pe, RedistributorRegisterDescriptor.GICR_IPRIORITYR0 + intid, 1, priority);
+        writeGicr(pe, RedistributorRegisterDescriptor.GICR_ISENABLER0, 4, 1L << intid);
+    }
+
+    /** Edge-triggered SPI {@code intid} (GICD_ICFGR). */
+    void makeEdge(int intid) {
+        long at = DistributorRegisterDescriptor.GICD_ICFGR + 4L * (intid / 16);
+        writeGicd(at, 4, readGicd(at, 4) | ((long) DistributorRegisterDescriptor.ICFGR_EDGE << (2 * (intid % 16))));
+    }
+
+    /** The vCPU SPI {@code intid} is forwarded to now ({@link WiredInterrupts#NO_TARGET}: nobody). */
+    int wiredTarget(int intid) {
+        return gic.wired().targetOf(intid);
+    }
+
     GicStats stats() {
         return gic.stats();
     }
@@ -148,6 +241,8 @@ final class GicRig implements AutoCloseable {
     @Override
     public void close() {
         gic.close();
-        memory.close();
+        if (ownsMemory) {
+            memory.close();
+        }
     }
 }

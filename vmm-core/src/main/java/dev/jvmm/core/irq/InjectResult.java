@@ -16,6 +16,9 @@ public final class InjectResult {
     public static final int MISS = 2;
     public static final int DROPPED = 3;
 
+    /** The vCPU field of a result whose target the injector does not know (an SPI raised by an irqchip route). */
+    public static final int NO_VCPU = 0xFFFF;
+
     /** The cached path could not decide; the caller must take the slow path. */
     public static final long MISS_RESULT = MISS;
 
@@ -25,6 +28,11 @@ public final class InjectResult {
     /** The interrupt {@code intid} is now pending (or was already) at {@code vcpu}. */
     public static long delivered(int intid, int vcpu) {
         return ((long) intid << 32) | ((long) (vcpu & 0xFFFF) << 16) | DELIVERED;
+    }
+
+    /** SPI {@code intid} was raised on its line; the distributor routes it ({@link #vcpu} is {@link #NO_VCPU}). */
+    public static long raised(int intid) {
+        return delivered(intid, NO_VCPU);
     }
 
     public static long dropped(DropReason reason) {
@@ -67,7 +75,8 @@ public final class InjectResult {
 
     public static String describe(long result) {
         switch (status(result)) {
-            case DELIVERED: return "delivered INTID " + intid(result) + " to vCPU " + vcpu(result);
+            case DELIVERED: return vcpu(result) == NO_VCPU ? "raised INTID " + intid(result)
+                    : "delivered INTID " + intid(result) + " to vCPU " + vcpu(result);
             case MISS: return "cache miss";
             case DROPPED: return "dropped: " + reason(result);
             default: return "invalid result 0x" + Long.toHexString(result);

@@ -80,6 +80,15 @@ public interface InterruptController extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no wired interrupts (PPI " + intid + ")");
     }
 
+    /**
+     * Whether the controller implements {@code register}. An MRS or MSR of one it does not implement is UNDEFINED
+     * in the guest (a CPU checks before trapping here): with five bits of priority, for instance, a GICv3 has no
+     * ICC_AP1R1..3_EL1 (IHI 0069, ICC_AP1R&lt;n&gt;_EL1). Every register by default.
+     */
+    default boolean implementsRegister(SystemRegister register) {
+        return true;
+    }
+
     /** A guest read of a CPU-interface system register on {@code vcpu} (ICC_IAR1_EL1 acknowledges). */
     long readSystemRegister(int vcpu, SystemRegister register);
 

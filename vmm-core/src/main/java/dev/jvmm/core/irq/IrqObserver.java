@@ -23,6 +23,13 @@ public interface IrqObserver {
     }
 
     /**
+     * An irqchip route raised its SPI ({@code result}: {@link InjectResult#raised}, or dropped if the controller
+     * failed), in the signalling thread ({@code inline}) or the injector thread.
+     */
+    default void injected(IrqchipRoute route, long result, boolean inline, long signalNanos, long raisedNanos) {
+    }
+
+    /**
      * Guest code on {@code vcpu} acknowledged {@code intid} (t3), which had been signalled at {@code signalNanos}
      * and made pending at {@code pendingNanos} (0 when the interrupt was not raised by an MSI, e.g. INT commands
      * or the pending table).

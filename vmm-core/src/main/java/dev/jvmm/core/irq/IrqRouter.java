@@ -15,8 +15,12 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * MSI routing and irqfds, the machine's analogue of KVM's {@code KVM_SET_GSI_ROUTING}, {@code KVM_IRQFD} and
- * {@code KVM_SIGNAL_MSI}, with the injector thread that plays KVM's kworker.
+ * GSI routing and irqfds, the machine's analogue of KVM's {@code KVM_SET_GSI_ROUTING}, {@code KVM_IRQFD} and
+ * {@code KVM_SIGNAL_MSI}, with the injector thread that plays KVM's kworker. A route is an MSI ({@link MsiRoute}) or
+ * an SPI of the interrupt controller ({@link IrqchipRoute}, KVM's irqchip route type); both take the same inline
+ * and worker modes. An irqchip route needs no translation: inline, the signalling thread pulses the SPI's line
+ * (as KVM's {@code kvm_arch_set_irq_inatomic} injects irqchip routes in atomic context); in worker mode the
+ * injector thread does.
  *
  * <pre>
  *  device ── EventFd.signal() ──▶ IrqFd wake-up (signalling thread, t1)
@@ -28,7 +32,8 @@ import java.util.concurrent.locks.LockSupport;
  * </pre>
  *
  * <p>The routing table is replaced as a whole ({@link #setRoutes}); readers see either the old or the new table,
- * never a mix, through one volatile read (KVM uses RCU for the same).
+ * never a mix, through one volatile read (KVM uses RCU for the same). The controller line of each irqchip route is
+ * looked up when the route is set, so raising it costs no lookup.
  *
  * <p>The hot path (signal to injection) allocates nothing: the routing table is an array, the queue is a bounded
  * JCTools array queue that holds irqfd objects (each at most once, so it never overflows), results are packed
@@ -52,7 +57,23 @@ public final class IrqRouter implements AutoCloseable {
     private final Thread injector;
     private final List<IrqFd> irqfds = new ArrayList<>();
 
-    private volatile MsiRoute[] routes = new MsiRoute[0];
+    /** The routing table: routes by number, with the controller line of each irqchip route resolved once. */
+    private static final class Table {
+        static final Table EMPTY = new Table(new IrqRoute[0], new IrqLine[0]);
+        final IrqRoute[] routes;
+        final IrqLine[] lines;
+
+        Table(IrqRoute[] routes, IrqLine[] lines) {
+            this.routes = routes;
+            this.lines = lines;
+        }
+
+        IrqRoute route(int gsi) {
+            return gsi >= 0 && gsi < routes.length ? routes[gsi] : null;
+        }
+    }
+
+    private volatile Table table = Table.EMPTY;
     private volatile boolean injectorParked;
     private volatile boolean stopping;
     private volatile boolean started;
@@ -63,12 +84,15 @@ public final class IrqRouter implements AutoCloseable {
     private final LongAdder slowPath = new LongAdder();
     private final LongAdder cacheMisses = new LongAdder();
     private final LongAdder directMsis = new LongAdder();
+    private final LongAdder irqchipRaised = new LongAdder();
     private final LongAdder[] dropped = new LongAdder[DropReason.values().length];
 
     private final Recorder fastLatency = new Recorder(HIGHEST_TRACKED_NANOS, 3);
     private final Recorder slowLatency = new Recorder(HIGHEST_TRACKED_NANOS, 3);
     private final Histogram fastTotal = new Histogram(HIGHEST_TRACKED_NANOS, 3);
     private final Histogram slowTotal = new Histogram(HIGHEST_TRACKED_NANOS, 3);
+    private final Recorder irqchipLatency = new Recorder(HIGHEST_TRACKED_NANOS, 3);
+    private final Histogram irqchipTotal = new Histogram(HIGHEST_TRACKED_NANOS, 3);
 
     /**
      * @param injectorSpinNanos how long the idle injector thread spins before it parks (0: park at once). Spinning
@@ -119,46 +143,79 @@ public final class IrqRouter implements AutoCloseable {
 
     // -------------------------------------------------------------------------------------------- routing table
 
-    /** Replaces the whole routing table ({@code KVM_SET_GSI_ROUTING}). Route numbers must be unique. */
-    public synchronized void setRoutes(Collection<MsiRoute> table) {
+    /**
+     * Replaces the whole routing table ({@code KVM_SET_GSI_ROUTING}). Route numbers must be unique; an irqchip route
+     * must name an SPI the controller has.
+     *
+     * @throws IllegalArgumentException when a route number repeats or is too large, or an SPI does not exist
+     */
+    public synchronized void setRoutes(Collection<? extends IrqRoute> routes) {
         int max = -1;
-        for (MsiRoute r : table) {
-            if (r.gsi() >= MAX_ROUTES) {
-                throw new IllegalArgumentException("route number " + r.gsi() + " exceeds " + (MAX_ROUTES - 1));
-            }
+        for (IrqRoute r : routes) {
+            checkNumber(r);
             max = Math.max(max, r.gsi());
         }
-        MsiRoute[] next = new MsiRoute[max + 1];
-        for (MsiRoute r : table) {
+        IrqRoute[] next = new IrqRoute[max + 1];
+        for (IrqRoute r : routes) {
             if (next[r.gsi()] != null) {
                 throw new IllegalArgumentException("route number " + r.gsi() + " appears twice");
             }
             next[r.gsi()] = r;
         }
-        routes = next;
+        table = resolve(next);
     }
 
     /** Adds or replaces one route, keeping the others. */
-    public synchronized void setRoute(MsiRoute route) {
-        if (route.gsi() >= MAX_ROUTES) {
-            throw new IllegalArgumentException("route number " + route.gsi() + " exceeds " + (MAX_ROUTES - 1));
-        }
-        MsiRoute[] cur = routes;
-        MsiRoute[] next = Arrays.copyOf(cur, Math.max(cur.length, route.gsi() + 1));
+    public synchronized void setRoute(IrqRoute route) {
+        checkNumber(route);
+        IrqRoute[] cur = table.routes;
+        IrqRoute[] next = Arrays.copyOf(cur, Math.max(cur.length, route.gsi() + 1));
         next[route.gsi()] = route;
-        routes = next;
+        table = resolve(next);
+    }
+
+    private static void checkNumber(IrqRoute r) {
+        if (r.gsi() >= MAX_ROUTES) {
+            throw new IllegalArgumentException("route number " + r.gsi() + " exceeds " + (MAX_ROUTES - 1));
+        }
+    }
+
+    /** The table for {@code routes}, with each irqchip route's SPI line obtained from the controller. */
+    private Table resolve(IrqRoute[] routes) {
+        IrqLine[] lines = new IrqLine[routes.length];
+        for (int gsi = 0; gsi < routes.length; gsi++) {
+            if (routes[gsi] instanceof IrqchipRoute chip) {
+                try {
+                    lines[gsi] = controller.spiLine(chip.intid());
+                } catch (UnsupportedOperationException e) {
+                    throw new IllegalArgumentException(chip + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        return new Table(routes, lines);
     }
 
     /** Adds a route for {@code msi} under the lowest free route number and returns it. */
     public synchronized MsiRoute addRoute(long address, int data, int deviceId) {
-        MsiRoute[] cur = routes;
+        MsiRoute route = new MsiRoute(freeNumber(), address, data, deviceId);
+        setRoute(route);
+        return route;
+    }
+
+    /** Adds a route to SPI {@code intid} (32..1019) under the lowest free route number and returns it. */
+    public synchronized IrqchipRoute addIrqchipRoute(int intid) {
+        IrqchipRoute route = IrqchipRoute.forSpi(freeNumber(), intid);
+        setRoute(route);
+        return route;
+    }
+
+    private int freeNumber() {
+        IrqRoute[] cur = table.routes;
         int gsi = 0;
         while (gsi < cur.length && cur[gsi] != null) {
             gsi++;
         }
-        MsiRoute route = new MsiRoute(gsi, address, data, deviceId);
-        setRoute(route);
-        return route;
+        return gsi;
     }
 
     /** Adds a route that raises EventID {@code data} at {@code target}, under the lowest free route number. */
@@ -168,24 +225,23 @@ public final class IrqRouter implements AutoCloseable {
 
     /** Removes a route; an irqfd bound to it then drops its signals as {@link DropReason#NO_ROUTE}. */
     public synchronized void removeRoute(int gsi) {
-        MsiRoute[] cur = routes;
+        IrqRoute[] cur = table.routes;
         if (gsi >= 0 && gsi < cur.length && cur[gsi] != null) {
-            MsiRoute[] next = cur.clone();
+            IrqRoute[] next = cur.clone();
             next[gsi] = null;
-            routes = next;
+            table = resolve(next);
         }
     }
 
     /** The route with number {@code gsi}, or null. */
-    public MsiRoute route(int gsi) {
-        MsiRoute[] r = routes;
-        return gsi >= 0 && gsi < r.length ? r[gsi] : null;
+    public IrqRoute route(int gsi) {
+        return table.route(gsi);
     }
 
     /** The current routing table, in route-number order. */
-    public List<MsiRoute> routes() {
-        List<MsiRoute> out = new ArrayList<>();
-        for (MsiRoute r : routes) {
+    public List<IrqRoute> routes() {
+        List<IrqRoute> out = new ArrayList<>();
+        for (IrqRoute r : table.routes) {
             if (r != null) {
                 out.add(r);
             }
@@ -232,9 +288,14 @@ public final class IrqRouter implements AutoCloseable {
             return;
         }
         if (mode == InjectionMode.INLINE) {
-            MsiRoute route = route(irqfd.gsi());
-            if (route == null) {
+            Table t = table;
+            IrqRoute r = t.route(irqfd.gsi());
+            if (r == null) {
                 complete(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
+                return;
+            }
+            if (!(r instanceof MsiRoute route)) {
+                raise((IrqchipRoute) r, t.lines[r.gsi()], true, signalNanos);
                 return;
             }
             long result;
@@ -284,6 +345,30 @@ public final class IrqRouter implements AutoCloseable {
     }
 
     /**
+     * An irqchip route's signal: an edge on the SPI's line (KVM's irqfd_inject: level 1, then 0), in the signalling
+     * thread ({@code inline}) or the injector. Allocation-free; the line takes the controller's lock briefly.
+     */
+    private void raise(IrqchipRoute route, IrqLine line, boolean inline, long signalNanos) {
+        long result;
+        try {
+            line.pulse();
+            result = InjectResult.raised(route.intid());
+        } catch (RuntimeException e) {
+            // A controller bug must not escape into a device's thread or kill the injector: report it, count it.
+            failures.report("irq irqchip route", e);
+            result = InjectResult.dropped(DropReason.STOPPED);
+        }
+        long pendingNanos = System.nanoTime();
+        if (InjectResult.isDelivered(result)) {
+            irqchipRaised.increment();
+            irqchipLatency.recordValue(Math.min(Math.max(0, pendingNanos - signalNanos), HIGHEST_TRACKED_NANOS));
+        } else {
+            dropped[InjectResult.reason(result).ordinal()].increment();
+        }
+        observer.injected(route, result, inline, signalNanos, pendingNanos);
+    }
+
+    /**
      * Raises an MSI directly and synchronously, as {@code KVM_SIGNAL_MSI} does from the calling thread: the
      * controller's cached path, and on a miss its slow path, both in this thread. Returns whether the interrupt is
      * now pending (or already was), KVM's positive return; false when it was dropped (the reason is counted in
@@ -325,9 +410,14 @@ public final class IrqRouter implements AutoCloseable {
             if (irqfd.isClosed()) {
                 continue;
             }
-            MsiRoute route = route(irqfd.gsi());
-            if (route == null) {
+            Table t = table;
+            IrqRoute r = t.route(irqfd.gsi());
+            if (r == null) {
                 complete(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
+                continue;
+            }
+            if (!(r instanceof MsiRoute route)) {
+                raise((IrqchipRoute) r, t.lines[r.gsi()], false, signalNanos);
                 continue;
             }
             long result;
@@ -369,17 +459,19 @@ public final class IrqRouter implements AutoCloseable {
     public synchronized IrqStats stats() {
         fastTotal.add(fastLatency.getIntervalHistogram());
         slowTotal.add(slowLatency.getIntervalHistogram());
+        irqchipTotal.add(irqchipLatency.getIntervalHistogram());
         long[] drops = new long[dropped.length];
         for (int i = 0; i < drops.length; i++) {
             drops[i] = dropped[i].sum();
         }
         return new IrqStats(signals.sum(), coalesced.sum(), fastPath.sum(), slowPath.sum(), cacheMisses.sum(),
-                directMsis.sum(), drops, fastTotal.copy(), slowTotal.copy());
+                directMsis.sum(), drops, fastTotal.copy(), slowTotal.copy(), irqchipRaised.sum(), irqchipTotal.copy());
     }
 
     /** Clears every counter and both latency distributions (between benchmark phases). */
     public synchronized void resetStats() {
-        for (LongAdder a : new LongAdder[]{signals, coalesced, fastPath, slowPath, cacheMisses, directMsis}) {
+        for (LongAdder a : new LongAdder[]{signals, coalesced, fastPath, slowPath, cacheMisses, directMsis,
+                irqchipRaised}) {
             a.reset();
         }
         for (LongAdder a : dropped) {
@@ -389,6 +481,8 @@ public final class IrqRouter implements AutoCloseable {
         slowLatency.reset();
         fastTotal.reset();
         slowTotal.reset();
+        irqchipLatency.reset();
+        irqchipTotal.reset();
     }
 
     /**

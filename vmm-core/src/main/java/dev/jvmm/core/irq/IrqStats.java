@@ -14,9 +14,13 @@ import org.HdrHistogram.Histogram;
  * @param dropped         MSIs not delivered, indexed by {@link DropReason#ordinal()}
  * @param fastLatencyNanos signal-to-pending latency on the fast path
  * @param slowLatencyNanos signal-to-pending latency on the slow path (the injector hand-off included)
+ * @param irqchipRaised   signals of irqchip routes that raised their SPI (inline or by the injector); not MSIs,
+ *                        so not in {@code fastPath} or {@code slowPath}
+ * @param irqchipLatencyNanos signal-to-raised latency of irqchip routes (no translation at all)
  */
 public record IrqStats(long signals, long coalesced, long fastPath, long slowPath, long cacheMisses, long directMsis,
-                       long[] dropped, Histogram fastLatencyNanos, Histogram slowLatencyNanos) {
+                       long[] dropped, Histogram fastLatencyNanos, Histogram slowLatencyNanos, long irqchipRaised,
+                       Histogram irqchipLatencyNanos) {
 
     /** MSIs made pending, on either path. */
     public long injected() {

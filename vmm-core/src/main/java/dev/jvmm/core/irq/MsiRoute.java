@@ -8,7 +8,7 @@ package dev.jvmm.core.irq;
  * <p>For a GICv3 ITS the doorbell is its GITS_TRANSLATER, the data is the EventID and the DeviceID picks the
  * device table entry.
  */
-public record MsiRoute(int gsi, long address, int data, int deviceId) {
+public record MsiRoute(int gsi, long address, int data, int deviceId) implements IrqRoute {
     public MsiRoute {
         if (gsi < 0) {
             throw new IllegalArgumentException("route number must be non-negative, got " + gsi);

@@ -110,11 +110,11 @@ class IrqRouterTest {
     void theRoutingTableIsReplacedAsAWhole() {
         router = new IrqRouter(ic, InjectionMode.INLINE, 0, IrqObserver.NONE, "t");
         router.setRoutes(List.of(new MsiRoute(0, DOORBELL, 1, 2), new MsiRoute(5, DOORBELL, 3, 4)));
-        assertThat(router.route(5).deviceId()).isEqualTo(4);
+        assertThat(((MsiRoute) router.route(5)).deviceId()).isEqualTo(4);
         assertThat(router.route(1)).isNull();
         router.setRoutes(List.of(new MsiRoute(1, DOORBELL, 9, 9)));
         assertThat(router.route(5)).isNull();
-        assertThat(router.routes()).extracting(MsiRoute::gsi).containsExactly(1);
+        assertThat(router.routes()).extracting(IrqRoute::gsi).containsExactly(1);
         assertThat(router.addRoute(DOORBELL, 0, 0).gsi()).isZero();
         assertThatThrownBy(() -> router.setRoutes(List.of(new MsiRoute(2, 0, 0, 0), new MsiRoute(2, 0, 0, 0))))
                 .hasMessageContaining("twice");
@@ -177,5 +177,90 @@ class IrqRouterTest {
                 r.close();
             }
         }
+    }
+
+    /**
+     * KVM's irqchip route type (KVM_IRQ_ROUTING_IRQCHIP, pin = SPI - 32): inline, the signalling thread raises the SPI
+     * (kvm_arch_set_irq_inatomic injects irqchip routes in atomic context); no translation, no injector.
+     */
+    @Test
+    void inlineIrqchipRoutesRaiseTheSpiInTheSignallingThread() {
+        ConcurrentLinkedQueue<String> seen = new ConcurrentLinkedQueue<>();
+        IrqObserver obs = new IrqObserver() {
+            @Override
+            public void injected(IrqchipRoute route, long result, boolean inline, long signalNanos, long raisedNanos) {
+                seen.add(route.intid() + " " + InjectResult.describe(result) + (inline ? " inline" : " injector"));
+            }
+        };
+        router = new IrqRouter(ic, InjectionMode.INLINE, 0, obs, "t"); // no injector thread started at all
+        IrqchipRoute route = router.addIrqchipRoute(48);
+        assertThat(route.pin()).as("pin = SPI number").isEqualTo(16);
+        EventFd fd = new EventFd();
+        router.bind(fd, route.gsi());
+        fd.signal();
+        assertThat(ic.spiEdges.get()).as("raised within signal()").isEqualTo(1);
+        assertThat(seen).containsExactly("48 raised INTID 48 inline");
+        assertThat(ic.readSystemRegister(0, dev.jvmm.core.vcpu.SystemRegister.ICC_IAR1_EL1)).isEqualTo(48);
+        IrqStats s = router.stats();
+        assertThat(s.irqchipRaised()).isEqualTo(1);
+        assertThat(s.irqchipLatencyNanos().getTotalCount()).isEqualTo(1);
+        assertThat(s.injected()).as("not counted as an MSI").isZero();
+        assertThat(fd.peek()).isZero();
+    }
+
+    /** Worker mode: the injector thread raises the SPI; signals queued meanwhile coalesce, as for MSIs. */
+    @Test
+    void workerIrqchipRoutesRaiseTheSpiOnTheInjector() throws Exception {
+        router = new IrqRouter(ic, InjectionMode.WORKER, 0, IrqObserver.NONE, "t");
+        router.setRoutes(List.of(new MsiRoute(0, DOORBELL, 0, 1), IrqchipRoute.forSpi(3, 40)));
+        assertThat(router.route(3)).isEqualTo(new IrqchipRoute(3, 8));
+        EventFd fd = new EventFd();
+        router.bind(fd, 3);
+        fd.signal();
+        fd.signal();
+        assertThat(ic.spiEdges.get()).as("nothing before the injector runs").isZero();
+        router.start();
+        Await.until(() -> router.stats().irqchipRaised() == 1, "the raise");
+        assertThat(ic.spiEdges.get()).isEqualTo(1);
+        assertThat(router.stats().coalesced()).isEqualTo(1);
+        assertThat(ic.readSystemRegister(0, dev.jvmm.core.vcpu.SystemRegister.ICC_IAR1_EL1)).isEqualTo(40);
+    }
+
+    /** An irqchip route must name an SPI the controller has (KVM refuses the routing table with -EINVAL). */
+    @Test
+    void irqchipRoutesToMissingSpisAreRefused() {
+        router = new IrqRouter(ic, InjectionMode.INLINE, 0, IrqObserver.NONE, "t");
+        assertThatThrownBy(() -> router.addIrqchipRoute(300)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> router.setRoute(new IrqchipRoute(0, -1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> IrqchipRoute.forSpi(0, 16)).as("a PPI is no SPI")
+                .isInstanceOf(IllegalArgumentException.class);
+        IrqRouter plain = new IrqRouter(new InterruptController() {
+            @Override
+            public long tryInjectCached(long doorbell, int data, int deviceId, long signalNanos) {
+                return InjectResult.MISS_RESULT;
+            }
+
+            @Override
+            public long injectSlow(long doorbell, int data, int deviceId, long signalNanos) {
+                return InjectResult.dropped(DropReason.NO_DOORBELL);
+            }
+
+            @Override
+            public boolean hasPendingInterrupt(int vcpu) {
+                return false;
+            }
+
+            @Override
+            public long readSystemRegister(int vcpu, dev.jvmm.core.vcpu.SystemRegister register) {
+                return 0;
+            }
+
+            @Override
+            public void writeSystemRegister(int vcpu, dev.jvmm.core.vcpu.SystemRegister register, long value) {
+            }
+        }, InjectionMode.INLINE, 0, IrqObserver.NONE, "t");
+        assertThatThrownBy(() -> plain.addIrqchipRoute(40)).as("a controller without wired interrupts")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no wired interrupts");
+        assertThat(router.routes()).isEmpty();
     }
 }

@@ -84,7 +84,8 @@ class EmbeddingApiTest {
             r.bind(fd, r.addRoute(target, 0).gsi());
             m.start();
             fd.signal();
-            Await.until(() -> m.failures().count() == 1, "the injector's report");
+            // Failures.report counts before it calls the listener: wait for both.
+            Await.until(() -> m.failures().count() == 1 && heard.size() == 1, "the injector's report");
             assertThat(heard).containsExactly("irq injector: a bug in the controller");
             assertThat(r.stats().dropped(DropReason.STOPPED)).isEqualTo(1);
             assertThat(r.injectorThread().isAlive()).as("the injector survives the bug").isTrue();

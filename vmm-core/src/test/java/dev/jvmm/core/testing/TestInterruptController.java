@@ -3,6 +3,7 @@ package dev.jvmm.core.testing;
 import dev.jvmm.core.irq.DropReason;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.irq.InterruptController;
+import dev.jvmm.core.irq.IrqLine;
 import dev.jvmm.core.irq.MsiTarget;
 import dev.jvmm.core.vcpu.SystemRegister;
 
@@ -27,6 +28,9 @@ public class TestInterruptController implements InterruptController {
     public final AtomicLong slowInjections = new AtomicLong();
     public final AtomicLong misses = new AtomicLong();
     public final AtomicLong acknowledged = new AtomicLong();
+    /** Rising edges seen on SPI lines (an SPI is pending at vCPU 0 after each). */
+    public final AtomicLong spiEdges = new AtomicLong();
+    private final Map<Integer, IrqLine> spiLines = new ConcurrentHashMap<>();
     private volatile boolean cacheEnabled = true;
 
     @SuppressWarnings("unchecked")
@@ -103,6 +107,47 @@ public class TestInterruptController implements InterruptController {
         }
         kicker.accept(vcpu);
         return InjectResult.delivered(intid, vcpu);
+    }
+
+    /** SPIs 32..287, each edge-triggered and routed to vCPU 0, where ICC_IAR1_EL1 pops them like the rest. */
+    @Override
+    public IrqLine spiLine(int intid) {
+        if (intid < 32 || intid >= 288) {
+            throw new IllegalArgumentException("no SPI " + intid);
+        }
+        return spiLines.computeIfAbsent(intid, id -> new IrqLine() {
+            private boolean high;
+
+            @Override
+            public int intid() {
+                return id;
+            }
+
+            @Override
+            public synchronized void set(boolean level) {
+                if (level && !high) {
+                    edge(id);
+                }
+                high = level;
+            }
+
+            @Override
+            public synchronized void pulse() {
+                if (!high) {
+                    edge(id);
+                }
+            }
+        });
+    }
+
+    private void edge(int intid) {
+        spiEdges.incrementAndGet();
+        synchronized (pending[0]) {
+            if (!pending[0].contains(intid)) {
+                pending[0].add(intid);
+            }
+        }
+        kicker.accept(0);
     }
 
     /** One MSI controller (0), whose doorbell is the one this controller was made with. */

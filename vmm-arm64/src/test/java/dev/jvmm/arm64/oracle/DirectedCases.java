@@ -236,7 +236,8 @@ final class DirectedCases {
             int[] edges = {0, 1, 2, 7, 8, 15, 16, 31, 32, 33, 47, 48, 62, 63};
             for (int immr : edges) {
                 for (int imms : edges) {
-                    one(c, A64.bitfield(1, opc, 1, immr, imms, 1, 0), 1, r.nextBoolean() ? Long.MIN_VALUE | 1 : r.nextLong());
+                    one(c, A64.bitfield(1, opc, 1, immr, imms, 1, 0), 1,
+                            r.nextBoolean() ? Long.MIN_VALUE | 1 : r.nextLong());
                 }
             }
         }
@@ -440,7 +441,8 @@ final class DirectedCases {
         }
         // Load literal: the header literal holds x30's value.
         for (int opc = 0; opc < 3; opc++) {
-            add(EncodingClass.LOAD_LITERAL.name, new int[] {A64.loadLiteral(opc, -4, 0)}, 0, 30, 0x8000_0000_8000_0000L);
+            add(EncodingClass.LOAD_LITERAL.name, new int[] {A64.loadLiteral(opc, -4, 0)}, 0, 30,
+                    0x8000_0000_8000_0000L);
         }
         // LDP, LDPSW, LDNP, at the ends of imm7.
         for (int opc : new int[] {0b00, 0b01, 0b10}) {

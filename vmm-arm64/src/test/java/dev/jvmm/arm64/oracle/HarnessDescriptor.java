@@ -8,7 +8,8 @@ package dev.jvmm.arm64.oracle;
  * <pre>
  *  BASE            ELF header, program header, the driver (QEMU only)
  *  BASE + 0x1000   driver globals  (QEMU only; {@link #G_CASE} ...)
- *  BASE + 0x2000   scratch memory  ({@link #SCRATCH_SIZE} bytes: every load and store of a case lands here)
+ *  BASE + 0x2F80   scratch memory  ({@link #SCRATCH_SIZE} bytes: every load and store of a case lands here;
+ *                                   it straddles a page boundary, so accesses that cross pages are tested too)
  *  BASE + 0x10000  case code       (one {@link Snippet} image per case, 8-aligned, back to back)
  *  ...             input table     (one {@link #ENTRY_SIZE} entry per case, QEMU only)
  *  ...             output records  (one {@link #RECORD_SIZE} record per case, QEMU only, zero-filled)
@@ -38,7 +39,8 @@ final class HarnessDescriptor {
     /** Load address of the ELF and base of jvmm's guest RAM (QEMU virt's RAM base, too). */
     static final long BASE = 0x4000_0000L;
     static final long GLOBALS = BASE + 0x1000;
-    static final long SCRATCH = BASE + 0x2000;
+    /** 128 bytes before a 4 KiB (and 64 KiB) page boundary and 128 after it; 64-byte aligned for DC ZVA. */
+    static final long SCRATCH = BASE + 0x2F80;
     /** Large enough for every addressing mode's reach to matter, small enough that loads often see earlier stores. */
     static final int SCRATCH_SIZE = 256;
     static final long CODE = BASE + 0x1_0000;

@@ -119,6 +119,14 @@ final class QemuHarness implements Emulator {
         return at;
     }
 
+    /** Where every case's last instruction branches to: the driver's epilogue (the same for any batch size). */
+    static long epilogueAddress() {
+        CodeBuffer driver = new CodeBuffer(BASE + 0x80);
+        new QemuHarness().emitDriver(driver);
+        driver.words();
+        return driver.address("epilogue");
+    }
+
     Program build(List<TestCase> cases) {
         CodeBuffer driver = new CodeBuffer(BASE + 0x80);
         emitDriver(driver);

@@ -1,0 +1,111 @@
+package dev.jvmm.arm64.oracle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.jvmm.core.testing.SeedExtension;
+import dev.jvmm.core.testing.SeededRandom;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * jvmm's CPU against QEMU, instruction by instruction (issue 15, "Against QEMU, instruction by instruction"): seeded
+ * random cases over every encoding class ({@link EncodingClass}), and directed cases at each class's corners
+ * ({@link DirectedCases}), run on {@code qemu-aarch64 -cpu cortex-a57} and on jvmm, comparing X0..X30, SP, NZCV and
+ * the scratch memory after each case. A mismatch is bisected to its first differing instruction and reported with
+ * its word, disassembly, inputs, both results and the command that replays it; the whole report also goes to
+ * {@code target/oracle-report-<seed>.txt}.
+ *
+ * <p>Replay: {@code mvn -B -o test -pl vmm-arm64 -am -Dtest=DifferentialTest -Dsurefire.failIfNoSpecifiedTests=false
+ * -Djvmm.seed=SEED}; more cases: {@code -Djvmm.arm64.scale=10}.
+ */
+@ExtendWith(SeedExtension.class)
+class DifferentialTest {
+    /** Instructions under test (set-up excluded) per default run. */
+    static final int RANDOM_INSTRUCTIONS = 100_000;
+    /** Units per random case: long enough for values to flow between instructions, short enough to bisect fast. */
+    static final int UNITS_PER_CASE = 16;
+    /** Cases per QEMU process (and per jvmm batch). */
+    static final int CHUNK = 2000;
+
+    @BeforeAll
+    static void qemu() {
+        OracleTools.assumeQemu();
+    }
+
+    @Test
+    void randomInstructionsMatchQemu(SeededRandom random) throws Exception {
+        InstructionGenerator g = new InstructionGenerator(random);
+        List<EncodingClass> classes = List.of(EncodingClass.values());
+        List<TestCase> cases = new ArrayList<>();
+        long underTest = 0;
+        long setup = 0;
+        long target = (long) RANDOM_INSTRUCTIONS * OracleTools.scale();
+        while (underTest < target) {
+            TestCase c = g.randomCase("random case " + cases.size(), UNITS_PER_CASE, classes);
+            for (String cls : c.snippet().classes()) {
+                if (cls.equals(InstructionGenerator.SETUP)) {
+                    setup++;
+                } else {
+                    underTest++;
+                }
+            }
+            cases.add(c);
+        }
+        long t0 = System.nanoTime();
+        Differential.Result r = new Differential(new QemuHarness(), new JvmmEmulator()).compare(cases, CHUNK);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("differential: seed %d, %d cases, %d instructions under test + %d set-up, %.1f s "
+                        + "(%.0f instructions/s through both sides), %d mismatching cases%n", random.seed(),
+                cases.size(), underTest, setup, seconds, (underTest + setup) / seconds, r.mismatching());
+        check(r, "random", replay("randomInstructionsMatchQemu", random.seed()));
+    }
+
+    @Test
+    void directedCornerCasesMatchQemu() throws Exception {
+        List<TestCase> cases = DirectedCases.all();
+        long t0 = System.nanoTime();
+        Differential.Result r = new Differential(new QemuHarness(), new JvmmEmulator()).compare(cases, CHUNK * 4);
+        System.out.printf("directed: %d cases, %.1f s, %d mismatching%n", cases.size(),
+                (System.nanoTime() - t0) / 1e9, r.mismatching());
+        check(r, "directed", replay("directedCornerCasesMatchQemu", 0));
+    }
+
+    static String replay(String method, long seed) {
+        return "mvn -B -o test -pl vmm-arm64 -am -Dtest=DifferentialTest#" + method
+                + " -Dsurefire.failIfNoSpecifiedTests=false" + (seed != 0 ? " -Djvmm.seed=" + seed : "");
+    }
+
+    private static void check(Differential.Result r, String what, String replay) throws IOException {
+        if (r.mismatching() == 0) {
+            return;
+        }
+        StringBuilder all = new StringBuilder();
+        StringBuilder summary = new StringBuilder();
+        summary.append(r.mismatching()).append(" of ").append(r.cases()).append(' ').append(what)
+                .append(" cases differ from QEMU; first differing instruction by class:\n");
+        for (Map.Entry<String, List<Differential.Mismatch>> e : r.byClass().entrySet()) {
+            summary.append("  ").append(e.getKey()).append(": ").append(e.getValue().size()).append(" case(s)\n");
+        }
+        for (Map.Entry<String, List<Differential.Mismatch>> e : r.byClass().entrySet()) {
+            all.append("== ").append(e.getKey()).append('\n');
+            for (Differential.Mismatch m : e.getValue()) {
+                all.append(Differential.report(m, replay)).append('\n');
+            }
+        }
+        Path out = Path.of("target", "oracle-report-" + what + ".txt");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, summary + "\n" + all);
+        String first = r.byClass().values().stream().map(l -> Differential.report(l.get(0), replay))
+                .reduce("", (a, b) -> a + "\n" + b);
+        assertThat(r.mismatching()).as(summary + "(full report: " + out.toAbsolutePath() + ")\n" + first).isZero();
+    }
+}

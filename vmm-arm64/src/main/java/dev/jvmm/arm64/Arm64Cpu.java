@@ -468,6 +468,7 @@ public final class Arm64Cpu implements GuestProgram {
     /** The execution loop. Returns when a stop condition holds; {@code options} null: only power-off and fatal. */
     private StopReason loop(RunOptions opt) {
         final long limit = opt == null ? Long.MAX_VALUE : retired + opt.maxInstructions();
+        final long stopAt = opt == null ? RunOptions.NO_ADDRESS : opt.stopAt();
         stopReason = null;
         executing = true;
         long ticks = 0;
@@ -509,6 +510,9 @@ public final class Arm64Cpu implements GuestProgram {
                     continue;
                 }
                 long pc = st.pc;
+                if (pc == stopAt) {
+                    return StopReason.ADDRESS;
+                }
                 if (st.il) {
                     takeException(Syndrome.esr(Syndrome.EC_ILLEGAL_STATE, 0), 0, false, pc, 0);
                     ticks++;
@@ -523,6 +527,9 @@ public final class Arm64Cpu implements GuestProgram {
                     continue;
                 }
                 long room = limit - retired;
+                if (stopAt - pc > 0 && stopAt - pc < 4L * b.length()) {
+                    room = Math.min(room, (stopAt - pc) >>> 2);
+                }
                 int n = interpreter.execute(b, pc, room < b.length() ? (int) room : b.length());
                 retired += n;
                 ticks += n + 1;

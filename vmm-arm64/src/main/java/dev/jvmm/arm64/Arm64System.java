@@ -79,6 +79,14 @@ public final class Arm64System {
         this.counterEpochNanos = nanos;
     }
 
+    /**
+     * Drops all decoded code. For a host that writes guest code through {@link GuestMemory} directly (a loader, a
+     * test): stores by the guest itself invalidate what they overwrite, host writes do not. Call while no CPU runs.
+     */
+    public void invalidateCode() {
+        code.invalidateAll();
+    }
+
     /** TLBI ...IS: every other CPU drops its translations before it executes another block. */
     void broadcastTlbFlush(Arm64Cpu from) {
         for (Arm64Cpu c : cpus) {

@@ -265,8 +265,9 @@ final class Mmu {
         return abort(va, write ? WRITE : READ, Syndrome.FSC_ALIGNMENT, false);
     }
 
+    /** No device answered: a synchronous external abort, EA = 0 as QEMU reports a decode error. */
     private GuestTrap externalAbort(long va, boolean write) {
-        return abort(va, write ? WRITE : READ, Syndrome.FSC_EXTERNAL | Syndrome.ISS_EA, false);
+        return abort(va, write ? WRITE : READ, Syndrome.FSC_EXTERNAL, false);
     }
 
     /** A data or instruction abort with fault status {@code fsc} (plus ISS bits such as EA), raised in the CPU. */

@@ -13,8 +13,12 @@ package dev.jvmm.arm64;
  *                        BRK is executed and takes its exception)
  * @param stopOnException stop right after any exception is taken to EL1 (synchronous, IRQ), at the vector
  * @param stopOnWfi       stop after a WFI instead of waiting for an interrupt
+ * @param stopAt          stop when the PC reaches this address, before executing it ({@link #NO_ADDRESS}: never)
  */
-public record RunOptions(long maxInstructions, int breakpoint, boolean stopOnException, boolean stopOnWfi) {
+public record RunOptions(long maxInstructions, int breakpoint, boolean stopOnException, boolean stopOnWfi,
+                         long stopAt) {
+    /** No {@link #stopAt} address (an odd PC never executes). */
+    public static final long NO_ADDRESS = -1L;
     public static final int ANY_BRK = -1;
     public static final int NO_BRK = -2;
 
@@ -29,19 +33,24 @@ public record RunOptions(long maxInstructions, int breakpoint, boolean stopOnExc
 
     /** At most {@code n} instructions; any BRK stops; exceptions and WFI do not. */
     public static RunOptions instructions(long n) {
-        return new RunOptions(n, ANY_BRK, false, false);
+        return new RunOptions(n, ANY_BRK, false, false, NO_ADDRESS);
     }
 
     public RunOptions withBreakpoint(int imm16) {
-        return new RunOptions(maxInstructions, imm16, stopOnException, stopOnWfi);
+        return new RunOptions(maxInstructions, imm16, stopOnException, stopOnWfi, stopAt);
     }
 
     public RunOptions withStopOnException(boolean on) {
-        return new RunOptions(maxInstructions, breakpoint, on, stopOnWfi);
+        return new RunOptions(maxInstructions, breakpoint, on, stopOnWfi, stopAt);
     }
 
     public RunOptions withStopOnWfi(boolean on) {
-        return new RunOptions(maxInstructions, breakpoint, stopOnException, on);
+        return new RunOptions(maxInstructions, breakpoint, stopOnException, on, stopAt);
+    }
+
+    /** Stop when the PC reaches {@code address} (before the instruction there executes). */
+    public RunOptions withStopAt(long address) {
+        return new RunOptions(maxInstructions, breakpoint, stopOnException, stopOnWfi, address);
     }
 
     boolean stopsAt(int brkImm) {

@@ -4,6 +4,8 @@ package dev.jvmm.arm64;
 public enum StopReason {
     /** The instruction budget of {@link RunOptions#maxInstructions} is spent. */
     INSTRUCTION_LIMIT,
+    /** The PC reached {@link RunOptions#stopAt}; the instruction there has not executed. */
+    ADDRESS,
     /** A BRK that {@link RunOptions} stops at is about to execute; the PC is the BRK's address, nothing was taken. */
     BREAKPOINT,
     /** An exception was taken to EL1 and {@link RunOptions#stopOnException} asked to stop: the PC is the vector. */

@@ -1,0 +1,58 @@
+package dev.jvmm.arm64;
+
+import dev.jvmm.core.testing.ThreadAllocations;
+
+/**
+ * Prints guest instructions per second and bytes allocated per instruction on compute-bound loops (a manual
+ * benchmark: {@code java -cp ... dev.jvmm.arm64.CpuSpeed}; {@code CpuSpeedTest} runs a short version).
+ */
+public final class CpuSpeed {
+    /** An integer loop: ALU work, a load and a store per iteration, a conditional branch. */
+    static final String LOOP = String.join("\n",
+            "mov x0, #0",
+            "mov x5, #0",
+            "1: add x0, x0, x1",
+            "eor x2, x0, x1, lsl #3",
+            "ldr x4, [x6, x5]",
+            "add x3, x2, x4",
+            "str x3, [x6, x5]",
+            "add x5, x5, #8",
+            "and x5, x5, #0xff8",
+            "madd x7, x3, x1, x0",
+            "subs x1, x1, #1",
+            "b.ne 1b",
+            "brk #0");
+
+    public static void main(String[] args) {
+        long iterations = args.length > 0 ? Long.parseLong(args[0]) : 100_000_000L;
+        for (int round = 0; round < 5; round++) {
+            Result r = measure(iterations);
+            System.out.printf("round %d: %,d instructions in %.3f s = %,.0f instructions/s, %.4f bytes/instruction%n",
+                    round, r.instructions, r.seconds, r.instructions / r.seconds, r.bytesPerInstruction);
+        }
+    }
+
+    record Result(long instructions, double seconds, double bytesPerInstruction) {
+    }
+
+    static Result measure(long iterations) {
+        try (BareMetal m = new BareMetal()) {
+            m.assemble(BareMetal.CODE, LOOP);
+            IdentityMap.install(m, false);
+            m.cpu.setX(1, iterations);
+            m.cpu.setX(6, BareMetal.DATA);
+            m.cpu.setPc(BareMetal.CODE);
+            long[] retired = new long[1];
+            long t0 = System.nanoTime();
+            long bytes = ThreadAllocations.minimumOf(1, () -> {
+                Stop s = m.run(Long.MAX_VALUE);
+                retired[0] = s.instructions();
+                if (s.reason() != StopReason.BREAKPOINT) {
+                    throw new IllegalStateException("stopped: " + s + " " + m.cpu.fatal());
+                }
+            });
+            double secs = (System.nanoTime() - t0) / 1e9;
+            return new Result(retired[0], secs, (double) bytes / retired[0]);
+        }
+    }
+}

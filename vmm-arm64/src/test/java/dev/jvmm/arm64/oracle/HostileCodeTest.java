@@ -110,7 +110,7 @@ class HostileCodeTest {
             Mode mode = randomMachine(r, memory, cpu, t, where);
             t.modes.merge(mode, 1, Integer::sum);
             io.countInstructionsWith(cpu::instructionsRetired);
-            Stop s = cpu.run(io, new RunOptions(EPISODE_INSTRUCTIONS, RunOptions.NO_BRK, false, false));
+            Stop s = cpu.run(io, RunOptions.instructions(EPISODE_INSTRUCTIONS).withBreakpoint(RunOptions.NO_BRK));
             io.endOfRun();
             t.stops.merge(s.reason(), 1, Integer::sum);
             if (s.reason() == StopReason.FATAL && System.getProperty("jvmm.hostile.verbose") != null) {

@@ -113,6 +113,10 @@ class HostileCodeTest {
             Stop s = cpu.run(io, RunOptions.instructions(EPISODE_INSTRUCTIONS).withBreakpoint(RunOptions.NO_BRK));
             io.endOfRun();
             t.stops.merge(s.reason(), 1, Integer::sum);
+            if (s.reason() == StopReason.ADDRESS) {
+                t.problems.add(where + ": the run stopped at PC " + Long.toHexString(s.pc()) + " (ADDRESS) though no "
+                        + "stop address was asked for (finding F3)");
+            }
             if (s.reason() == StopReason.FATAL && System.getProperty("jvmm.hostile.verbose") != null) {
                 System.out.println(where + " " + mode + ": " + cpu.fatal() + " retired " + cpu.instructionsRetired());
             }
@@ -343,7 +347,8 @@ class HostileCodeTest {
                     Stop s = cpu.run(new RecordingGuestCpu(memory, null),
                             RunOptions.instructions(100).withStopOnException(true));
                     String what = String.format("BR to %x at EL%d", target, el);
-                    assertThat(s.reason()).as(what + ": " + cpu.fatal()).isEqualTo(StopReason.EXCEPTION);
+                    assertThat(s.reason()).as(what + ": " + s + ", fatal: " + cpu.fatal())
+                            .isEqualTo(StopReason.EXCEPTION);
                     assertThat(cpu.readSystemRegister("ESR_EL1") >>> 26).as(what + ": ESR_EL1.EC").isEqualTo(0x22);
                 }
             }
@@ -380,6 +385,35 @@ class HostileCodeTest {
                 }
                 pauseAndStop(memory, cpu, "trial " + trial + (trial < programs.length ? " (directed)" : " (random)"));
             }
+        }
+    }
+
+    /**
+     * On a real vCPU (no bounded run, no stop address), a branch to PC 0xFFFF_FFFF_FFFF_FFFF takes the PC alignment
+     * fault, whose handler then runs; it must not leave the vCPU spinning at that PC (finding F3).
+     */
+    @Test
+    void aBranchToAnAllOnesPcOnARealVcpuTakesThePcAlignmentFault() throws Exception {
+        try (GuestMemory memory = GuestMemory.create(RAM_BASE, RAM_SIZE)) {
+            Arm64System system = new Arm64System(memory, 1);
+            Arm64Cpu cpu = system.cpu(0);
+            cpu.setBootState(CODE, 0, 0, 0, 0);
+            memory.write32(CODE, A64.moveWide(1, 0b00, 0, 0, 0));                        // movn x0, #0
+            memory.write32(CODE + 4, A64.unconditionalBranchRegister(0b0000, 0));       // br x0
+            memory.write32(CODE + 0x800 + 0x200, A64.unconditionalBranchImmediate(0, 0)); // the handler: b .
+            cpu.writeSystemRegister("VBAR_EL1", CODE + 0x800);
+            Vcpu vcpu = new Vcpu(0, 1, memory, new MmioBus(), new TestInterruptController(0, 1, i -> {
+            }), 0, real -> cpu.run(new RecordingGuestCpu(memory, real)), "all-ones-pc");
+            vcpu.start();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (cpu.instructionsRetired() < 1000 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            vcpu.requestStop();
+            assertThat(vcpu.join(Duration.ofSeconds(5))).isTrue();
+            assertThat(cpu.readSystemRegister("ESR_EL1") >>> 26).as("ESR_EL1.EC after BR to all ones, "
+                    + cpu.instructionsRetired() + " instructions retired, PC " + Long.toHexString(cpu.pc()))
+                    .isEqualTo(0x22);
         }
     }
 

@@ -134,6 +134,11 @@ final class ArchState {
 
     /** Condition {@code cond} (Arm ARM ConditionHolds). */
     boolean holds(int cond) {
+        return holds(cond, nf, zf, cf, vf);
+    }
+
+    /** ConditionHolds on flags kept as {@link ArchState} keeps them (for compiled blocks, which keep them in locals). */
+    static boolean holds(int cond, long nf, long zf, long cf, long vf) {
         boolean r;
         switch (cond >>> 1) {
             case 0: r = zf == 0; break;                       // EQ

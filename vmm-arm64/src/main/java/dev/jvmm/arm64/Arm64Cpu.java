@@ -527,10 +527,21 @@ public final class Arm64Cpu implements GuestProgram {
                     continue;
                 }
                 long room = limit - retired;
-                if (stopAt - pc > 0 && stopAt - pc < 4L * b.length()) {
-                    room = Math.min(room, (stopAt - pc) >>> 2);
+                int n;
+                BlockCompiler.Compiled c = b.compiled;
+                if (c == null && ++b.hits >= BlockCompiler.THRESHOLD && system.compilerEnabled()) {
+                    translate(b);
+                    c = b.compiled;
                 }
-                int n = interpreter.execute(b, pc, room < b.length() ? (int) room : b.length());
+                if (c != null && c != Block.UNTRANSLATABLE && stopAt == RunOptions.NO_ADDRESS
+                        && room >= b.length()) {
+                    n = c.run(this, pc, room < CHECK_INTERVAL ? (int) room : CHECK_INTERVAL);
+                } else {
+                    if (stopAt - pc > 0 && stopAt - pc < 4L * b.length()) {
+                        room = Math.min(room, (stopAt - pc) >>> 2);
+                    }
+                    n = interpreter.execute(b, pc, room < b.length() ? (int) room : b.length());
+                }
                 retired += n;
                 ticks += n + 1;
                 if (n > 0) {
@@ -544,6 +555,11 @@ public final class Arm64Cpu implements GuestProgram {
             fatal("internal error: " + e, st.pc);
             return StopReason.FATAL;
         }
+    }
+
+    private void translate(Block b) {
+        BlockCompiler.Compiled c = BlockCompiler.compile(b);
+        b.compiled = c == null ? Block.UNTRANSLATABLE : c;
     }
 
     private Block lookup(long pc) {

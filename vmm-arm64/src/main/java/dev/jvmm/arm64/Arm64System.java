@@ -25,6 +25,7 @@ public final class Arm64System {
     private volatile HypervisorCall hypervisorCall = HypervisorCall.NOT_SUPPORTED;
     private volatile Consumer<FatalReport> fatalListener = r -> { };
     private volatile long counterEpochNanos = System.nanoTime();
+    private volatile boolean compilerEnabled = !Boolean.getBoolean("jvmm.arm64.interpretOnly");
 
     public Arm64System(GuestMemory memory, int cpuCount) {
         if (cpuCount < 1 || cpuCount > 512) {
@@ -85,6 +86,15 @@ public final class Arm64System {
      */
     public void invalidateCode() {
         code.invalidateAll();
+    }
+
+    /** Whether hot blocks are translated to JVM bytecode (default; {@code -Djvmm.arm64.interpretOnly=true}: never). */
+    public boolean compilerEnabled() {
+        return compilerEnabled;
+    }
+
+    public void setCompilerEnabled(boolean on) {
+        this.compilerEnabled = on;
     }
 
     /** TLBI ...IS: every other CPU drops its translations before it executes another block. */

@@ -137,28 +137,13 @@ final class Interpreter {
                         break;
                     case Op.CRC32: x[in.rd] = crc32(in, x[in.rn], x[in.rm]); break;
                     case Op.RBIT:
-                        x[in.rd] = in.sf ? Long.reverse(x[in.rn]) : Integer.reverse((int) x[in.rn]) & 0xFFFF_FFFFL;
-                        break;
-                    case Op.REV16: {
-                        long v = x[in.rn];
-                        x[in.rd] = res(in, (v & 0x00FF_00FF_00FF_00FFL) << 8 | (v >>> 8) & 0x00FF_00FF_00FF_00FFL);
-                        break;
-                    }
-                    case Op.REV32: x[in.rd] = Long.rotateLeft(Long.reverseBytes(x[in.rn]), 32); break;
+                    case Op.REV16:
+                    case Op.REV32:
                     case Op.REV:
-                        x[in.rd] = in.sf ? Long.reverseBytes(x[in.rn])
-                                : Integer.reverseBytes((int) x[in.rn]) & 0xFFFF_FFFFL;
-                        break;
                     case Op.CLZ:
-                        x[in.rd] = in.sf ? Long.numberOfLeadingZeros(x[in.rn])
-                                : Integer.numberOfLeadingZeros((int) x[in.rn]);
+                    case Op.CLS:
+                        x[in.rd] = unary(in.op, in.sf, x[in.rn]);
                         break;
-                    case Op.CLS: {
-                        long v = x[in.rn];
-                        x[in.rd] = in.sf ? Long.numberOfLeadingZeros(v ^ (v >> 1)) - 1
-                                : Integer.numberOfLeadingZeros((int) v ^ ((int) v >> 1)) - 1;
-                        break;
-                    }
 
                     // ---------------------------------------------------------------- loads and stores
                     case Op.LD: {
@@ -383,7 +368,7 @@ final class Interpreter {
         return addr;
     }
 
-    private static long extendLoad(Insn in, long v) {
+    static long extendLoad(Insn in, long v) {
         int f = in.flags;
         if ((f & (Insn.SIGNED64 | Insn.SIGNED32)) == 0) {
             return v;
@@ -412,9 +397,13 @@ final class Interpreter {
     }
 
     static long shifted(Insn in, long v) {
-        int amount = in.amount;
-        if (in.sf) {
-            switch (in.shift) {
+        return shift(in.sf, v, in.shift, in.amount);
+    }
+
+    /** DecodeShift/ShiftReg: LSL, LSR, ASR, ROR of a 64-bit or 32-bit value (the latter sign-extended). */
+    static long shift(boolean sf, long v, int type, int amount) {
+        if (sf) {
+            switch (type) {
                 case 0: return v << amount;
                 case 1: return v >>> amount;
                 case 2: return v >> amount;
@@ -422,7 +411,7 @@ final class Interpreter {
             }
         }
         int w = (int) v;
-        switch (in.shift) {
+        switch (type) {
             case 0: return w << amount;
             case 1: return w >>> amount;
             case 2: return w >> amount;
@@ -502,7 +491,7 @@ final class Interpreter {
     }
 
     /** SBFM/BFM/UBFM (Arm ARM C6.2 BFM "Operation"). */
-    private static long bitfield(Insn in, long src, long dstIn, boolean signed) {
+    static long bitfield(Insn in, long src, long dstIn, boolean signed) {
         int r = in.amount;
         int s = in.shift;
         long wmask = in.imm;
@@ -520,7 +509,7 @@ final class Interpreter {
         return ((top & ~(int) tmask) | (bot & (int) tmask)) & 0xFFFF_FFFFL;
     }
 
-    private static long extract(Insn in, long n, long m) {
+    static long extract(Insn in, long n, long m) {
         int lsb = in.amount;
         if (in.sf) {
             return lsb == 0 ? m : (m >>> lsb) | (n << (64 - lsb));
@@ -529,7 +518,7 @@ final class Interpreter {
         return (concat >>> lsb) & 0xFFFF_FFFFL;
     }
 
-    private static long udiv(boolean sf, long n, long m) {
+    static long udiv(boolean sf, long n, long m) {
         if (sf) {
             return m == 0 ? 0 : Long.divideUnsigned(n, m);
         }
@@ -538,7 +527,7 @@ final class Interpreter {
         return b == 0 ? 0 : a / b;
     }
 
-    private static long sdiv(boolean sf, long n, long m) {
+    static long sdiv(boolean sf, long n, long m) {
         if (sf) {
             if (m == 0) {
                 return 0;
@@ -551,6 +540,27 @@ final class Interpreter {
             return 0;
         }
         return (b == -1 ? -a : a / b) & 0xFFFF_FFFFL;
+    }
+
+    /** RBIT, REV16, REV32, REV, CLZ, CLS (Arm ARM C6.2). */
+    static long unary(int op, boolean sf, long v) {
+        switch (op) {
+            case Op.RBIT:
+                return sf ? Long.reverse(v) : Integer.reverse((int) v) & 0xFFFF_FFFFL;
+            case Op.REV16: {
+                long r = (v & 0x00FF_00FF_00FF_00FFL) << 8 | (v >>> 8) & 0x00FF_00FF_00FF_00FFL;
+                return sf ? r : r & 0xFFFF_FFFFL;
+            }
+            case Op.REV32:
+                return Long.rotateLeft(Long.reverseBytes(v), 32);
+            case Op.REV:
+                return sf ? Long.reverseBytes(v) : Integer.reverseBytes((int) v) & 0xFFFF_FFFFL;
+            case Op.CLZ:
+                return sf ? Long.numberOfLeadingZeros(v) : Integer.numberOfLeadingZeros((int) v);
+            default: // CLS
+                return sf ? Long.numberOfLeadingZeros(v ^ (v >> 1)) - 1
+                        : Integer.numberOfLeadingZeros((int) v ^ ((int) v >> 1)) - 1;
+        }
     }
 
     static long unsignedMultiplyHigh(long a, long b) {
@@ -574,7 +584,7 @@ final class Interpreter {
     }
 
     /** CRC32B/H/W/X and CRC32C*: the reflected CRC of the low 2^size bytes of {@code data}, no inversions. */
-    private static long crc32(Insn in, long acc, long data) {
+    static long crc32(Insn in, long acc, long data) {
         int[] t = (in.flags & Insn.CASTAGNOLI) != 0 ? CRC32C_TABLE : CRC32_TABLE;
         int crc = (int) acc;
         int bytes = 1 << in.size;

@@ -442,7 +442,7 @@ final class DirectedCases {
         }
         // Load literal: the header literal holds x30's value.
         for (int opc = 0; opc < 3; opc++) {
-            add(EncodingClass.LOAD_LITERAL.name, new int[] {A64.loadLiteral(opc, -4, 0)}, 0, 30,
+            add(EncodingClass.LOAD_LITERAL.name, new int[] {A64.loadLiteral(opc, Snippet.LITERAL_FROM_BODY, 0)}, 0, 30,
                     0x8000_0000_8000_0000L);
         }
         // LDP, LDPSW, LDNP, at the ends of imm7.

@@ -180,13 +180,33 @@ class HostileCodeTest {
     };
 
     /** Random RAM, tables, system registers and PSTATE; returns the translation mode chosen. */
-    private static Mode randomMachine(Random r, GuestMemory memory, Arm64Cpu cpu, Totals t, String where) {
+    static Mode randomMachine(Random r, GuestMemory memory, Arm64Cpu cpu, Totals t, String where) {
+        return randomMachine(r, memory, cpu, t, where, 0, Mode.values());
+    }
+
+    /**
+     * As above; {@code validPercent} of the code words are valid instructions of the differential classes, and the
+     * translation mode is one of {@code modes}.
+     */
+    static Mode randomMachine(Random r, GuestMemory memory, Arm64Cpu cpu, Totals t, String where, int validPercent,
+                              Mode... modes) {
+        InstructionGenerator g = new InstructionGenerator(r);
         fillTables(r, memory);
+        int[] valid = new int[0];
+        int next = 0;
         for (int i = 0; i < CODE_WORDS; i++) {
-            memory.write32(CODE + 4L * i, hostileWord(r));
+            if (r.nextInt(100) < validPercent) {
+                if (next == valid.length) {
+                    valid = g.randomCase("", 8, List.of(EncodingClass.values())).snippet().body();
+                    next = 0;
+                }
+                memory.write32(CODE + 4L * i, valid[next++]);
+            } else {
+                memory.write32(CODE + 4L * i, hostileWord(r));
+            }
         }
         randomSystemRegisters(r, cpu, t, where);
-        Mode mode = Mode.values()[r.nextInt(3)];
+        Mode mode = modes[r.nextInt(modes.length)];
         long sctlr = cpu.readSystemRegister("SCTLR_EL1");
         switch (mode) {
             case MMU_OFF -> cpu.writeSystemRegister("SCTLR_EL1", sctlr & ~1L);
@@ -209,7 +229,7 @@ class HostileCodeTest {
             default -> {
             }
         }
-        if (r.nextInt(10) < 9) {
+        if (r.nextInt(10) < 9 || validPercent > 0) {
             long vbar = cpu.readSystemRegister("VBAR_EL1") & ~0x7FFL;
             for (int vector : new int[] {0x000, 0x080, 0x200, 0x280, 0x400, 0x480}) {
                 long at = vbar + vector;
@@ -259,7 +279,7 @@ class HostileCodeTest {
     }
 
     /** Random descriptors, pointing mostly at other tables, the code window, RAM, MMIO and beyond RAM. */
-    private static void fillTables(Random r, GuestMemory memory) {
+    static void fillTables(Random r, GuestMemory memory) {
         for (int i = 0; i < TABLE_PAGES * 512; i++) {
             long oa = switch (r.nextInt(10)) {
                 case 0, 1, 2 -> TABLES + 4096L * r.nextInt(TABLE_PAGES);
@@ -278,7 +298,7 @@ class HostileCodeTest {
         }
     }
 
-    private static void randomSystemRegisters(Random r, Arm64Cpu cpu, Totals t, String where) {
+    static void randomSystemRegisters(Random r, Arm64Cpu cpu, Totals t, String where) {
         for (String name : RANDOMIZED) {
             long v = switch (name) {
                 case "TTBR0_EL1", "TTBR1_EL1" -> r.nextInt(10) == 0 ? r.nextLong()
@@ -310,7 +330,7 @@ class HostileCodeTest {
         }
     }
 
-    private static void randomPstate(Random r, Arm64Cpu cpu) {
+    static void randomPstate(Random r, Arm64Cpu cpu) {
         InstructionGenerator g = new InstructionGenerator(r);
         for (int i = 0; i < 31; i++) {
             cpu.setX(i, r.nextInt(3) == 0 ? RAM_BASE + (r.nextLong() & (RAM_SIZE - 1)) : g.edgyValue());

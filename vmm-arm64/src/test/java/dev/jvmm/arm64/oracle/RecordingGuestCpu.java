@@ -20,6 +20,8 @@ import java.util.function.LongSupplier;
 final class RecordingGuestCpu implements GuestCpu {
     private final GuestMemory memory;
     private final GuestCpu outer;
+    /** The guest's clock: the host's, or a fixed one for runs that must repeat exactly. */
+    private LongSupplier clock = System::nanoTime;
     /** The CPU's retired-instruction count, read at each exit. */
     private LongSupplier instructions = () -> 0;
 
@@ -37,6 +39,11 @@ final class RecordingGuestCpu implements GuestCpu {
     RecordingGuestCpu(GuestMemory memory, GuestCpu outer) {
         this.memory = memory;
         this.outer = outer;
+    }
+
+    /** The counter reads {@code nanos} always: CNTVCT and the timers become deterministic. */
+    void fixClock(long nanos) {
+        clock = () -> nanos;
     }
 
     void countInstructionsWith(LongSupplier retired) {
@@ -163,7 +170,7 @@ final class RecordingGuestCpu implements GuestCpu {
 
     @Override
     public long counterNanos() {
-        return System.nanoTime();
+        return clock.getAsLong();
     }
 
     @Override

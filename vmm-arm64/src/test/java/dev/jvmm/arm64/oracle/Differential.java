@@ -19,10 +19,17 @@ final class Differential {
 
     private final Emulator oracle;
     private final Emulator cpu;
+    private final int explainLimit;
 
     Differential(Emulator oracle, Emulator cpu) {
+        this(oracle, cpu, EXPLAINED);
+    }
+
+    /** Explains (bisects) at most {@code explainLimit} mismatching cases. */
+    Differential(Emulator oracle, Emulator cpu, int explainLimit) {
         this.oracle = oracle;
         this.cpu = cpu;
+        this.explainLimit = explainLimit;
     }
 
     /** A case that ended differently, and the instruction that made the difference (index -1 when not found). */
@@ -77,7 +84,7 @@ final class Differential {
             }
         }
         List<Mismatch> explained = new ArrayList<>();
-        for (int i = 0; i < bad.size() && i < EXPLAINED; i++) {
+        for (int i = 0; i < bad.size() && i < explainLimit; i++) {
             explained.add(explain(cases.get(bad.get(i))));
         }
         return new Result(n, bad.size(), explained);

@@ -33,6 +33,10 @@ class DifferentialTest {
     static final int RANDOM_INSTRUCTIONS = 100_000;
     /** Units per random case: long enough for values to flow between instructions, short enough to bisect fast. */
     static final int UNITS_PER_CASE = 16;
+    /** Instructions under test per default run of the translated-blocks test (each case runs 257 times on jvmm). */
+    static final int COMPILED_INSTRUCTIONS = 10_000;
+    /** Directed cases per default run of the translated-blocks test: an even sample of all of them. */
+    static final int COMPILED_DIRECTED = 1000;
     /** Cases per QEMU process (and per jvmm batch). */
     static final int CHUNK = 2000;
 
@@ -69,6 +73,32 @@ class DifferentialTest {
         check(r, "random", replay("randomInstructionsMatchQemu", random.seed()));
     }
 
+    /**
+     * The same, with every block translated to JVM code first (jvmm translates a block once it has run
+     * {@link JvmmEmulator#COMPILE_THRESHOLD} times): each case runs that many times on jvmm and the last run is
+     * compared. Fewer cases, since each costs that many runs.
+     */
+    @Test
+    void randomInstructionsMatchQemuInTranslatedBlocks(SeededRandom random) throws Exception {
+        InstructionGenerator g = new InstructionGenerator(random);
+        List<TestCase> cases = new ArrayList<>();
+        long underTest = 0;
+        while (underTest < (long) COMPILED_INSTRUCTIONS * OracleTools.scale()) {
+            TestCase c = g.randomCase("random case " + cases.size(), UNITS_PER_CASE, List.of(EncodingClass.values()));
+            for (String cls : c.snippet().classes()) {
+                underTest += cls.equals(InstructionGenerator.SETUP) ? 0 : 1;
+            }
+            cases.add(c);
+        }
+        long t0 = System.nanoTime();
+        Differential.Result r = new Differential(new QemuHarness(), JvmmEmulator.compiled()).compare(cases, CHUNK);
+        System.out.printf("translated: seed %d, %d cases, %d instructions under test, each case run %d times, "
+                        + "%.1f s, %d mismatching%n", random.seed(), cases.size(), underTest,
+                JvmmEmulator.COMPILE_THRESHOLD + 1,
+                (System.nanoTime() - t0) / 1e9, r.mismatching());
+        check(r, "translated", replay("randomInstructionsMatchQemuInTranslatedBlocks", random.seed()));
+    }
+
     @Test
     void directedCornerCasesMatchQemu() throws Exception {
         List<TestCase> cases = DirectedCases.all();
@@ -77,6 +107,24 @@ class DifferentialTest {
         System.out.printf("directed: %d cases, %.1f s, %d mismatching%n", cases.size(),
                 (System.nanoTime() - t0) / 1e9, r.mismatching());
         check(r, "directed", replay("directedCornerCasesMatchQemu", 0));
+    }
+
+    /** An even sample of the directed cases (no self-modifying code), each run until its blocks are translated. */
+    @Test
+    void directedCornerCasesMatchQemuInTranslatedBlocks() throws Exception {
+        List<TestCase> all = DirectedCases.all();
+        List<TestCase> cases = new ArrayList<>();
+        int step = Math.max(1, all.size() / (COMPILED_DIRECTED * OracleTools.scale()));
+        for (int i = 0; i < all.size(); i += step) {
+            if (!all.get(i).name().contains("self-modifying")) {
+                cases.add(all.get(i));
+            }
+        }
+        long t0 = System.nanoTime();
+        Differential.Result r = new Differential(new QemuHarness(), JvmmEmulator.compiled()).compare(cases, CHUNK);
+        System.out.printf("directed, translated: %d of %d cases, %.1f s, %d mismatching%n", cases.size(), all.size(),
+                (System.nanoTime() - t0) / 1e9, r.mismatching());
+        check(r, "directed-translated", replay("directedCornerCasesMatchQemuInTranslatedBlocks", 0));
     }
 
     static String replay(String method, long seed) {

@@ -51,6 +51,7 @@ final class DirectedCases {
         d.storesAndWriteback();
         d.exclusives();
         d.system();
+        d.selfModifyingCode();
         return d.cases;
     }
 
@@ -441,7 +442,7 @@ final class DirectedCases {
         }
         // Load literal: the header literal holds x30's value.
         for (int opc = 0; opc < 3; opc++) {
-            add(EncodingClass.LOAD_LITERAL.name, new int[] {A64.loadLiteral(opc, -4, 0)}, 0, 30,
+            add(EncodingClass.LOAD_LITERAL.name, new int[] {A64.loadLiteral(opc, Snippet.LITERAL_FROM_BODY, 0)}, 0, 30,
                     0x8000_0000_8000_0000L);
         }
         // LDP, LDPSW, LDNP, at the ends of imm7.
@@ -528,6 +529,41 @@ final class DirectedCases {
                 add(cp, new int[] {ld, st}, 0, signedScratch(), 1, SCRATCH + 64, 3, 0x1122_3344_5566_7788L, 6,
                         0x99AA_BBCC_DDEE_FF00L);
                 add(cp, new int[] {ld, A64.barrier(15, 0b010), st}, 0, 1, SCRATCH + 64, 3, 7, 6, 8);
+            }
+        }
+    }
+
+    /**
+     * Code that rewrites an instruction of its own block and then executes it, with the sequence the architecture
+     * requires for that (Arm ARM B2.4.4: the store, DC CVAU, DSB ISH, IC IVAU, DSB ISH, ISB): the new instruction
+     * must run, not the one decoded before the store. The rewritten word is {@code MOVZ X0, #2} over
+     * {@code MOVZ X0, #1}, or an ADD over a SUB (flags and all).
+     */
+    private void selfModifyingCode() {
+        String c = "self-modifying code (STR to the code, DC CVAU, DSB, IC IVAU, DSB, ISB)";
+        int[][] olds = {
+            {A64.moveWide(1, 0b10, 0, 1, 0), A64.moveWide(1, 0b10, 0, 2, 0)},
+            {A64.addSubShiftedRegister(1, 1, 1, 0, 4, 0, 3, 0), A64.addSubShiftedRegister(1, 0, 1, 0, 4, 0, 3, 0)},
+        };
+        for (int[] o : olds) {
+            for (boolean viaBranch : new boolean[] {false, true}) {
+                int target = viaBranch ? 10 : 9;
+                int[] body = new int[target + 2];
+                body[0] = A64.moveWide(0, 0b10, 0, o[1] & 0xFFFF, 1);
+                body[1] = A64.moveWide(0, 0b11, 1, o[1] >>> 16, 1);
+                body[2] = A64.pcRelAddressing(0, 4 * (target - 2), 2);
+                body[3] = A64.loadStoreUnsignedImmediate(2, 0, 0, 2, 1);                    // str w1, [x2]
+                body[4] = A64.systemInstruction(3, 7, 11, 1, 2);                             // dc cvau, x2
+                body[5] = A64.barrier(0b1011, 0b100);                                         // dsb ish
+                body[6] = A64.systemInstruction(3, 7, 5, 1, 2);                              // ic ivau, x2
+                body[7] = A64.barrier(0b1011, 0b100);                                         // dsb ish
+                body[8] = A64.barrier(0b1111, 0b110);                                         // isb
+                if (viaBranch) {
+                    body[9] = A64.unconditionalBranchImmediate(0, 1);                         // b .+4
+                }
+                body[target] = o[0];
+                body[target + 1] = A64.hint(0, 0);                                           // nop
+                add(c, body, 0, 3, 0x7FFF_FFFF_FFFF_FFFFL, 4, 1);
             }
         }
     }

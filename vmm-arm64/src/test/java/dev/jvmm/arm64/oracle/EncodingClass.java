@@ -44,6 +44,7 @@ enum EncodingClass {
     COMPARE_AND_BRANCH("Compare and branch (immediate)", EncodingClass::compareAndBranch),
     TEST_AND_BRANCH("Test and branch (immediate)", EncodingClass::testAndBranch),
     UNCONDITIONAL_BRANCH_REGISTER("Unconditional branch (register)", EncodingClass::unconditionalBranchRegister),
+    BACKWARD_BRANCH("Counted loop (backward B.cond, CBNZ, TBZ)", EncodingClass::backwardBranch),
 
     // ------------------------------------------------------------------------------------------ system
 
@@ -227,6 +228,52 @@ enum EncodingClass {
 
     private static void conditionalBranch(InstructionGenerator g, Body b, String name) {
         b.addTo(A64.conditionalBranch(0, g.random().nextInt(16)), name, Fix.IMM19, b.forwardTarget());
+    }
+
+    /** The register-only classes a loop body draws from: they neither branch nor touch memory. */
+    private static final EncodingClass[] LOOP_BODY = {ADD_SUB_IMMEDIATE, LOGICAL_IMMEDIATE, MOVE_WIDE, BITFIELD,
+        EXTRACT, LOGICAL_SHIFTED, ADD_SUB_SHIFTED, ADD_SUB_EXTENDED, ADD_SUB_CARRY, CONDITIONAL_SELECT,
+        DATA_PROCESSING_3_SOURCE, DATA_PROCESSING_2_SOURCE, DATA_PROCESSING_1_SOURCE};
+
+    /**
+     * A counted loop, the only backward branches generated: a counter register set to 1..12, a body of register
+     * arithmetic that leaves the counter alone (checked on the Rd field), the decrement, and a backward B.NE, CBNZ or
+     * TBZ/TBNZ on the counter. Blocks run again and again, as in real code.
+     */
+    private static void backwardBranch(InstructionGenerator g, Body b, String name) {
+        Random r = g.random();
+        int counter = g.gpr();
+        int trips = 1 + r.nextInt(12);
+        int variant = r.nextInt(3);
+        // B.NE and CBNZ count down from trips to 0; TBNZ on bit 63 counts up from -trips while the count is negative.
+        b.setup(variant == 2 ? A64.moveWide(1, 0b00, 0, trips - 1, counter) : A64.moveWide(1, 0b10, 0, trips, counter));
+        int k = 1 + r.nextInt(6);
+        for (int i = 0; i < k; i++) {
+            EncodingClass c = LOOP_BODY[r.nextInt(LOOP_BODY.length)];
+            int word;
+            do {                                           // a body instruction must not write the counter
+                Body one = g.new Body(1);
+                one.startUnit(0);
+                c.generate(g, one);
+                word = one.finish().body()[0];
+            } while ((word & 31) == counter);
+            b.add(word, c.name);
+        }
+        int back = -(k + 1);
+        switch (variant) {
+            case 0 -> {
+                b.add(A64.addSubImmediate(1, 1, 1, 0, 1, counter, counter), ADD_SUB_IMMEDIATE.name); // subs c, c, #1
+                b.add(A64.conditionalBranch(back, 1), name);                                          // b.ne body
+            }
+            case 1 -> {
+                b.add(A64.addSubImmediate(1, 1, 0, 0, 1, counter, counter), ADD_SUB_IMMEDIATE.name); // sub c, c, #1
+                b.add(A64.compareAndBranch(1, 1, back, counter), name);                             // cbnz c, body
+            }
+            default -> {
+                b.add(A64.addSubImmediate(1, 0, 0, 0, 1, counter, counter), ADD_SUB_IMMEDIATE.name); // add c, c, #1
+                b.add(A64.testAndBranch(1, 63, back, counter), name);                                // tbnz c, #63
+            }
+        }
     }
 
     private static void unconditionalBranchImmediate(InstructionGenerator g, Body b, String name) {

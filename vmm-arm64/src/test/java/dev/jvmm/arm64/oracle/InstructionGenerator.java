@@ -89,7 +89,7 @@ final class InstructionGenerator {
     /** Kinds of PC-relative field a body instruction may need filled in once the body is laid out. */
     enum Fix { NONE, IMM26, IMM19, IMM14, ADR }
 
-    /** Target of a fix-up: the header literal that holds x30, 4 words before the body ({@link Snippet}). */
+    /** Target of a fix-up: the header literal that holds x30, before the body ({@link Snippet}). */
     static final int HEADER_LITERAL = -1;
 
     private record Ins(int word, String cls, Fix fix, int targetUnit) {
@@ -142,7 +142,7 @@ final class InstructionGenerator {
             String[] classes = new String[ins.size()];
             for (int i = 0; i < words.length; i++) {
                 Ins in = ins.get(i);
-                int target = in.targetUnit == HEADER_LITERAL ? -4 : unitStart[in.targetUnit];
+                int target = in.targetUnit == HEADER_LITERAL ? Snippet.LITERAL_FROM_BODY : unitStart[in.targetUnit];
                 int d = target - i;
                 words[i] = switch (in.fix) {
                     case NONE -> in.word;

@@ -57,11 +57,37 @@ final class JvmmEmulator implements Emulator {
     static final long SCTLR = 0x30D0_0800L | 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 12 | 1 << 14 | 1 << 15 | 1 << 16
             | 1 << 18 | 1 << 26;
 
+    /**
+     * Executions after which jvmm translates a block to a JVM class (BlockCompiler's documented
+     * {@code -Djvmm.arm64.compileThreshold}, default 256).
+     */
+    static final int COMPILE_THRESHOLD = Math.max(1, Integer.getInteger("jvmm.arm64.compileThreshold", 256));
+
     private final long epilogue = QemuHarness.epilogueAddress();
+    private final int passes;
+
+    /** Runs each case once: jvmm's interpreter executes it (no block is hot yet). */
+    JvmmEmulator() {
+        this(1);
+    }
+
+    /**
+     * Runs each case {@code passes} times from its initial state and returns the last pass: with more passes than
+     * {@link #COMPILE_THRESHOLD}, the last one runs the case's blocks as translated JVM code. The cases must not
+     * modify their own code.
+     */
+    JvmmEmulator(int passes) {
+        this.passes = passes;
+    }
+
+    /** Enough passes for every block of a case to be translated before the last one. */
+    static JvmmEmulator compiled() {
+        return new JvmmEmulator(COMPILE_THRESHOLD + 1);
+    }
 
     @Override
     public String name() {
-        return "jvmm";
+        return passes == 1 ? "jvmm" : "jvmm (pass " + passes + ", translated blocks)";
     }
 
     @Override
@@ -85,6 +111,9 @@ final class JvmmEmulator implements Emulator {
                 ArchState s;
                 try {
                     s = m.runCase(cases.get(i), at[i]);
+                    for (int pass = 1; pass < passes && s.fault() == null; pass++) {
+                        s = m.runCase(cases.get(i), at[i]);
+                    }
                 } catch (Throwable t) {
                     s = failed(cases.get(i), "a Java exception out of the CPU: " + t);
                     m = new Machine(memory);       // the CPU's state is unknown after that

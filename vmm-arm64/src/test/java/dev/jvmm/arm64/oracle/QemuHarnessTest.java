@@ -101,8 +101,9 @@ class QemuHarnessTest {
             }
         };
         List<TestCase> cases = randomCases(5, 200);
-        Differential.Result r = new Differential(new QemuHarness(), mutant).compare(cases, 64);
+        Differential.Result r = new Differential(new QemuHarness(), mutant, 4).compare(cases, 64);
         assertThat(r.mismatching()).as("cases the planted bug changes").isPositive();
+        assertThat(r.explained()).as("mismatches explained").isNotEmpty();
         for (Differential.Mismatch m : r.explained()) {
             assertThat(m.word() & addMask).as(Differential.report(m, "-")).isEqualTo(addX);
         }

@@ -537,7 +537,7 @@ public final class Arm64Cpu implements GuestProgram {
                     continue;
                 }
                 long pc = st.pc;
-                if (pc == stopAt) {
+                if (pc == stopAt && stopAt != RunOptions.NO_ADDRESS) {
                     return StopReason.ADDRESS;
                 }
                 if (st.il) {
@@ -564,7 +564,7 @@ public final class Arm64Cpu implements GuestProgram {
                         && room >= b.length()) {
                     n = c.run(this, pc, room < CHECK_INTERVAL ? (int) room : CHECK_INTERVAL);
                 } else {
-                    if (stopAt - pc > 0 && stopAt - pc < 4L * b.length()) {
+                    if (stopAt != RunOptions.NO_ADDRESS && stopAt - pc > 0 && stopAt - pc < 4L * b.length()) {
                         room = Math.min(room, (stopAt - pc) >>> 2);
                     }
                     n = interpreter.execute(b, pc, room < b.length() ? (int) room : b.length());
@@ -590,13 +590,14 @@ public final class Arm64Cpu implements GuestProgram {
     }
 
     private Block lookup(long pc) {
+        // Alignment first: an empty jump-cache slot's tag (-1) is a PC a guest can branch to.
+        if ((pc & 3) != 0) {
+            throw raise(Syndrome.EC_PC_ALIGN, 0, pc);
+        }
         int el = st.el;
         int h = el << JC_BITS | (int) (pc >>> 2) & (JC_SIZE - 1);
         if (jcTag[h] == pc) {
             return jc[h];
-        }
-        if ((pc & 3) != 0) {
-            throw raise(Syndrome.EC_PC_ALIGN, 0, pc);
         }
         long pa = mmu.translateFetch(pc, el);
         newPagePa = pa;

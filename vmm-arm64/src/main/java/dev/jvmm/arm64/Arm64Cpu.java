@@ -55,7 +55,6 @@ public final class Arm64Cpu implements GuestProgram {
     // The jump cache: virtual PC to block, one half per exception level (as execute permission differs).
     private final Block[] jc = new Block[2 * JC_SIZE];
     private final long[] jcTag = new long[2 * JC_SIZE];
-    private long jcGeneration;
     final Mmu mmu;
     final Interpreter interpreter;
     final SysRegs sysregs;
@@ -90,6 +89,26 @@ public final class Arm64Cpu implements GuestProgram {
     private volatile boolean powerOnRequested;
     private volatile long powerOnEntry;
     private volatile long powerOnContext;
+
+    /**
+     * Work other threads ask of this CPU at its next block boundary ({@link #ATTENTION_CODE},
+     * {@link #ATTENTION_TLB}): one volatile read per block instead of one per kind of request.
+     */
+    private volatile int attention;
+    static final int ATTENTION_CODE = 1;
+    static final int ATTENTION_TLB = 2;
+    private static final java.lang.invoke.VarHandle ATTENTION;
+
+    static {
+        try {
+            ATTENTION = java.lang.invoke.MethodHandles.lookup().findVarHandle(Arm64Cpu.class, "attention", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Set by this CPU's own thread when the loop must look at power, fatal or stop state (plain: same thread). */
+    private boolean exitCheck;
 
     // Broadcast TLB invalidation: requests from other CPUs, done at this CPU's next block boundary.
     private volatile long tlbFlushRequests;
@@ -357,6 +376,7 @@ public final class Arm64Cpu implements GuestProgram {
     /** PSCI CPU_OFF, from the hypervisor-call handler on this CPU's thread: it stops after the call returns. */
     public void powerOff() {
         poweredOn = false;
+        exitCheck = true;
     }
 
     /** What wakes this CPU's vCPU from WFI (the board passes {@code vcpu::kick}): used by SEV, CPU_ON, monitors. */
@@ -467,9 +487,11 @@ public final class Arm64Cpu implements GuestProgram {
 
     /** The execution loop. Returns when a stop condition holds; {@code options} null: only power-off and fatal. */
     private StopReason loop(RunOptions opt) {
-        final long limit = opt == null ? Long.MAX_VALUE : retired + opt.maxInstructions();
+        final long limit = opt == null || opt.maxInstructions() > Long.MAX_VALUE - retired ? Long.MAX_VALUE
+                : retired + opt.maxInstructions();
         final long stopAt = opt == null ? RunOptions.NO_ADDRESS : opt.stopAt();
         stopReason = null;
+        exitCheck = true;
         executing = true;
         long ticks = 0;
         long nextCheck = 0;
@@ -481,25 +503,30 @@ public final class Arm64Cpu implements GuestProgram {
                     io.checkpoint();
                     executing = true;
                     timer.update();
+                    exitCheck = true;
                 }
-                if (tlbFlushRequests != tlbFlushDone) {
-                    long req = tlbFlushRequests;
-                    mmu.flush();
-                    tlbFlushDone = req;
+                if (attention != 0) {
+                    int work = (int) ATTENTION.getAndSet(this, 0);
+                    if ((work & ATTENTION_TLB) != 0) {
+                        long req = tlbFlushRequests;
+                        mmu.flush();
+                        tlbFlushDone = req;
+                    }
+                    if ((work & ATTENTION_CODE) != 0) {
+                        Arrays.fill(jcTag, -1L);
+                    }
                 }
-                long gen = system.code.generation();
-                if (gen != jcGeneration) {
-                    jcGeneration = gen;
-                    Arrays.fill(jcTag, -1L);
-                }
-                if (stopReason != null) {
-                    return stopReason;
-                }
-                if (!poweredOn) {
-                    return StopReason.POWERED_OFF;
-                }
-                if (fatal != null) {
-                    return StopReason.FATAL;
+                if (exitCheck) {
+                    exitCheck = false;
+                    if (stopReason != null) {
+                        return stopReason;
+                    }
+                    if (!poweredOn) {
+                        return StopReason.POWERED_OFF;
+                    }
+                    if (fatal != null) {
+                        return StopReason.FATAL;
+                    }
                 }
                 if (retired >= limit) {
                     return StopReason.INSTRUCTION_LIMIT;
@@ -510,7 +537,7 @@ public final class Arm64Cpu implements GuestProgram {
                     continue;
                 }
                 long pc = st.pc;
-                if (pc == stopAt) {
+                if (pc == stopAt && stopAt != RunOptions.NO_ADDRESS) {
                     return StopReason.ADDRESS;
                 }
                 if (st.il) {
@@ -537,7 +564,7 @@ public final class Arm64Cpu implements GuestProgram {
                         && room >= b.length()) {
                     n = c.run(this, pc, room < CHECK_INTERVAL ? (int) room : CHECK_INTERVAL);
                 } else {
-                    if (stopAt - pc > 0 && stopAt - pc < 4L * b.length()) {
+                    if (stopAt != RunOptions.NO_ADDRESS && stopAt - pc > 0 && stopAt - pc < 4L * b.length()) {
                         room = Math.min(room, (stopAt - pc) >>> 2);
                     }
                     n = interpreter.execute(b, pc, room < b.length() ? (int) room : b.length());
@@ -563,13 +590,14 @@ public final class Arm64Cpu implements GuestProgram {
     }
 
     private Block lookup(long pc) {
+        // Alignment first: an empty jump-cache slot's tag (-1) is a PC a guest can branch to.
+        if ((pc & 3) != 0) {
+            throw raise(Syndrome.EC_PC_ALIGN, 0, pc);
+        }
         int el = st.el;
         int h = el << JC_BITS | (int) (pc >>> 2) & (JC_SIZE - 1);
         if (jcTag[h] == pc) {
             return jc[h];
-        }
-        if ((pc & 3) != 0) {
-            throw raise(Syndrome.EC_PC_ALIGN, 0, pc);
         }
         long pa = mmu.translateFetch(pc, el);
         newPagePa = pa;
@@ -628,6 +656,7 @@ public final class Arm64Cpu implements GuestProgram {
         st.pc = (st.get(SysReg.VBAR_EL1) & ~0x7FFL) + base + offset;
         if (options != null && options.stopOnException()) {
             stopReason = StopReason.EXCEPTION;
+            exitCheck = true;
         }
         if (++exceptionsWithoutProgress > EXCEPTION_LOOP_LIMIT) {
             fatal("every exception faults again before its handler runs (VBAR_EL1 0x"
@@ -639,6 +668,7 @@ public final class Arm64Cpu implements GuestProgram {
         if (fatal == null) {
             FatalReport r = new FatalReport(index, pc, st.get(SysReg.ESR_EL1), st.get(SysReg.FAR_EL1), message);
             fatal = r;
+            exitCheck = true;
             try {
                 system.reportFatal(r);
             } catch (RuntimeException e) {
@@ -690,6 +720,7 @@ public final class Arm64Cpu implements GuestProgram {
             case Op.BRK:
                 if (options != null && options.stopsAt((int) in.imm)) {
                     stopReason = StopReason.BREAKPOINT;
+                    exitCheck = true;
                     return false;
                 }
                 takeException(Syndrome.esr(Syndrome.EC_BRK, in.imm), 0, false, pc, 0);
@@ -777,6 +808,7 @@ public final class Arm64Cpu implements GuestProgram {
                 st.pc = pc + 4;
                 if (options != null && options.stopOnWfi()) {
                     stopReason = StopReason.WFI;
+                    exitCheck = true;
                     return true;
                 }
                 waitForInterrupt();
@@ -979,6 +1011,11 @@ public final class Arm64Cpu implements GuestProgram {
         synchronized (this) {
             tlbFlushRequests++;
         }
+        attention(ATTENTION_TLB);
+    }
+
+    void attention(int bits) {
+        ATTENTION.getAndBitwiseOr(this, bits);
     }
 
     /**

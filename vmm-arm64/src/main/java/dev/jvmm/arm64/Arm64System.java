@@ -32,7 +32,7 @@ public final class Arm64System {
             throw new IllegalArgumentException("cpu count must be in 1..512, got " + cpuCount);
         }
         this.memory = Objects.requireNonNull(memory);
-        this.code = new CodeCache(memory);
+        this.code = new CodeCache(memory, this::codeInvalidated);
         this.cpus = new Arm64Cpu[cpuCount];
         this.monitor = new ExclusiveMonitor(cpus);
         for (int i = 0; i < cpuCount; i++) {
@@ -107,6 +107,14 @@ public final class Arm64System {
         for (Arm64Cpu c : cpus) {
             if (c != from) {
                 c.awaitTlbFlush(from);
+            }
+        }
+    }
+
+    private void codeInvalidated() {
+        for (Arm64Cpu c : cpus) {
+            if (c != null) {
+                c.attention(Arm64Cpu.ATTENTION_CODE);
             }
         }
     }

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * cross-modifying code to be followed by IC invalidation and an ISB on the executing PE (Arm ARM B2.4.4 "Concurrent
  * modification and execution of instructions"), and that invalidation is honoured.
  *
- * <p>Each drop bumps {@link #generation}; a vCPU's jump cache (virtual address to block) is valid only for the
- * generation it was filled in, so no vCPU enters a dropped block from its next block boundary on.
+ * <p>Each drop bumps {@link #generation} and raises every vCPU's attention flag: a vCPU's jump cache (virtual address
+ * to block) is emptied at its next block boundary, so no vCPU enters a dropped block from then on.
  *
  * <h2>Threads</h2>
  * Pages are found in a concurrent map; inside a page, words and blocks are filled racily by whichever vCPU gets there
@@ -43,9 +43,12 @@ final class CodeCache {
     private final GuestMemory memory;
     private final ConcurrentHashMap<Long, Page> pages = new ConcurrentHashMap<>();
     private final AtomicLong generation = new AtomicLong();
+    /** Tells every vCPU that code was dropped (they empty their jump caches at their next block boundary). */
+    private final Runnable onInvalidate;
 
-    CodeCache(GuestMemory memory) {
+    CodeCache(GuestMemory memory, Runnable onInvalidate) {
         this.memory = memory;
+        this.onInvalidate = onInvalidate;
     }
 
     long generation() {
@@ -114,6 +117,7 @@ final class CodeCache {
     void invalidatePage(long pa) {
         if (pages.remove(pa >>> PAGE_SHIFT) != null) {
             generation.incrementAndGet();
+            onInvalidate.run();
         }
     }
 
@@ -121,5 +125,6 @@ final class CodeCache {
     void invalidateAll() {
         pages.clear();
         generation.incrementAndGet();
+        onInvalidate.run();
     }
 }

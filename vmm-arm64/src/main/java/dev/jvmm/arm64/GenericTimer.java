@@ -57,7 +57,10 @@ final class GenericTimer {
     }
 
     long counter() {
-        return (cpu.io().counterNanos() - cpu.system().counterEpochNanos()) / NANOS_PER_TICK;
+        // Before the first run (a board or test setting timer registers) there is no GuestCpu yet: the host clock.
+        dev.jvmm.core.vcpu.GuestCpu io = cpu.io();
+        long now = io != null ? io.counterNanos() : System.nanoTime();
+        return (now - cpu.system().counterEpochNanos()) / NANOS_PER_TICK;
     }
 
     private static boolean fires(long ctl, long cval, long now) {

@@ -60,6 +60,9 @@ final class Mmu {
     final long[] execTag = new long[2 * TLB_SIZE];
     /** Physical address minus virtual address of the page. */
     final long[] addend = new long[2 * TLB_SIZE];
+    /** The buffer backing the page ({@link GuestMemory#pageBuffer}), and buffer index minus virtual address. */
+    final java.nio.ByteBuffer[] buffer = new java.nio.ByteBuffer[2 * TLB_SIZE];
+    final long[] bufferAddend = new long[2 * TLB_SIZE];
 
     // The result of the last walk (slow path only).
     private long walkPa;
@@ -106,12 +109,13 @@ final class Mmu {
     long read(long va, int size, int regime) {
         int i = index(va, regime);
         if (readTag[i] == (va & (PAGE_MASK | (size - 1)))) {
-            long pa = va + addend[i];
+            java.nio.ByteBuffer b = buffer[i];
+            int at = (int) (va + bufferAddend[i]);
             switch (size) {
-                case 8: return memory.read64(pa);
-                case 4: return memory.read32(pa) & 0xFFFF_FFFFL;
-                case 2: return memory.read16(pa) & 0xFFFFL;
-                default: return memory.read8(pa) & 0xFFL;
+                case 8: return b.getLong(at);
+                case 4: return b.getInt(at) & 0xFFFF_FFFFL;
+                case 2: return b.getShort(at) & 0xFFFFL;
+                default: return b.get(at) & 0xFFL;
             }
         }
         return readSlow(va, size, regime);
@@ -121,15 +125,16 @@ final class Mmu {
     void write(long va, int size, long value, int regime) {
         int i = index(va, regime);
         if (writeTag[i] == (va & (PAGE_MASK | (size - 1)))) {
-            long pa = va + addend[i];
             if (monitor.armed()) {
-                monitor.onStore(cpu.index, pa, size);
+                monitor.onStore(cpu.index, va + addend[i], size);
             }
+            java.nio.ByteBuffer b = buffer[i];
+            int at = (int) (va + bufferAddend[i]);
             switch (size) {
-                case 8: memory.write64(pa, value); return;
-                case 4: memory.write32(pa, (int) value); return;
-                case 2: memory.write16(pa, (short) value); return;
-                default: memory.write8(pa, (byte) value); return;
+                case 8: b.putLong(at, value); return;
+                case 4: b.putInt(at, (int) value); return;
+                case 2: b.putShort(at, (short) value); return;
+                default: b.put(at, (byte) value); return;
             }
         }
         writeSlow(va, size, value, regime);
@@ -246,12 +251,15 @@ final class Mmu {
 
     private void fill(long va, int regime) {
         long pa = walkPa;
-        if (!memory.isValid(pa & PAGE_MASK, 1 << PAGE_SHIFT)) {
+        if (memory.pageBuffer(pa) == null) {
             return;
         }
         int i = index(va, regime);
         long page = va & PAGE_MASK;
-        addend[i] = (pa & PAGE_MASK) - page;
+        long paPage = pa & PAGE_MASK;
+        addend[i] = paPage - page;
+        buffer[i] = memory.pageBuffer(paPage);
+        bufferAddend[i] = memory.bufferOffset(paPage) - page;
         int p = walkPerms;
         boolean el0 = regime == 0;
         readTag[i] = (p & (el0 ? R0 : R1)) != 0 ? page : INVALID;

@@ -17,7 +17,7 @@ package dev.jvmm.arm64;
  */
 public record RunOptions(long maxInstructions, int breakpoint, boolean stopOnException, boolean stopOnWfi,
                          long stopAt) {
-    /** No {@link #stopAt} address (an odd PC never executes). */
+    /** No {@link #stopAt} address (all ones: a PC that can only take a PC alignment fault). */
     public static final long NO_ADDRESS = -1L;
     public static final int ANY_BRK = -1;
     public static final int NO_BRK = -2;

@@ -23,10 +23,48 @@ public final class CpuSpeed {
             "b.ne 1b",
             "brk #0");
 
+    /** A call-heavy, branchy loop: a function call per iteration and a data-dependent branch (several blocks). */
+    static final String CALLS = String.join("\n",
+            "mov x0, #0",
+            "1: mov x2, x1",
+            "bl 3f",
+            "tbz x1, #0, 2f",
+            "eor x0, x0, x1, ror #7",
+            "2: subs x1, x1, #1",
+            "b.ne 1b",
+            "brk #0",
+            "3: add x0, x0, x2",
+            "lsr x3, x0, #3",
+            "add x0, x0, x3",
+            "ret");
+
+    /** ALU only: the ceiling of translated code. */
+    static final String ALU = String.join("\n",
+            "mov x0, #0",
+            "1: add x0, x0, x1",
+            "eor x2, x0, x1, lsl #3",
+            "add x3, x2, #7",
+            "orr x4, x3, x0, lsr #2",
+            "sub x0, x4, x2",
+            "subs x1, x1, #1",
+            "b.ne 1b",
+            "brk #0");
+
     public static void main(String[] args) {
         long iterations = args.length > 0 ? Long.parseLong(args[0]) : 100_000_000L;
+        for (String[] named : new String[][] {{"loop", LOOP}, {"calls", CALLS}, {"alu", ALU}}) {
+            for (int round = 0; round < 4; round++) {
+                Result r = measure(named[1], iterations);
+                System.out.printf("%s round %d: %,d instructions in %.3f s = %,.0f instructions/s, %.4f bytes/instruction%n",
+                        named[0], round, r.instructions, r.seconds, r.instructions / r.seconds, r.bytesPerInstruction);
+            }
+        }
+    }
+
+    public static void mainOld(String[] args) {
+        long iterations = args.length > 0 ? Long.parseLong(args[0]) : 100_000_000L;
         for (int round = 0; round < 5; round++) {
-            Result r = measure(iterations);
+            Result r = measure(LOOP, iterations);
             System.out.printf("round %d: %,d instructions in %.3f s = %,.0f instructions/s, %.4f bytes/instruction%n",
                     round, r.instructions, r.seconds, r.instructions / r.seconds, r.bytesPerInstruction);
         }
@@ -35,9 +73,9 @@ public final class CpuSpeed {
     record Result(long instructions, double seconds, double bytesPerInstruction) {
     }
 
-    static Result measure(long iterations) {
+    static Result measure(String code, long iterations) {
         try (BareMetal m = new BareMetal()) {
-            m.assemble(BareMetal.CODE, LOOP);
+            m.assemble(BareMetal.CODE, code);
             IdentityMap.install(m, false);
             m.cpu.setX(1, iterations);
             m.cpu.setX(6, BareMetal.DATA);

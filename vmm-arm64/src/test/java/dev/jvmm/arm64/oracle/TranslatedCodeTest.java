@@ -85,7 +85,7 @@ class TranslatedCodeTest {
             RecordingGuestCpu io = new RecordingGuestCpu(memory, null);
             io.fixClock(1_000_000);
             cpu.setBootState(CODE, 0, 0, 0, 0);
-            cpu.run(io, RunOptions.instructions(0));
+            cpu.run(io, RunOptions.instructions(0));    // the fixed clock is the timer registers' from now on
             HostileCodeTest.randomMachine(r, memory, cpu, new HostileCodeTest.Totals(), "trial", 85,
                     HostileCodeTest.Mode.MMU_OFF, HostileCodeTest.Mode.MMU_IDENTITY);
             Map<String, Long> start = state(cpu, null);

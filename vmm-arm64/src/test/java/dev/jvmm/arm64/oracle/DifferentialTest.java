@@ -37,6 +37,8 @@ class DifferentialTest {
     static final int COMPILED_INSTRUCTIONS = 10_000;
     /** Directed cases per default run of the translated-blocks test: an even sample of all of them. */
     static final int COMPILED_DIRECTED = 1000;
+    /** Random words per default run of the UNDEFINED test. */
+    static final int UNDEFINED_WORDS = 20_000;
     /** Cases per QEMU process (and per jvmm batch). */
     static final int CHUNK = 2000;
 
@@ -107,6 +109,33 @@ class DifferentialTest {
         System.out.printf("directed: %d cases, %.1f s, %d mismatching%n", cases.size(),
                 (System.nanoTime() - t0) / 1e9, r.mismatching());
         check(r, "directed", replay("directedCornerCasesMatchQemu", 0));
+    }
+
+    /**
+     * Random words from the encoding space whose outcome does not depend on memory or control flow (data processing,
+     * the SVE/SME and unallocated spaces, hints, barriers, PSTATE and other system words of CRn 2..4), one per case:
+     * where QEMU's Cortex-A57 raises SIGILL, jvmm must take the UNDEFINED exception (EC 0), and where QEMU executes
+     * the word jvmm must too, with the same result. This checks jvmm's decoder against QEMU's on what is allocated.
+     */
+    @Test
+    void randomWordsAreUndefinedExactlyWhereQemuSaysSo(SeededRandom random) throws Exception {
+        InstructionGenerator g = new InstructionGenerator(random);
+        List<TestCase> cases = new ArrayList<>();
+        int undefinedOnQemu = 0;
+        for (int i = 0; i < UNDEFINED_WORDS * OracleTools.scale(); i++) {
+            int w = EncodingSpace.randomRegisterOnlyWord(random);
+            cases.add(new TestCase("word " + i, new Snippet(new int[] {w}, new String[] {EncodingSpace.describe(w)}),
+                    g.randomState()));
+        }
+        long t0 = System.nanoTime();
+        List<ArchState> q = new QemuHarness().run(cases);
+        for (ArchState a : q) {
+            undefinedOnQemu += a.fault() != null && a.fault().startsWith("SIGILL") ? 1 : 0;
+        }
+        Differential.Result r = new Differential(new QemuHarness(), new JvmmEmulator()).compare(cases, CHUNK * 4);
+        System.out.printf("undefined: seed %d, %d words, %d UNDEFINED on QEMU, %.1f s, %d mismatching%n",
+                random.seed(), cases.size(), undefinedOnQemu, (System.nanoTime() - t0) / 1e9, r.mismatching());
+        check(r, "undefined", replay("randomWordsAreUndefinedExactlyWhereQemuSaysSo", random.seed()));
     }
 
     /** An even sample of the directed cases (no self-modifying code), each run until its blocks are translated. */

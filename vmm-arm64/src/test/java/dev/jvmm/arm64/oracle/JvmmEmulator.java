@@ -124,6 +124,24 @@ final class JvmmEmulator implements Emulator {
         return out;
     }
 
+    /**
+     * The signal Linux sends a process for an exception from EL0 (arch/arm64/mm/fault.c, kernel/traps.c), as
+     * {@link QemuHarness#signalFault} describes it, so that jvmm's exceptions compare with QEMU user mode's signals.
+     */
+    static String asSignal(long esr, long elr, long far, long sp) {
+        int ec = (int) (esr >>> 26) & 0x3F;
+        int fsc = (int) esr & 0x3F;
+        return switch (ec) {
+            case 0x00, 0x07, 0x0E, 0x18 -> QemuHarness.signalFault(4, elr, elr);         // UNDEFINED, traps
+            case 0x22 -> QemuHarness.signalFault(7, elr, far);                            // PC alignment
+            case 0x26 -> QemuHarness.signalFault(7, elr, sp);                             // SP alignment
+            case 0x20, 0x24 -> QemuHarness.signalFault(fsc == 0x21 ? 7 : 11, elr, far);   // aborts
+            case 0x3C -> QemuHarness.signalFault(5, elr, elr);                            // BRK
+            default -> String.format("took an exception: ESR_EL1 %08x (EC %02x), ELR_EL1 %x, FAR_EL1 %x", esr, ec,
+                    elr, far);
+        };
+    }
+
     private static ArchState failed(TestCase c, String why) {
         return new ArchState(c.initial().x().clone(), c.initial().sp(), c.initial().nzcv(),
                 c.initial().scratch().clone(), why);
@@ -165,9 +183,8 @@ final class JvmmEmulator implements Emulator {
             Stop stop = cpu.run(io, options);
             String fault = null;
             if (stop.reason() == StopReason.EXCEPTION) {
-                fault = String.format("took an exception: ESR_EL1 %08x (EC %02x), ELR_EL1 %x, FAR_EL1 %x",
-                        cpu.readSystemRegister("ESR_EL1"), cpu.readSystemRegister("ESR_EL1") >>> 26 & 0x3F,
-                        cpu.readSystemRegister("ELR_EL1"), cpu.readSystemRegister("FAR_EL1"));
+                fault = asSignal(cpu.readSystemRegister("ESR_EL1"), cpu.readSystemRegister("ELR_EL1"),
+                        cpu.readSystemRegister("FAR_EL1"), cpu.spEl0());
             } else if (stop.reason() != StopReason.BREAKPOINT || stop.pc() != epilogue) {
                 fault = "stopped with " + stop + (stop.reason() == StopReason.FATAL ? ": " + cpu.fatal() : "");
             }

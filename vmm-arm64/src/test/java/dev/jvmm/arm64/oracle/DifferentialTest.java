@@ -39,6 +39,8 @@ class DifferentialTest {
     static final int COMPILED_DIRECTED = 1000;
     /** Random words per default run of the UNDEFINED test. */
     static final int UNDEFINED_WORDS = 20_000;
+    /** Cases that end in a fault, per default run. */
+    static final int FAULT_CASES = 3000;
     /** Cases per QEMU process (and per jvmm batch). */
     static final int CHUNK = 2000;
 
@@ -136,6 +138,32 @@ class DifferentialTest {
         System.out.printf("undefined: seed %d, %d words, %d UNDEFINED on QEMU, %.1f s, %d mismatching%n",
                 random.seed(), cases.size(), undefinedOnQemu, (System.nanoTime() - t0) / 1e9, r.mismatching());
         check(r, "undefined", replay("randomWordsAreUndefinedExactlyWhereQemuSaysSo", random.seed()));
+    }
+
+    /**
+     * Cases that end in a fault ({@link FaultClass}): SIGSEGV, SIGBUS, SIGTRAP, SIGILL on QEMU, the exception on jvmm,
+     * at the same instruction, with the same registers (no writeback, no partial store) and the same fault address.
+     */
+    @Test
+    void faultsMatchQemu(SeededRandom random) throws Exception {
+        InstructionGenerator g = new InstructionGenerator(random);
+        List<TestCase> cases = new ArrayList<>();
+        FaultClass[] faults = FaultClass.values();
+        for (int i = 0; i < FAULT_CASES * OracleTools.scale(); i++) {
+            int units = 1 + random.nextInt(10);
+            cases.add(g.faultCase("fault case " + i, units, random.nextInt(units), List.of(EncodingClass.values()),
+                    faults[i % faults.length]));
+        }
+        long t0 = System.nanoTime();
+        java.util.Map<String, Integer> signals = new java.util.TreeMap<>();
+        for (ArchState a : new QemuHarness().run(cases)) {
+            signals.merge(a.fault() == null ? "none" : a.fault().split(" ")[0], 1, Integer::sum);
+        }
+        Differential.Result r = new Differential(new QemuHarness(), new JvmmEmulator()).compare(cases, CHUNK);
+        System.out.printf("faults: seed %d, %d cases (on QEMU: %s), %.1f s, %d mismatching%n", random.seed(),
+                cases.size(), signals, (System.nanoTime() - t0) / 1e9, r.mismatching());
+        assertThat(signals.getOrDefault("none", 0)).as("cases that did not fault on QEMU").isLessThan(cases.size() / 4);
+        check(r, "faults", replay("faultsMatchQemu", random.seed()));
     }
 
     /** An even sample of the directed cases (no self-modifying code), each run until its blocks are translated. */

@@ -23,7 +23,9 @@ import java.util.List;
  *       and executable at EL0 (QEMU user mode runs the code at EL0 of a Linux process, where unaligned accesses to
  *       Normal memory are allowed; with the MMU off every access would be Device and alignment-checked);</li>
  *   <li>SCTLR_EL1 as Linux sets it for user space: SA0 (SP alignment checking at EL0), UCI and UCT (DC/IC and
- *       CTR_EL0 at EL0), DZE (DC ZVA at EL0), nTWI/nTWE (WFI and WFE not trapped), A clear.</li>
+ *       CTR_EL0 at EL0), DZE (DC ZVA at EL0), nTWI/nTWE (WFI and WFE not trapped), A clear. QEMU 7.2 user mode
+ *       does not check SP alignment at all, so the generator keeps every SP base aligned and no case tests it;</li>
+ *   <li>TCR_EL1.TBI0: the top byte of an EL0 address is a tag, ignored by translation, as under Linux.</li>
  * </ul>
  *
  * Each case's code sits at the address the QEMU harness gives it ({@link QemuHarness#layout}); where QEMU has its
@@ -44,9 +46,10 @@ final class JvmmEmulator implements Emulator {
     static final long MAIR = 0xFF;
     /**
      * TCR_EL1: T0SZ = 25 (39-bit VAs, the walk starts at level 1), IRGN0 = ORGN0 = write-back, SH0 = inner shareable,
-     * TG0 = 4 KiB, EPD1 (no TTBR1 walks), IPS = 40 bits.
+     * TG0 = 4 KiB, EPD1 (no TTBR1 walks), IPS = 40 bits, TBI0 (Linux lets user space tag the top byte of pointers,
+     * and QEMU user mode does the same).
      */
-    static final long TCR = 25 | 1 << 8 | 1 << 10 | 3 << 12 | 0 << 14 | 25 << 16 | 1 << 23 | 2L << 32;
+    static final long TCR = 25 | 1 << 8 | 1 << 10 | 3 << 12 | 0 << 14 | 25 << 16 | 1 << 23 | 2L << 32 | 1L << 37;
     /**
      * Level 1 block descriptor for 1 GiB at {@link HarnessDescriptor#BASE}: valid block, AttrIndx 0, AP = 01 (read and
      * write at EL1 and EL0), SH = inner shareable, AF set, PXN set (the architecture makes EL0-writable memory

@@ -5,6 +5,7 @@ import static dev.jvmm.arm64.oracle.HarnessDescriptor.BASE;
 import dev.jvmm.arm64.oracle.EncodingClass.UnitGenerator;
 import dev.jvmm.arm64.oracle.InstructionGenerator.Body;
 
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -17,21 +18,17 @@ import java.util.Random;
  * the Arm ARM's ExclusiveMonitorsPass makes first), and faults on tagged addresses (what si_addr holds differs
  * between kernels).
  */
-enum FaultClass {
-    TRANSLATION_FAULT("Load/store to an unmapped address (translation fault, SIGSEGV)", FaultClass::translationFault),
-    ALIGNMENT_FAULT("Misaligned exclusive or acquire/release (alignment fault, SIGBUS)", FaultClass::alignmentFault),
-    PC_ALIGNMENT("Branch to a misaligned address (PC alignment fault, SIGBUS)", FaultClass::pcAlignment),
-    INSTRUCTION_ABORT("Branch to an unmapped address (instruction abort, SIGSEGV)", FaultClass::instructionAbort),
-    BREAKPOINT("BRK (SIGTRAP)", FaultClass::breakpoint),
-    UNDEFINED("UDF (SIGILL)", FaultClass::undefined);
+record FaultClass(String name, UnitGenerator generator) {
 
-    final String name;
-    private final UnitGenerator generator;
-
-    FaultClass(String name, UnitGenerator generator) {
-        this.name = name;
-        this.generator = generator;
-    }
+    static final List<FaultClass> ALL = List.of(
+            new FaultClass("Load/store to an unmapped address (translation fault, SIGSEGV)",
+                    FaultClass::translationFault),
+            new FaultClass("Misaligned exclusive or acquire/release (alignment fault, SIGBUS)",
+                    FaultClass::alignmentFault),
+            new FaultClass("Branch to a misaligned address (PC alignment fault, SIGBUS)", FaultClass::pcAlignment),
+            new FaultClass("Branch to an unmapped address (instruction abort, SIGSEGV)", FaultClass::instructionAbort),
+            new FaultClass("BRK (SIGTRAP)", FaultClass::breakpoint),
+            new FaultClass("UDF (SIGILL)", FaultClass::undefined));
 
     void generate(InstructionGenerator g, Body b) {
         generator.generate(g, b, name);

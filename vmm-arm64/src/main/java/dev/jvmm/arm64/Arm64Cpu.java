@@ -716,7 +716,7 @@ public final class Arm64Cpu implements GuestProgram {
                 return true;
             case Op.HVC:
             case Op.SMC:
-                if (st.el == 0) {
+                if (st.el == 0 || in.op == Op.SMC && system.smcUndefined()) {
                     takeException(Syndrome.esr(Syndrome.EC_UNKNOWN, 0), 0, false, pc, 0);
                     return false;
                 }

@@ -29,7 +29,7 @@ import java.util.concurrent.locks.LockSupport;
  * As a {@link GuestProgram} ({@link #run(GuestCpu)}) it runs until the VMM stops its vCPU, sleeping while powered
  * off (PSCI CPU_OFF, or a secondary CPU before CPU_ON) and after a {@link FatalReport}. For tests,
  * {@link #run(GuestCpu, RunOptions)} runs a bounded stretch and says why it stopped; the register accessors then
- * read and write the state. See {@code /work/wt/cpu-api.md} for a walk-through.
+ * read and write the state (the tests' {@code BareMetal} fixture shows the whole round trip).
  *
  * <h2>Threads</h2>
  * Everything here runs on the CPU's own thread, except {@link #powerOn}, {@link #sendEvent} and the monitor and TLB
@@ -576,6 +576,7 @@ public final class Arm64Cpu implements GuestProgram {
                 }
             }
         } catch (VcpuExit e) {
+            executing = false;   // a CPU waiting for this one's TLB flush must not wait for a stopped thread
             throw e;
         } catch (RuntimeException | StackOverflowError e) {
             // A bug of this CPU, never the guest's doing: report it as fatal rather than killing the vCPU thread.
@@ -585,7 +586,13 @@ public final class Arm64Cpu implements GuestProgram {
     }
 
     private void translate(Block b) {
-        BlockCompiler.Compiled c = BlockCompiler.compile(b);
+        BlockCompiler.Compiled c;
+        try {
+            c = BlockCompiler.compile(b);
+        } catch (RuntimeException | LinkageError e) {
+            // A translation the JVM refuses is a performance loss, never the guest's problem: interpret the block.
+            c = null;
+        }
         b.compiled = c == null ? Block.UNTRANSLATABLE : c;
     }
 
@@ -709,7 +716,7 @@ public final class Arm64Cpu implements GuestProgram {
                 return true;
             case Op.HVC:
             case Op.SMC:
-                if (st.el == 0) {
+                if (st.el == 0 || in.op == Op.SMC && system.smcUndefined()) {
                     takeException(Syndrome.esr(Syndrome.EC_UNKNOWN, 0), 0, false, pc, 0);
                     return false;
                 }
@@ -1034,6 +1041,10 @@ public final class Arm64Cpu implements GuestProgram {
             }
             if (++spins > 1000) {
                 Thread.yield();
+                if (spins % 1024 == 0 && waiter.io != null) {
+                    // Let a pause or stop reach the waiting vCPU (the other one may be paused inside an MMIO exit).
+                    waiter.io.checkpoint();
+                }
             } else {
                 Thread.onSpinWait();
             }

@@ -25,6 +25,7 @@ public final class Arm64System {
     private volatile HypervisorCall hypervisorCall = HypervisorCall.NOT_SUPPORTED;
     private volatile Consumer<FatalReport> fatalListener = r -> { };
     private volatile long counterEpochNanos = System.nanoTime();
+    private volatile boolean smcUndefined;
     private volatile boolean compilerEnabled = !Boolean.getBoolean("jvmm.arm64.interpretOnly");
 
     public Arm64System(GuestMemory memory, int cpuCount) {
@@ -55,6 +56,18 @@ public final class Arm64System {
     /** Installs the handler of HVC and SMC (PSCI, SMCCC); the default answers NOT_SUPPORTED (-1) in X0. */
     public void setHypervisorCall(HypervisorCall handler) {
         this.hypervisorCall = Objects.requireNonNull(handler);
+    }
+
+    /**
+     * Makes SMC UNDEFINED at EL1 (as on QEMU's {@code virt} without EL3 when the PSCI conduit is HVC: ESR 0x02000000);
+     * by default SMC goes to the {@link HypervisorCall} handler like HVC.
+     */
+    public void setSmcUndefined(boolean undefined) {
+        this.smcUndefined = undefined;
+    }
+
+    boolean smcUndefined() {
+        return smcUndefined;
     }
 
     HypervisorCall hypervisorCall() {

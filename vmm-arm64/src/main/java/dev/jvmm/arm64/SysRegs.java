@@ -416,10 +416,18 @@ final class SysRegs {
         }
     }
 
-    /** AT S1E{0,1}{R,W}: the translation into PAR_EL1 (Arm ARM D17.2.113), never a fault. */
+    /**
+     * AT S1E{0,1}{R,W}: the translation into PAR_EL1 (Arm ARM D17.2.113). Translation, access flag, permission and
+     * address size faults are reported in PAR_EL1; a synchronous external abort on the walk is taken as a Data Abort
+     * with CM = 1, as QEMU 7.2 does (ESR 0x96000157 for a level 3 table outside RAM).
+     */
     private void addressTranslate(long va, int regime, int access) {
         long par;
-        if (cpu.mmu.walk(va, access, regime)) {
+        boolean ok = cpu.mmu.walk(va, access, regime);
+        if (!ok && (cpu.mmu.lastFault() & ~3) == Syndrome.FSC_EXTERNAL_WALK) {
+            throw cpu.mmu.abort(va, access, cpu.mmu.lastFault(), true);
+        }
+        if (ok) {
             long pa = cpu.mmu.lastPa();
             long attr = cpu.mmu.lastAttr();
             par = attr << 56 | (pa & 0x0000_FFFF_FFFF_F000L) | (cpu.mmu.lastDevice() ? 0b10L << 7 : 0b11L << 7);

@@ -52,8 +52,13 @@ public final class CpuSpeed {
 
     public static void main(String[] args) {
         long iterations = args.length > 0 ? Long.parseLong(args[0]) : 100_000_000L;
+        String only = args.length > 1 ? args[1] : null;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 4;
         for (String[] named : new String[][] {{"loop", LOOP}, {"calls", CALLS}, {"alu", ALU}}) {
-            for (int round = 0; round < 4; round++) {
+            if (only != null && !only.equals(named[0])) {
+                continue;
+            }
+            for (int round = 0; round < rounds; round++) {
                 Result r = measure(named[1], iterations);
                 System.out.printf("%s round %d: %,d instructions in %.3f s = %,.0f instructions/s, %.4f bytes/instruction%n",
                         named[0], round, r.instructions, r.seconds, r.instructions / r.seconds, r.bytesPerInstruction);

@@ -261,4 +261,17 @@ class ExceptionTest {
             assertThat(seen[0].message()).contains("faults again");
         }
     }
+
+    @Test
+    void smcGoesToTheHandlerOrIsUndefinedAsTheBoardChooses() {
+        try (BareMetal m = machine("smc #0\n brk #0\n")) {
+            m.system.setHypervisorCall((cpu, conduit, imm) -> cpu.setX(0, conduit == HypervisorCall.Conduit.SMC ? 5 : 6));
+            assertThat(m.run(10).reason()).isEqualTo(StopReason.BREAKPOINT);
+            assertThat(m.cpu.x(0)).isEqualTo(5);
+            m.system.setSmcUndefined(true);
+            m.cpu.setPc(BareMetal.CODE);
+            runToException(m);
+            assertThat(sys(m, "ESR_EL1")).as("QEMU virt with PSCI over HVC: SMC UNDEFINED").isEqualTo(1L << 25);
+        }
+    }
 }

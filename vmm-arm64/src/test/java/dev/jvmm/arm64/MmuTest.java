@@ -229,4 +229,17 @@ class MmuTest {
             assertThat(esr(m) & 0x3F).as("synchronous external abort on table walk, level 1").isEqualTo(0x15);
         }
     }
+
+    @Test
+    void atWhoseWalkLeavesRamTakesADataAbortWithCm() {
+        try (BareMetal m = new BareMetal()) {
+            PageTables t = fourK(m, "at s1e1r, x1\n");
+            t.map(VA, BareMetal.DATA, 3, AF);
+            m.memory.write64(t.slot(VA, 2), 0x0800_0000L | 3);     // level 3 table outside RAM
+            m.cpu.mmu.flush();
+            m.cpu.setX(1, VA);
+            run(m);
+            assertThat(esr(m)).as("as QEMU: ESR 0x96000157").isEqualTo(0x9600_0157L);
+        }
+    }
 }

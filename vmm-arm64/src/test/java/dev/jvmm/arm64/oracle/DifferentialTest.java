@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -44,8 +44,8 @@ class DifferentialTest {
     /** Cases per QEMU process (and per jvmm batch). */
     static final int CHUNK = 2000;
 
-    @BeforeAll
-    static void qemu() {
+    @BeforeEach
+    void qemu() {
         OracleTools.assumeQemu();
     }
 

@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
  */
 class QemuHarnessTest {
 
-    @BeforeAll
-    static void qemu() {
+    @BeforeEach
+    void qemu() {
         OracleTools.assumeQemu();
     }
 

@@ -7,8 +7,8 @@
  *        │                 ├─► QemuHarness: one static ELF per batch (written here, no compiler), run by
  *        │                 │   qemu-aarch64 -cpu cortex-a57; a driver loads each case's state, runs it, stores the
  *        │                 │   end state (or the signal it died of) and writes all records with write(1, ...)
- *        │                 └─► JvmmEmulator: the same code at the same addresses on Arm64Cpu, at EL0 with an identity
- *        │                     map, stopped at the epilogue's address; exceptions mapped to Linux's signals
+ *        │                 └─► JvmmEmulator: the same code at the same addresses on Arm64Cpu, at EL0 with an
+ *        │                     identity map, stopped at the epilogue; exceptions mapped to Linux's signals
  *        └─► Differential: compares, bisects a mismatch to its first differing instruction, reports it
  * </pre>
  *

@@ -39,6 +39,8 @@ class DifferentialTest {
     static final int COMPILED_DIRECTED = 1000;
     /** Random words per default run of the UNDEFINED test. */
     static final int UNDEFINED_WORDS = 20_000;
+    /** Cases of long straight-line code per default run (each run 257 times on jvmm). */
+    static final int LONG_BLOCK_CASES = 150;
     /** Cases that end in a fault, per default run. */
     static final int FAULT_CASES = 3000;
     /** Cases per QEMU process (and per jvmm batch). */
@@ -101,6 +103,33 @@ class DifferentialTest {
                 JvmmEmulator.COMPILE_THRESHOLD + 1,
                 (System.nanoTime() - t0) / 1e9, r.mismatching());
         check(r, "translated", replay("randomInstructionsMatchQemuInTranslatedBlocks", random.seed()));
+    }
+
+    /**
+     * Long straight-line code (no branch classes: data processing, loads and stores, 40 units a case), run until
+     * translated: blocks longer than the translator's limit, registers cached in JVM locals across many
+     * instructions, flags written and read far apart and dead flags elided.
+     */
+    @Test
+    void longBlocksMatchQemuInTranslatedBlocks(SeededRandom random) throws Exception {
+        InstructionGenerator g = new InstructionGenerator(random);
+        List<EncodingClass> straight = new ArrayList<>();
+        for (EncodingClass c : EncodingClass.values()) {
+            if (!c.name.contains("branch") && !c.name.contains("loop") && c != EncodingClass.BARRIERS
+                    && c != EncodingClass.SYSTEM_REGISTER && c != EncodingClass.CACHE_MAINTENANCE
+                    && c != EncodingClass.HINTS) {
+                straight.add(c);
+            }
+        }
+        List<TestCase> cases = new ArrayList<>();
+        for (int i = 0; i < LONG_BLOCK_CASES * OracleTools.scale(); i++) {
+            cases.add(g.randomCase("long case " + i, 40, straight));
+        }
+        long t0 = System.nanoTime();
+        Differential.Result r = new Differential(new QemuHarness(), JvmmEmulator.compiled()).compare(cases, CHUNK);
+        System.out.printf("long blocks, translated: seed %d, %d cases of %d classes, %.1f s, %d mismatching%n",
+                random.seed(), cases.size(), straight.size(), (System.nanoTime() - t0) / 1e9, r.mismatching());
+        check(r, "long-blocks", replay("longBlocksMatchQemuInTranslatedBlocks", random.seed()));
     }
 
     @Test

@@ -114,6 +114,9 @@ class QemuHarnessTest {
         for (Differential.Mismatch m : r.explained()) {
             assertThat(m.word() & addMask).as(Differential.report(m, "-")).isEqualTo(addX);
         }
+        if (Boolean.getBoolean("jvmm.oracle.showReport")) {
+            System.out.println(Differential.report(r.explained().get(0), "(replay command)"));
+        }
     }
 
     static List<TestCase> randomCases(long seed, int n) {

@@ -23,20 +23,23 @@ final class GuestHarness {
     }
 
     /** QEMU's device tree for {@code virt,gic-version=3} with this RAM size and CPU count. */
-    static byte[] qemuDeviceTree(String memory, int cpus, String append) throws IOException, InterruptedException {
+    static byte[] qemuDeviceTree(String memory, int cpus, String append, Path kernel)
+            throws IOException, InterruptedException {
         Path f = Files.createTempFile("virt", ".dtb");
         try {
             java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("qemu-system-aarch64", "-M",
                     "virt,gic-version=3,dumpdtb=" + f, "-cpu", "cortex-a57", "-m", memory, "-smp",
                     String.valueOf(cpus), "-nographic"));
             if (append != null && !append.isEmpty()) {
+                cmd.add("-kernel");                  // QEMU takes -append only with -kernel
+                cmd.add(kernel.toString());
                 cmd.add("-append");
                 cmd.add(append);
             }
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
+            String out = new String(p.getInputStream().readAllBytes());
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException("qemu-system-aarch64 dumpdtb failed");
+                throw new IOException("qemu-system-aarch64 dumpdtb failed: " + String.join(" ", cmd) + "\n" + out);
             }
             return Files.readAllBytes(f);
         } finally {
@@ -70,13 +73,18 @@ final class GuestHarness {
 
     /** The console output (carriage returns dropped) of running the guest until it powers off or {@code budget}. */
     static String run(Path elfFile, int cpus, String append, long budget) throws Exception {
+        return run(elfFile, cpus, append, budget, new long[1]);
+    }
+
+    /** As {@link #run(Path, int, String, long)}, also giving the instructions CPU 0 retired in {@code retired[0]}. */
+    static String run(Path elfFile, int cpus, String append, long budget, long[] retired) throws Exception {
         byte[] elf = Files.readAllBytes(elfFile);
         GuestMemory memory = GuestMemory.create(RAM_BASE, 128L << 20);
         try {
             Arm64System system = new Arm64System(memory, cpus);
             system.setSmcUndefined(true);
             long entry = loadElf(memory, elf);
-            byte[] dtb = qemuDeviceTree("128M", cpus, append);
+            byte[] dtb = qemuDeviceTree("128M", cpus, append, elfFile);
             memory.write(RAM_BASE, dtb, 0, dtb.length);
             StringBuilder console = new StringBuilder();
             boolean[] off = new boolean[1];
@@ -146,6 +154,7 @@ final class GuestHarness {
                     break;
                 }
             }
+            retired[0] = cpu.instructionsRetired();
             return console.toString();
         } finally {
             memory.close();

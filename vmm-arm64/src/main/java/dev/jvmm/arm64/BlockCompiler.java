@@ -144,6 +144,12 @@ final class BlockCompiler implements Opcodes {
         private final Insn[] insns;
         private final int n;
         private final boolean[] used = new boolean[34];
+        /** Registers some instruction writes: only these are stored back. */
+        private final boolean[] written = new boolean[34];
+        /** Whether some instruction reads NZCV (then the flags are loaded on entry). */
+        private boolean readsFlags;
+        /** Whether some instruction writes NZCV (then the flags are stored on exit). */
+        private boolean writesFlags;
         private final Label top = new Label();
 
         Emitter(MethodVisitor mv, String owner, Insn[] insns, int n) {
@@ -159,7 +165,60 @@ final class BlockCompiler implements Opcodes {
                 used[in.ra] = true;
                 if (in.op == Op.BL || in.op == Op.BLR) {
                     used[30] = true;
+                    written[30] = true;
                 }
+                classify(in);
+            }
+        }
+
+        /** Which registers and flags {@code in} writes, and whether it reads the flags. */
+        private void classify(Insn in) {
+            switch (in.op) {
+                case Op.B: case Op.BL: case Op.BR: case Op.BLR: case Op.RET: case Op.CBZ: case Op.CBNZ:
+                case Op.TBZ: case Op.TBNZ: case Op.PRFM:
+                    break;
+                case Op.B_COND:
+                    readsFlags = true;
+                    break;
+                case Op.ST: case Op.ST_REG: case Op.STP:
+                    break;
+                case Op.ST_PRE: case Op.ST_POST: case Op.STP_PRE: case Op.STP_POST:
+                    written[in.rn] = true;
+                    break;
+                case Op.LD_PRE: case Op.LD_POST:
+                    written[in.rd] = true;
+                    written[in.rn] = true;
+                    break;
+                case Op.LDP:
+                    written[in.rd] = true;
+                    written[in.ra] = true;
+                    break;
+                case Op.LDP_PRE: case Op.LDP_POST:
+                    written[in.rd] = true;
+                    written[in.ra] = true;
+                    written[in.rn] = true;
+                    break;
+                case Op.CCMN: case Op.CCMP:
+                    readsFlags = true;
+                    writesFlags = true;
+                    break;
+                case Op.ADDS_IMM: case Op.SUBS_IMM: case Op.ANDS_IMM: case Op.ANDS_REG: case Op.BICS_REG:
+                case Op.ADDS_SREG: case Op.SUBS_SREG: case Op.ADDS_EREG: case Op.SUBS_EREG:
+                    writesFlags = true;
+                    written[in.rd] = true;
+                    break;
+                case Op.ADCS: case Op.SBCS:
+                    readsFlags = true;
+                    writesFlags = true;
+                    written[in.rd] = true;
+                    break;
+                case Op.ADC: case Op.SBC: case Op.CSEL: case Op.CSINC: case Op.CSINV: case Op.CSNEG:
+                    readsFlags = true;
+                    written[in.rd] = true;
+                    break;
+                default:
+                    written[in.rd] = true;
+                    break;
             }
         }
 
@@ -194,10 +253,19 @@ final class BlockCompiler implements Opcodes {
                     mv.visitVarInsn(LSTORE, reg(r));
                 }
             }
-            loadFlag("nf", L_NF);
-            loadFlag("zf", L_ZF);
-            loadFlag("cf", L_CF);
-            loadFlag("vf", L_VF);
+            // Flags a block writes without reading them first need no load, but a fault before the first write
+            // stores them back: load them whenever the block touches them at all.
+            if (readsFlags || writesFlags) {
+                loadFlag("nf", L_NF);
+                loadFlag("zf", L_ZF);
+                loadFlag("cf", L_CF);
+                loadFlag("vf", L_VF);
+            } else {
+                for (int f = L_NF; f <= L_VF; f += 2) {
+                    mv.visitInsn(LCONST_0);
+                    mv.visitVarInsn(LSTORE, f);
+                }
+            }
             for (int t = T0; t <= T3; t += 2) {
                 mv.visitInsn(LCONST_0);
                 mv.visitVarInsn(LSTORE, t);
@@ -250,17 +318,19 @@ final class BlockCompiler implements Opcodes {
 
         private void storeState() {
             for (int r = 0; r < 32; r++) {
-                if (used[r]) {
+                if (written[r]) {
                     mv.visitVarInsn(ALOAD, L_X);
                     iconst(r);
                     mv.visitVarInsn(LLOAD, reg(r));
                     mv.visitInsn(LASTORE);
                 }
             }
-            storeFlag("nf", L_NF);
-            storeFlag("zf", L_ZF);
-            storeFlag("cf", L_CF);
-            storeFlag("vf", L_VF);
+            if (writesFlags) {
+                storeFlag("nf", L_NF);
+                storeFlag("zf", L_ZF);
+                storeFlag("cf", L_CF);
+                storeFlag("vf", L_VF);
+            }
         }
 
         /** Stores the state, sets st.pc from {@code pc}, returns count + retired. */

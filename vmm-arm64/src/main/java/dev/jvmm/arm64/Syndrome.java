@@ -24,6 +24,9 @@ final class Syndrome {
     static final int EC_SP_ALIGN = 0x26;
     static final int EC_BRK = 0x3C;
 
+    /** ISS of a trapped WFI/WFE from AArch64: CV = 1, COND = 0b1110 (always), then TI (Arm ARM D17.2.37, EC 0x01). */
+    static final long WFX_CV_AL = 1L << 24 | 0xEL << 20;
+
     /** ESR_ELx.IL: a 32-bit instruction. */
     static final long IL = 1L << 25;
 

@@ -43,7 +43,8 @@ enum SysReg {
     AIDR_EL1(3, 1, 0, 0, 7, "r1", Kind.CONST, 0),
 
     // ---------------------------------------------------------------- EL1 control and the translation regime
-    SCTLR_EL1(3, 0, 1, 0, 0, "r1 w1", Kind.STORED, 0x30D0_0800L),
+    /** Reset value of the Cortex-A57 TRM (and QEMU): MMU and caches off; SA, SA0, nTWI, nTWE and RES1 bits set. */
+    SCTLR_EL1(3, 0, 1, 0, 0, "r1 w1", Kind.STORED, 0x00C5_0838L),
     ACTLR_EL1(3, 0, 1, 0, 1, "r1 w1", Kind.STORED, 0),
     CPACR_EL1(3, 0, 1, 0, 2, "r1 w1", Kind.STORED, 0),
     TTBR0_EL1(3, 0, 2, 0, 0, "r1 w1", Kind.STORED, 0),

@@ -198,7 +198,8 @@ final class SysRegs {
         GenericTimer t = cpu.timer;
         switch (r) {
             case SCTLR_EL1:
-                translationRegister(r, (v & SCTLR_VALID) | SCTLR_RES1);
+                // RES1 bits keep what software writes (software writes them as ones), as QEMU keeps them.
+                translationRegister(r, v & (SCTLR_VALID | SCTLR_RES1));
                 return;
             case TTBR0_EL1:
             case TTBR1_EL1:

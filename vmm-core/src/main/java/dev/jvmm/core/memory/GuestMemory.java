@@ -711,6 +711,33 @@ public final class GuestMemory implements AutoCloseable {
         throw outOfRange(addr, 1);
     }
 
+    // ------------------------------------------------------------------------------------------------ direct
+
+    /**
+     * The little-endian buffer that backs the RAM page (4 KiB) holding {@code gpa}, for a CPU's software TLB: the
+     * page's bytes are at {@link #bufferOffset}{@code (gpa)} onwards, and the whole page lies in the buffer. Use only
+     * absolute accesses and never move the buffer's position or limit (it is shared). Returns null when the page is
+     * not RAM. The same lifetime rule as every accessor: only while the memory is open (the {@code Machine} joins
+     * every vCPU before {@link #close()}).
+     */
+    public ByteBuffer pageBuffer(long gpa) {
+        long page = gpa & -RamRegion.PAGE_SIZE;
+        Region r = regionFor(page, (int) RamRegion.PAGE_SIZE);
+        if (r == null) {
+            return null;
+        }
+        return r.chunks[(int) ((page - r.base) >>> chunkShift)];
+    }
+
+    /** The index of {@code gpa} in {@link #pageBuffer}{@code (gpa)}. */
+    public int bufferOffset(long gpa) {
+        Region r = regionFor(gpa, 1);
+        if (r == null) {
+            throw outOfRange(gpa, 1);
+        }
+        return (int) ((gpa - r.base) & chunkMask);
+    }
+
     // ------------------------------------------------------------------------------------------------ lifetime
 
     /**

@@ -320,4 +320,18 @@ class GuestMemoryTest {
                 .isInstanceOfSatisfying(GuestMemoryException.class,
                         e -> assertThat(e.reason()).isEqualTo(GuestMemoryException.Reason.CLOSED));
     }
+
+    @org.junit.jupiter.api.Test
+    void pageBufferBacksThePageAtItsOffset() {
+        try (GuestMemory m = GuestMemory.createWithChunkShift(java.util.List.of(new RamRegion(0x4000_0000L, 0x4000),
+                new RamRegion(0x8000_0000L, 0x2000)), 12)) {
+            m.write64(0x8000_1008L, 0x1122_3344_5566_7788L);
+            java.nio.ByteBuffer b = m.pageBuffer(0x8000_1008L);
+            org.assertj.core.api.Assertions.assertThat(b.getLong(m.bufferOffset(0x8000_1008L)))
+                    .isEqualTo(0x1122_3344_5566_7788L);
+            b.putInt(m.bufferOffset(0x8000_1000L), 7);
+            org.assertj.core.api.Assertions.assertThat(m.read32(0x8000_1000L)).isEqualTo(7);
+            org.assertj.core.api.Assertions.assertThat(m.pageBuffer(0x9000_0000L)).as("not RAM").isNull();
+        }
+    }
 }

@@ -1,0 +1,1092 @@
+package dev.jvmm.arm64;
+
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+
+import java.lang.invoke.MethodHandles;
+
+/**
+ * Translates a hot {@link Block} to a JVM class, so HotSpot compiles guest code to host code (QEMU's TCG idea, with
+ * the JIT of the JVM as the back end).
+ *
+ * <h2>What a translated block does</h2>
+ * The guest registers the block uses are loaded into JVM locals on entry and stored back on every exit, so C2 keeps
+ * them in host registers; NZCV lives in four locals in {@link ArchState}'s representation, and a flag that is
+ * overwritten before it is read is dead code the JIT removes. Semantics are the interpreter's: data processing is
+ * emitted inline with every decoded field a constant, the rarer operations call the same static helpers
+ * {@link Interpreter} uses ({@link Interpreter#bitfield}, {@link Interpreter#crc32} ...), and loads and stores call
+ * {@link Mmu#read}/{@link Mmu#write}, whose TLB fast path the JIT inlines. A block whose last instruction branches
+ * back to its own start is a JVM loop that runs until the budget is spent (at most
+ * {@link Arm64Cpu#CHECK_INTERVAL} instructions), so tight guest loops never leave compiled code.
+ *
+ * <p>Only data processing, loads and stores (all single-register and pair forms) and branches are translated. A
+ * block stops before the first other instruction (system, exclusive, acquire/release, barrier, exception
+ * generating): it stores its state, sets the PC to that instruction and returns, and the CPU interprets from there.
+ * A fault unwinds through the method's exception handler, which stores the registers retired instructions wrote and
+ * takes the exception at the faulting instruction, exactly as the interpreter does.
+ *
+ * <p>Classes are hidden classes in this package (no class loader to leak; unloaded with the block). A block is
+ * translated once, when its execution count reaches {@link #THRESHOLD}, on the vCPU that gets there.
+ */
+final class BlockCompiler implements Opcodes {
+    /** Executions after which a block is translated ({@code -Djvmm.arm64.compileThreshold}; 1: at once). */
+    static final int THRESHOLD = Math.max(1, Integer.getInteger("jvmm.arm64.compileThreshold", 256));
+    /** Longest translated prefix: keeps methods well under HotSpot's 8000-byte limit for JIT compilation. */
+    static final int MAX_INSNS = 48;
+
+    /** What a translated block implements. */
+    interface Compiled {
+        /**
+         * Runs the block entered at {@code va}; returns the instructions retired. May loop on itself while fewer than
+         * {@code budget} instructions have retired.
+         */
+        int run(Arm64Cpu cpu, long va, int budget);
+    }
+
+    private static final String COMPILED = Type.getInternalName(Compiled.class);
+    private static final String CPU = Type.getInternalName(Arm64Cpu.class);
+    private static final String STATE = Type.getInternalName(ArchState.class);
+    private static final String MMU = Type.getInternalName(Mmu.class);
+    private static final String INTERP = Type.getInternalName(Interpreter.class);
+    private static final String INSN = Type.getInternalName(Insn.class);
+    private static final String TRAP = Type.getInternalName(GuestTrap.class);
+
+    // Local variable slots.
+    private static final int THIS = 0;
+    private static final int L_CPU = 1;
+    private static final int L_VA = 2;
+    private static final int L_BUDGET = 4;
+    private static final int L_ST = 5;
+    private static final int L_X = 6;
+    private static final int L_MMU = 7;
+    private static final int L_IDX = 8;
+    private static final int L_COUNT = 9;
+    private static final int L_EL = 10;
+    private static final int L_REG = 11;                  // 34 registers, two slots each
+    private static final int L_NF = L_REG + 2 * 34;
+    private static final int L_ZF = L_NF + 2;
+    private static final int L_CF = L_NF + 4;
+    private static final int L_VF = L_NF + 6;
+    private static final int T0 = L_NF + 8;
+    private static final int T1 = T0 + 2;
+    private static final int T2 = T0 + 4;
+    private static final int T3 = T0 + 6;
+
+    private static int counter;
+
+    private BlockCompiler() {
+    }
+
+    /** Whether the interpreter must run {@code in} (the compiled code stops in front of it). */
+    static boolean translatable(Insn in) {
+        switch (in.op) {
+            case Op.UNDEF: case Op.SVC: case Op.HVC: case Op.SMC: case Op.BRK: case Op.HINT: case Op.CLREX:
+            case Op.DSB: case Op.DMB: case Op.ISB: case Op.MSR_IMM: case Op.SYS: case Op.MSR: case Op.MRS:
+            case Op.ERET: case Op.LDXR: case Op.STXR: case Op.LDXP: case Op.STXP: case Op.LDAR: case Op.STLR:
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    /** Translates {@code b}, or returns null when its first instruction is not translatable. */
+    static Compiled compile(Block b) {
+        Insn[] insns = b.insns;
+        if (!translatable(insns[0])) {
+            return null;
+        }
+        int n = 0;
+        while (n < insns.length && n < MAX_INSNS && translatable(insns[n])) {
+            n++;
+        }
+        String name = "dev/jvmm/arm64/Compiled$" + Long.toHexString(b.pa) + "$" + nextId();
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
+            @Override
+            protected String getCommonSuperClass(String a, String c) {
+                return "java/lang/Object";
+            }
+        };
+        cw.visit(V17, ACC_FINAL | ACC_SUPER, name, null, "java/lang/Object", new String[] {COMPILED});
+        cw.visitField(ACC_PRIVATE | ACC_FINAL, "insns", "[L" + INSN + ";", null, null).visitEnd();
+        MethodVisitor init = cw.visitMethod(0, "<init>", "([L" + INSN + ";)V", null, null);
+        init.visitCode();
+        init.visitVarInsn(ALOAD, 0);
+        init.visitMethodInsn(INVOKESPECIAL, "java/lang/Object", "<init>", "()V", false);
+        init.visitVarInsn(ALOAD, 0);
+        init.visitVarInsn(ALOAD, 1);
+        init.visitFieldInsn(PUTFIELD, name, "insns", "[L" + INSN + ";");
+        init.visitInsn(RETURN);
+        init.visitMaxs(0, 0);
+        init.visitEnd();
+        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC, "run", "(L" + CPU + ";JI)I", null, null);
+        new Emitter(mv, name, insns, n).emit();
+        cw.visitEnd();
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(cw.toByteArray(), true);
+            return (Compiled) lookup.findConstructor(lookup.lookupClass(),
+                    java.lang.invoke.MethodType.methodType(void.class, Insn[].class)).invoke(insns);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot translate block at 0x" + Long.toHexString(b.pa), t);
+        }
+    }
+
+    private static synchronized int nextId() {
+        return counter++;
+    }
+
+    /** Writes the {@code run} method of one block. */
+    private static final class Emitter {
+        private final MethodVisitor mv;
+        private final String owner;
+        private final Insn[] insns;
+        private final int n;
+        private final boolean[] used = new boolean[34];
+        /** Registers some instruction writes: only these are stored back. */
+        private final boolean[] written = new boolean[34];
+        /** Whether some instruction reads NZCV (then the flags are loaded on entry). */
+        private boolean readsFlags;
+        /** Whether some instruction writes NZCV (then the flags are stored on exit). */
+        private boolean writesFlags;
+        private final Label top = new Label();
+
+        Emitter(MethodVisitor mv, String owner, Insn[] insns, int n) {
+            this.mv = mv;
+            this.owner = owner;
+            this.insns = insns;
+            this.n = n;
+            for (int i = 0; i < n; i++) {
+                Insn in = insns[i];
+                used[in.rd] = true;
+                used[in.rn] = true;
+                used[in.rm] = true;
+                used[in.ra] = true;
+                if (in.op == Op.BL || in.op == Op.BLR) {
+                    used[30] = true;
+                    written[30] = true;
+                }
+                classify(in);
+            }
+        }
+
+        /** Which registers and flags {@code in} writes, and whether it reads the flags. */
+        private void classify(Insn in) {
+            switch (in.op) {
+                case Op.B: case Op.BL: case Op.BR: case Op.BLR: case Op.RET: case Op.CBZ: case Op.CBNZ:
+                case Op.TBZ: case Op.TBNZ: case Op.PRFM:
+                    break;
+                case Op.B_COND:
+                    readsFlags = true;
+                    break;
+                case Op.ST: case Op.ST_REG: case Op.STP:
+                    break;
+                case Op.ST_PRE: case Op.ST_POST: case Op.STP_PRE: case Op.STP_POST:
+                    written[in.rn] = true;
+                    break;
+                case Op.LD_PRE: case Op.LD_POST:
+                    written[in.rd] = true;
+                    written[in.rn] = true;
+                    break;
+                case Op.LDP:
+                    written[in.rd] = true;
+                    written[in.ra] = true;
+                    break;
+                case Op.LDP_PRE: case Op.LDP_POST:
+                    written[in.rd] = true;
+                    written[in.ra] = true;
+                    written[in.rn] = true;
+                    break;
+                case Op.CCMN: case Op.CCMP:
+                    readsFlags = true;
+                    writesFlags = true;
+                    break;
+                case Op.ADDS_IMM: case Op.SUBS_IMM: case Op.ANDS_IMM: case Op.ANDS_REG: case Op.BICS_REG:
+                case Op.ADDS_SREG: case Op.SUBS_SREG: case Op.ADDS_EREG: case Op.SUBS_EREG:
+                    writesFlags = true;
+                    written[in.rd] = true;
+                    break;
+                case Op.ADCS: case Op.SBCS:
+                    readsFlags = true;
+                    writesFlags = true;
+                    written[in.rd] = true;
+                    break;
+                case Op.ADC: case Op.SBC: case Op.CSEL: case Op.CSINC: case Op.CSINV: case Op.CSNEG:
+                    readsFlags = true;
+                    written[in.rd] = true;
+                    break;
+                default:
+                    written[in.rd] = true;
+                    break;
+            }
+        }
+
+        void emit() {
+            mv.visitCode();
+            // st, x, mmu, el, idx, count
+            mv.visitVarInsn(ALOAD, L_CPU);
+            mv.visitFieldInsn(GETFIELD, CPU, "st", "L" + STATE + ";");
+            mv.visitVarInsn(ASTORE, L_ST);
+            mv.visitVarInsn(ALOAD, L_ST);
+            mv.visitFieldInsn(GETFIELD, STATE, "x", "[J");
+            mv.visitVarInsn(ASTORE, L_X);
+            mv.visitVarInsn(ALOAD, L_CPU);
+            mv.visitFieldInsn(GETFIELD, CPU, "mmu", "L" + MMU + ";");
+            mv.visitVarInsn(ASTORE, L_MMU);
+            mv.visitVarInsn(ALOAD, L_ST);
+            mv.visitFieldInsn(GETFIELD, STATE, "el", "I");
+            mv.visitVarInsn(ISTORE, L_EL);
+            mv.visitInsn(ICONST_0);
+            mv.visitVarInsn(ISTORE, L_IDX);
+            mv.visitInsn(ICONST_0);
+            mv.visitVarInsn(ISTORE, L_COUNT);
+            for (int r = 0; r < 34; r++) {
+                if (used[r]) {
+                    if (r == Insn.ZR || r == Insn.SINK) {
+                        mv.visitInsn(LCONST_0);
+                    } else {
+                        mv.visitVarInsn(ALOAD, L_X);
+                        iconst(r);
+                        mv.visitInsn(LALOAD);
+                    }
+                    mv.visitVarInsn(LSTORE, reg(r));
+                }
+            }
+            // Flags a block writes without reading them first need no load, but a fault before the first write
+            // stores them back: load them whenever the block touches them at all.
+            if (readsFlags || writesFlags) {
+                loadFlag("nf", L_NF);
+                loadFlag("zf", L_ZF);
+                loadFlag("cf", L_CF);
+                loadFlag("vf", L_VF);
+            } else {
+                for (int f = L_NF; f <= L_VF; f += 2) {
+                    mv.visitInsn(LCONST_0);
+                    mv.visitVarInsn(LSTORE, f);
+                }
+            }
+            for (int t = T0; t <= T3; t += 2) {
+                mv.visitInsn(LCONST_0);
+                mv.visitVarInsn(LSTORE, t);
+            }
+            Label tryStart = new Label();
+            Label tryEnd = new Label();
+            Label handler = new Label();
+            mv.visitTryCatchBlock(tryStart, tryEnd, handler, TRAP);
+            mv.visitLabel(tryStart);
+            mv.visitLabel(top);
+            boolean ended = false;
+            for (int i = 0; i < n && !ended; i++) {
+                ended = instruction(i, insns[i]);
+            }
+            if (!ended) {
+                // Stopped in front of an untranslated instruction (or the prefix limit): PC = the next one.
+                exit(() -> pcOf(n), n);
+            }
+            mv.visitLabel(tryEnd);
+            mv.visitLabel(handler);
+            mv.visitInsn(POP);
+            storeState();
+            mv.visitVarInsn(ALOAD, L_CPU);
+            mv.visitVarInsn(LLOAD, L_VA);
+            mv.visitVarInsn(ILOAD, L_IDX);
+            mv.visitInsn(I2L);
+            mv.visitInsn(ICONST_2);
+            mv.visitInsn(LSHL);
+            mv.visitInsn(LADD);
+            mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "takeTrap", "(J)V", false);
+            mv.visitVarInsn(ILOAD, L_COUNT);
+            mv.visitVarInsn(ILOAD, L_IDX);
+            mv.visitInsn(IADD);
+            mv.visitInsn(IRETURN);
+            mv.visitMaxs(0, 0);
+            mv.visitEnd();
+        }
+
+        private void loadFlag(String f, int slot) {
+            mv.visitVarInsn(ALOAD, L_ST);
+            mv.visitFieldInsn(GETFIELD, STATE, f, "J");
+            mv.visitVarInsn(LSTORE, slot);
+        }
+
+        private void storeFlag(String f, int slot) {
+            mv.visitVarInsn(ALOAD, L_ST);
+            mv.visitVarInsn(LLOAD, slot);
+            mv.visitFieldInsn(PUTFIELD, STATE, f, "J");
+        }
+
+        private void storeState() {
+            for (int r = 0; r < 32; r++) {
+                if (written[r]) {
+                    mv.visitVarInsn(ALOAD, L_X);
+                    iconst(r);
+                    mv.visitVarInsn(LLOAD, reg(r));
+                    mv.visitInsn(LASTORE);
+                }
+            }
+            if (writesFlags) {
+                storeFlag("nf", L_NF);
+                storeFlag("zf", L_ZF);
+                storeFlag("cf", L_CF);
+                storeFlag("vf", L_VF);
+            }
+        }
+
+        /** Stores the state, sets st.pc from {@code pc}, returns count + retired. */
+        private void exit(Runnable pc, int retired) {
+            storeState();
+            mv.visitVarInsn(ALOAD, L_ST);
+            pc.run();
+            mv.visitFieldInsn(PUTFIELD, STATE, "pc", "J");
+            mv.visitVarInsn(ILOAD, L_COUNT);
+            iconst(retired);
+            mv.visitInsn(IADD);
+            mv.visitInsn(IRETURN);
+        }
+
+        private static int reg(int r) {
+            return L_REG + 2 * r;
+        }
+
+        private void pcOf(int i) {
+            mv.visitVarInsn(LLOAD, L_VA);
+            lconst(4L * i);
+            mv.visitInsn(LADD);
+        }
+
+        private void iconst(int v) {
+            if (v >= -1 && v <= 5) {
+                mv.visitInsn(ICONST_0 + v);
+            } else if (v >= Byte.MIN_VALUE && v <= Byte.MAX_VALUE) {
+                mv.visitIntInsn(BIPUSH, v);
+            } else if (v >= Short.MIN_VALUE && v <= Short.MAX_VALUE) {
+                mv.visitIntInsn(SIPUSH, v);
+            } else {
+                mv.visitLdcInsn(v);
+            }
+        }
+
+        private void lconst(long v) {
+            if (v == 0) {
+                mv.visitInsn(LCONST_0);
+            } else if (v == 1) {
+                mv.visitInsn(LCONST_1);
+            } else {
+                mv.visitLdcInsn(v);
+            }
+        }
+
+        private void load(int r) {
+            if (r == Insn.ZR) {
+                mv.visitInsn(LCONST_0);
+            } else {
+                mv.visitVarInsn(LLOAD, reg(r));
+            }
+        }
+
+        private void store(int r) {
+            mv.visitVarInsn(LSTORE, reg(r));
+        }
+
+        /** Zero-extends the 64-bit value on the stack to 32 bits unless {@code sf}. */
+        private void res(boolean sf) {
+            if (!sf) {
+                lconst(0xFFFF_FFFFL);
+                mv.visitInsn(LAND);
+            }
+        }
+
+        private void insnObject(int i) {
+            mv.visitVarInsn(ALOAD, THIS);
+            mv.visitFieldInsn(GETFIELD, owner, "insns", "[L" + INSN + ";");
+            iconst(i);
+            mv.visitInsn(AALOAD);
+        }
+
+        private void setIdx(int i) {
+            iconst(i);
+            mv.visitVarInsn(ISTORE, L_IDX);
+        }
+
+        /** Shifted register operand (LSL/LSR/ASR/ROR by a constant), as Interpreter.shift. */
+        private void shifted(Insn in) {
+            if (in.amount == 0) {
+                // A shift by 0 is the value itself; 32-bit users only look at the low 32 bits.
+                load(in.rm);
+                return;
+            }
+            if (in.sf && in.shift == 0) {
+                load(in.rm);
+                iconst(in.amount);
+                mv.visitInsn(LSHL);
+                return;
+            }
+            mv.visitInsn(in.sf ? ICONST_1 : ICONST_0);
+            load(in.rm);
+            iconst(in.shift);
+            iconst(in.amount);
+            mv.visitMethodInsn(INVOKESTATIC, INTERP, "shift", "(ZJII)J", false);
+        }
+
+        private void extended(Insn in) {
+            load(in.rm);
+            iconst(in.shift);
+            mv.visitMethodInsn(INVOKESTATIC, INTERP, "extendReg", "(JI)J", false);
+            if (in.amount != 0) {
+                iconst(in.amount);
+                mv.visitInsn(LSHL);
+            }
+        }
+
+        /** a (T0) + b (T1) + carry (T2) with NZCV into the flag locals; pushes the result. */
+        private void addFlags(boolean sf) {
+            if (sf) {
+                mv.visitVarInsn(LLOAD, T0);
+                mv.visitVarInsn(LLOAD, T1);
+                mv.visitInsn(LADD);
+                mv.visitVarInsn(LLOAD, T2);
+                mv.visitInsn(LADD);
+                mv.visitVarInsn(LSTORE, T3);
+                mv.visitVarInsn(LLOAD, T3);
+                mv.visitVarInsn(LSTORE, L_NF);
+                mv.visitVarInsn(LLOAD, T3);
+                mv.visitVarInsn(LSTORE, L_ZF);
+                // cf = ((a & b) | ((a | b) & ~r)) >>> 63
+                mv.visitVarInsn(LLOAD, T0);
+                mv.visitVarInsn(LLOAD, T1);
+                mv.visitInsn(LAND);
+                mv.visitVarInsn(LLOAD, T0);
+                mv.visitVarInsn(LLOAD, T1);
+                mv.visitInsn(LOR);
+                mv.visitVarInsn(LLOAD, T3);
+                lconst(-1);
+                mv.visitInsn(LXOR);
+                mv.visitInsn(LAND);
+                mv.visitInsn(LOR);
+                iconst(63);
+                mv.visitInsn(LUSHR);
+                mv.visitVarInsn(LSTORE, L_CF);
+                // vf = (a ^ r) & (b ^ r)
+                mv.visitVarInsn(LLOAD, T0);
+                mv.visitVarInsn(LLOAD, T3);
+                mv.visitInsn(LXOR);
+                mv.visitVarInsn(LLOAD, T1);
+                mv.visitVarInsn(LLOAD, T3);
+                mv.visitInsn(LXOR);
+                mv.visitInsn(LAND);
+                mv.visitVarInsn(LSTORE, L_VF);
+                mv.visitVarInsn(LLOAD, T3);
+                return;
+            }
+            // sum = (a & M) + (b & M) + c
+            mv.visitVarInsn(LLOAD, T0);
+            lconst(0xFFFF_FFFFL);
+            mv.visitInsn(LAND);
+            mv.visitVarInsn(LLOAD, T1);
+            lconst(0xFFFF_FFFFL);
+            mv.visitInsn(LAND);
+            mv.visitInsn(LADD);
+            mv.visitVarInsn(LLOAD, T2);
+            mv.visitInsn(LADD);
+            mv.visitVarInsn(LSTORE, T3);
+            mv.visitVarInsn(LLOAD, T3);
+            mv.visitInsn(L2I);
+            mv.visitInsn(I2L);
+            mv.visitInsn(DUP2);
+            mv.visitVarInsn(LSTORE, L_NF);
+            mv.visitVarInsn(LSTORE, L_ZF);
+            mv.visitVarInsn(LLOAD, T3);
+            iconst(32);
+            mv.visitInsn(LUSHR);
+            lconst(1);
+            mv.visitInsn(LAND);
+            mv.visitVarInsn(LSTORE, L_CF);
+            mv.visitVarInsn(LLOAD, T0);
+            mv.visitVarInsn(LLOAD, T3);
+            mv.visitInsn(LXOR);
+            mv.visitVarInsn(LLOAD, T1);
+            mv.visitVarInsn(LLOAD, T3);
+            mv.visitInsn(LXOR);
+            mv.visitInsn(LAND);
+            mv.visitInsn(L2I);
+            mv.visitInsn(I2L);
+            mv.visitVarInsn(LSTORE, L_VF);
+            mv.visitVarInsn(LLOAD, T3);
+            lconst(0xFFFF_FFFFL);
+            mv.visitInsn(LAND);
+        }
+
+        /** NZ from the value on the stack, C = V = 0 (ANDS, BICS); leaves the (zero-extended) result. */
+        private void logicFlags(boolean sf) {
+            if (!sf) {
+                mv.visitInsn(L2I);
+                mv.visitInsn(I2L);
+            }
+            mv.visitInsn(DUP2);
+            mv.visitVarInsn(LSTORE, L_NF);
+            mv.visitInsn(DUP2);
+            mv.visitVarInsn(LSTORE, L_ZF);
+            mv.visitInsn(LCONST_0);
+            mv.visitVarInsn(LSTORE, L_CF);
+            mv.visitInsn(LCONST_0);
+            mv.visitVarInsn(LSTORE, L_VF);
+            res(sf);
+        }
+
+        /** Pushes ConditionHolds(cond) as an int (0/1). */
+        private void cond(int cond) {
+            iconst(cond);
+            mv.visitVarInsn(LLOAD, L_NF);
+            mv.visitVarInsn(LLOAD, L_ZF);
+            mv.visitVarInsn(LLOAD, L_CF);
+            mv.visitVarInsn(LLOAD, L_VF);
+            mv.visitMethodInsn(INVOKESTATIC, STATE, "holds", "(IJJJJ)Z", false);
+        }
+
+        /** Address of a load/store into T0 (with the SP alignment check); {@code withOffset}: base + imm. */
+        private void address(Insn in, boolean withOffset) {
+            if ((in.flags & Insn.BASE_SP) != 0) {
+                mv.visitVarInsn(ALOAD, L_CPU);
+                load(Insn.SP);
+                mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "checkSpAlignment", "(J)V", false);
+            }
+            load(in.rn);
+            if (withOffset && in.imm != 0) {
+                lconst(in.imm);
+                mv.visitInsn(LADD);
+            }
+            mv.visitVarInsn(LSTORE, T0);
+        }
+
+        private void regime(Insn in) {
+            if ((in.flags & Insn.UNPRIVILEGED) != 0) {
+                mv.visitInsn(ICONST_0);
+            } else {
+                mv.visitVarInsn(ILOAD, L_EL);
+            }
+        }
+
+        /** mmu.read(addr at slot, size) with the load's extension; pushes the value. */
+        private void read(Insn in, int addrSlot, long plus) {
+            mv.visitVarInsn(ALOAD, L_MMU);
+            mv.visitVarInsn(LLOAD, addrSlot);
+            if (plus != 0) {
+                lconst(plus);
+                mv.visitInsn(LADD);
+            }
+            iconst(1 << in.size);
+            regime(in);
+            mv.visitMethodInsn(INVOKEVIRTUAL, MMU, "read", "(JII)J", false);
+            int f = in.flags;
+            if ((f & (Insn.SIGNED64 | Insn.SIGNED32)) != 0) {
+                int bits = 8 << in.size;
+                iconst(64 - bits);
+                mv.visitInsn(LSHL);
+                iconst(64 - bits);
+                mv.visitInsn(LSHR);
+                if ((f & Insn.SIGNED32) != 0) {
+                    res(false);
+                }
+            }
+        }
+
+        private void write(Insn in, int addrSlot, long plus, int valueReg) {
+            mv.visitVarInsn(ALOAD, L_MMU);
+            mv.visitVarInsn(LLOAD, addrSlot);
+            if (plus != 0) {
+                lconst(plus);
+                mv.visitInsn(LADD);
+            }
+            iconst(1 << in.size);
+            load(valueReg);
+            regime(in);
+            mv.visitMethodInsn(INVOKEVIRTUAL, MMU, "write", "(JIJI)V", false);
+        }
+
+        /** Emits instruction {@code i}; returns true when it ended the method (a branch). */
+        private boolean instruction(int i, Insn in) {
+            switch (in.op) {
+                case Op.ADR:
+                    pcOf(i);
+                    lconst(in.imm);
+                    mv.visitInsn(LADD);
+                    store(in.rd);
+                    return false;
+                case Op.ADRP:
+                    pcOf(i);
+                    lconst(~0xFFFL);
+                    mv.visitInsn(LAND);
+                    lconst(in.imm);
+                    mv.visitInsn(LADD);
+                    store(in.rd);
+                    return false;
+                case Op.ADD_IMM:
+                case Op.SUB_IMM:
+                    load(in.rn);
+                    lconst(in.imm);
+                    mv.visitInsn(in.op == Op.ADD_IMM ? LADD : LSUB);
+                    res(in.sf);
+                    store(in.rd);
+                    return false;
+                case Op.ADDS_IMM:
+                case Op.SUBS_IMM:
+                    load(in.rn);
+                    mv.visitVarInsn(LSTORE, T0);
+                    lconst(in.op == Op.ADDS_IMM ? in.imm : ~in.imm);
+                    mv.visitVarInsn(LSTORE, T1);
+                    lconst(in.op == Op.ADDS_IMM ? 0 : 1);
+                    mv.visitVarInsn(LSTORE, T2);
+                    addFlags(in.sf);
+                    store(in.rd);
+                    return false;
+                case Op.AND_IMM:
+                case Op.ORR_IMM:
+                case Op.EOR_IMM:
+                case Op.ANDS_IMM:
+                    load(in.rn);
+                    lconst(in.imm);
+                    mv.visitInsn(in.op == Op.ORR_IMM ? LOR : in.op == Op.EOR_IMM ? LXOR : LAND);
+                    if (in.op == Op.ANDS_IMM) {
+                        logicFlags(in.sf);
+                    } else {
+                        res(in.sf);
+                    }
+                    store(in.rd);
+                    return false;
+                case Op.MOVN:
+                    lconst(in.sf ? ~(in.imm << in.amount) : ~(in.imm << in.amount) & 0xFFFF_FFFFL);
+                    store(in.rd);
+                    return false;
+                case Op.MOVZ:
+                    lconst(in.imm << in.amount);
+                    store(in.rd);
+                    return false;
+                case Op.MOVK:
+                    load(in.ra);
+                    lconst(~(0xFFFFL << in.amount));
+                    mv.visitInsn(LAND);
+                    lconst(in.imm << in.amount);
+                    mv.visitInsn(LOR);
+                    res(in.sf);
+                    store(in.rd);
+                    return false;
+                case Op.SBFM:
+                case Op.BFM:
+                case Op.UBFM:
+                    insnObject(i);
+                    load(in.rn);
+                    load(in.op == Op.BFM ? in.ra : Insn.ZR);
+                    mv.visitInsn(in.op == Op.SBFM ? ICONST_1 : ICONST_0);
+                    mv.visitMethodInsn(INVOKESTATIC, INTERP, "bitfield", "(L" + INSN + ";JJZ)J", false);
+                    store(in.rd);
+                    return false;
+                case Op.EXTR:
+                    insnObject(i);
+                    load(in.rn);
+                    load(in.rm);
+                    mv.visitMethodInsn(INVOKESTATIC, INTERP, "extract", "(L" + INSN + ";JJ)J", false);
+                    store(in.rd);
+                    return false;
+                case Op.AND_REG: case Op.BIC_REG: case Op.ORR_REG: case Op.ORN_REG: case Op.EOR_REG:
+                case Op.EON_REG: case Op.ANDS_REG: case Op.BICS_REG: {
+                    load(in.rn);
+                    shifted(in);
+                    boolean invert = in.op == Op.BIC_REG || in.op == Op.ORN_REG || in.op == Op.EON_REG
+                            || in.op == Op.BICS_REG;
+                    if (invert) {
+                        lconst(-1);
+                        mv.visitInsn(LXOR);
+                    }
+                    int jop = in.op == Op.ORR_REG || in.op == Op.ORN_REG ? LOR
+                            : in.op == Op.EOR_REG || in.op == Op.EON_REG ? LXOR : LAND;
+                    mv.visitInsn(jop);
+                    if (in.op == Op.ANDS_REG || in.op == Op.BICS_REG) {
+                        logicFlags(in.sf);
+                    } else {
+                        res(in.sf);
+                    }
+                    store(in.rd);
+                    return false;
+                }
+                case Op.ADD_SREG: case Op.SUB_SREG:
+                    load(in.rn);
+                    shifted(in);
+                    mv.visitInsn(in.op == Op.ADD_SREG ? LADD : LSUB);
+                    res(in.sf);
+                    store(in.rd);
+                    return false;
+                case Op.ADD_EREG: case Op.SUB_EREG:
+                    load(in.rn);
+                    extended(in);
+                    mv.visitInsn(in.op == Op.ADD_EREG ? LADD : LSUB);
+                    res(in.sf);
+                    store(in.rd);
+                    return false;
+                case Op.ADDS_SREG: case Op.SUBS_SREG: case Op.ADDS_EREG: case Op.SUBS_EREG: {
+                    boolean sub = in.op == Op.SUBS_SREG || in.op == Op.SUBS_EREG;
+                    load(in.rn);
+                    mv.visitVarInsn(LSTORE, T0);
+                    if (in.op == Op.ADDS_SREG || in.op == Op.SUBS_SREG) {
+                        shifted(in);
+                    } else {
+                        extended(in);
+                    }
+                    if (sub) {
+                        lconst(-1);
+                        mv.visitInsn(LXOR);
+                    }
+                    mv.visitVarInsn(LSTORE, T1);
+                    lconst(sub ? 1 : 0);
+                    mv.visitVarInsn(LSTORE, T2);
+                    addFlags(in.sf);
+                    store(in.rd);
+                    return false;
+                }
+                case Op.ADC: case Op.SBC:
+                    load(in.rn);
+                    load(in.rm);
+                    if (in.op == Op.SBC) {
+                        lconst(-1);
+                        mv.visitInsn(LXOR);
+                    }
+                    mv.visitInsn(LADD);
+                    mv.visitVarInsn(LLOAD, L_CF);
+                    mv.visitInsn(LADD);
+                    res(in.sf);
+                    store(in.rd);
+                    return false;
+                case Op.ADCS: case Op.SBCS:
+                    load(in.rn);
+                    mv.visitVarInsn(LSTORE, T0);
+                    load(in.rm);
+                    if (in.op == Op.SBCS) {
+                        lconst(-1);
+                        mv.visitInsn(LXOR);
+                    }
+                    mv.visitVarInsn(LSTORE, T1);
+                    mv.visitVarInsn(LLOAD, L_CF);
+                    mv.visitVarInsn(LSTORE, T2);
+                    addFlags(in.sf);
+                    store(in.rd);
+                    return false;
+                case Op.CCMN: case Op.CCMP: {
+                    Label no = new Label();
+                    Label done = new Label();
+                    cond(in.cond);
+                    mv.visitJumpInsn(IFEQ, no);
+                    load(in.rn);
+                    mv.visitVarInsn(LSTORE, T0);
+                    if ((in.flags & Insn.IMMEDIATE) != 0) {
+                        lconst(in.imm);
+                    } else {
+                        load(in.rm);
+                    }
+                    if (in.op == Op.CCMP) {
+                        lconst(-1);
+                        mv.visitInsn(LXOR);
+                    }
+                    mv.visitVarInsn(LSTORE, T1);
+                    lconst(in.op == Op.CCMP ? 1 : 0);
+                    mv.visitVarInsn(LSTORE, T2);
+                    addFlags(in.sf);
+                    mv.visitInsn(POP2);
+                    mv.visitJumpInsn(GOTO, done);
+                    mv.visitLabel(no);
+                    int nzcv = in.amount;
+                    lconst((nzcv & 8) != 0 ? -1 : 0);
+                    mv.visitVarInsn(LSTORE, L_NF);
+                    lconst((nzcv & 4) != 0 ? 0 : 1);
+                    mv.visitVarInsn(LSTORE, L_ZF);
+                    lconst((nzcv >>> 1) & 1);
+                    mv.visitVarInsn(LSTORE, L_CF);
+                    lconst((nzcv & 1) != 0 ? -1 : 0);
+                    mv.visitVarInsn(LSTORE, L_VF);
+                    mv.visitLabel(done);
+                    return false;
+                }
+                case Op.CSEL: case Op.CSINC: case Op.CSINV: case Op.CSNEG: {
+                    Label no = new Label();
+                    Label done = new Label();
+                    cond(in.cond);
+                    mv.visitJumpInsn(IFEQ, no);
+                    load(in.rn);
+                    mv.visitJumpInsn(GOTO, done);
+                    mv.visitLabel(no);
+                    load(in.rm);
+                    if (in.op == Op.CSINC) {
+                        lconst(1);
+                        mv.visitInsn(LADD);
+                    } else if (in.op == Op.CSINV) {
+                        lconst(-1);
+                        mv.visitInsn(LXOR);
+                    } else if (in.op == Op.CSNEG) {
+                        mv.visitInsn(LNEG);
+                    }
+                    mv.visitLabel(done);
+                    res(in.sf);
+                    store(in.rd);
+                    return false;
+                }
+                case Op.MADD: case Op.MSUB:
+                    load(in.ra);
+                    load(in.rn);
+                    load(in.rm);
+                    mv.visitInsn(LMUL);
+                    mv.visitInsn(in.op == Op.MADD ? LADD : LSUB);
+                    res(in.sf);
+                    store(in.rd);
+                    return false;
+                case Op.SMADDL: case Op.SMSUBL: case Op.UMADDL: case Op.UMSUBL: {
+                    boolean signed = in.op == Op.SMADDL || in.op == Op.SMSUBL;
+                    load(in.ra);
+                    load(in.rn);
+                    if (signed) {
+                        mv.visitInsn(L2I);
+                        mv.visitInsn(I2L);
+                    } else {
+                        res(false);
+                    }
+                    load(in.rm);
+                    if (signed) {
+                        mv.visitInsn(L2I);
+                        mv.visitInsn(I2L);
+                    } else {
+                        res(false);
+                    }
+                    mv.visitInsn(LMUL);
+                    mv.visitInsn(in.op == Op.SMADDL || in.op == Op.UMADDL ? LADD : LSUB);
+                    store(in.rd);
+                    return false;
+                }
+                case Op.SMULH: case Op.UMULH:
+                    load(in.rn);
+                    load(in.rm);
+                    if (in.op == Op.SMULH) {
+                        mv.visitMethodInsn(INVOKESTATIC, "java/lang/Math", "multiplyHigh", "(JJ)J", false);
+                    } else {
+                        mv.visitMethodInsn(INVOKESTATIC, INTERP, "unsignedMultiplyHigh", "(JJ)J", false);
+                    }
+                    store(in.rd);
+                    return false;
+                case Op.UDIV: case Op.SDIV:
+                    mv.visitInsn(in.sf ? ICONST_1 : ICONST_0);
+                    load(in.rn);
+                    load(in.rm);
+                    mv.visitMethodInsn(INVOKESTATIC, INTERP, in.op == Op.UDIV ? "udiv" : "sdiv", "(ZJJ)J", false);
+                    store(in.rd);
+                    return false;
+                case Op.LSLV: case Op.LSRV: case Op.ASRV: case Op.RORV:
+                    mv.visitInsn(in.sf ? ICONST_1 : ICONST_0);
+                    load(in.rn);
+                    iconst(in.op - Op.LSLV);
+                    load(in.rm);
+                    mv.visitInsn(L2I);
+                    iconst(in.sf ? 63 : 31);
+                    mv.visitInsn(IAND);
+                    mv.visitMethodInsn(INVOKESTATIC, INTERP, "shift", "(ZJII)J", false);
+                    res(in.sf);
+                    store(in.rd);
+                    return false;
+                case Op.CRC32:
+                    insnObject(i);
+                    load(in.rn);
+                    load(in.rm);
+                    mv.visitMethodInsn(INVOKESTATIC, INTERP, "crc32", "(L" + INSN + ";JJ)J", false);
+                    store(in.rd);
+                    return false;
+                case Op.RBIT: case Op.REV16: case Op.REV32: case Op.REV: case Op.CLZ: case Op.CLS:
+                    iconst(in.op);
+                    mv.visitInsn(in.sf ? ICONST_1 : ICONST_0);
+                    load(in.rn);
+                    mv.visitMethodInsn(INVOKESTATIC, INTERP, "unary", "(IZJ)J", false);
+                    store(in.rd);
+                    return false;
+                case Op.PRFM:
+                    return false;
+
+                // ------------------------------------------------------------ loads and stores
+                case Op.LD: case Op.LD_PRE: case Op.LD_POST: case Op.LD_REG: case Op.LDR_LIT: {
+                    setIdx(i);
+                    if (in.op == Op.LDR_LIT) {
+                        pcOf(i);
+                        lconst(in.imm);
+                        mv.visitInsn(LADD);
+                        mv.visitVarInsn(LSTORE, T0);
+                    } else if (in.op == Op.LD_REG) {
+                        address(in, false);
+                        mv.visitVarInsn(LLOAD, T0);
+                        load(in.rm);
+                        iconst(in.shift);
+                        mv.visitMethodInsn(INVOKESTATIC, INTERP, "extendReg", "(JI)J", false);
+                        if (in.amount != 0) {
+                            iconst(in.amount);
+                            mv.visitInsn(LSHL);
+                        }
+                        mv.visitInsn(LADD);
+                        mv.visitVarInsn(LSTORE, T0);
+                    } else {
+                        address(in, in.op != Op.LD_POST);
+                    }
+                    read(in, T0, 0);
+                    store(in.rd);
+                    writeback(in);
+                    return false;
+                }
+                case Op.ST: case Op.ST_PRE: case Op.ST_POST: case Op.ST_REG: {
+                    setIdx(i);
+                    if (in.op == Op.ST_REG) {
+                        address(in, false);
+                        mv.visitVarInsn(LLOAD, T0);
+                        load(in.rm);
+                        iconst(in.shift);
+                        mv.visitMethodInsn(INVOKESTATIC, INTERP, "extendReg", "(JI)J", false);
+                        if (in.amount != 0) {
+                            iconst(in.amount);
+                            mv.visitInsn(LSHL);
+                        }
+                        mv.visitInsn(LADD);
+                        mv.visitVarInsn(LSTORE, T0);
+                    } else {
+                        address(in, in.op != Op.ST_POST);
+                    }
+                    write(in, T0, 0, in.rd);
+                    writeback(in);
+                    return false;
+                }
+                case Op.LDP: case Op.LDP_PRE: case Op.LDP_POST: {
+                    setIdx(i);
+                    address(in, in.op != Op.LDP_POST);
+                    read(in, T0, 0);
+                    mv.visitVarInsn(LSTORE, T1);
+                    read(in, T0, 1L << in.size);
+                    mv.visitVarInsn(LSTORE, T2);
+                    mv.visitVarInsn(LLOAD, T1);
+                    store(in.rd);
+                    mv.visitVarInsn(LLOAD, T2);
+                    store(in.ra);
+                    writeback(in);
+                    return false;
+                }
+                case Op.STP: case Op.STP_PRE: case Op.STP_POST:
+                    setIdx(i);
+                    address(in, in.op != Op.STP_POST);
+                    write(in, T0, 0, in.rd);
+                    write(in, T0, 1L << in.size, in.ra);
+                    writeback(in);
+                    return false;
+
+                // ------------------------------------------------------------ branches
+                case Op.B:
+                    branch(i, in.imm, null);
+                    return true;
+                case Op.BL:
+                    pcOf(i + 1);
+                    store(30);
+                    branch(i, in.imm, null);
+                    return true;
+                case Op.B_COND:
+                    branch(i, in.imm, () -> {
+                        cond(in.cond);
+                    });
+                    return true;
+                case Op.CBZ: case Op.CBNZ:
+                    branch(i, in.imm, () -> {
+                        load(in.rd);
+                        res(in.sf);
+                        lconst(0);
+                        mv.visitInsn(LCMP);
+                        // holds = (v == 0) for CBZ, (v != 0) for CBNZ: push 1/0.
+                        Label t = new Label();
+                        Label e = new Label();
+                        mv.visitJumpInsn(in.op == Op.CBZ ? IFEQ : IFNE, t);
+                        mv.visitInsn(ICONST_0);
+                        mv.visitJumpInsn(GOTO, e);
+                        mv.visitLabel(t);
+                        mv.visitInsn(ICONST_1);
+                        mv.visitLabel(e);
+                    });
+                    return true;
+                case Op.TBZ: case Op.TBNZ:
+                    branch(i, in.imm, () -> {
+                        load(in.rd);
+                        lconst(in.imm2);
+                        mv.visitInsn(LAND);
+                        lconst(0);
+                        mv.visitInsn(LCMP);
+                        Label t = new Label();
+                        Label e = new Label();
+                        mv.visitJumpInsn(in.op == Op.TBZ ? IFEQ : IFNE, t);
+                        mv.visitInsn(ICONST_0);
+                        mv.visitJumpInsn(GOTO, e);
+                        mv.visitLabel(t);
+                        mv.visitInsn(ICONST_1);
+                        mv.visitLabel(e);
+                    });
+                    return true;
+                case Op.BR: case Op.RET: case Op.BLR: {
+                    load(in.rn);
+                    mv.visitVarInsn(LSTORE, T1);
+                    if (in.op == Op.BLR) {
+                        pcOf(i + 1);
+                        store(30);
+                    }
+                    exit(() -> mv.visitVarInsn(LLOAD, T1), i + 1);
+                    return true;
+                }
+                default:
+                    throw new IllegalStateException("not translatable: " + in);
+            }
+        }
+
+        private void writeback(Insn in) {
+            switch (in.op) {
+                case Op.LD_PRE: case Op.ST_PRE: case Op.LDP_PRE: case Op.STP_PRE:
+                    mv.visitVarInsn(LLOAD, T0);
+                    store(in.rn);
+                    break;
+                case Op.LD_POST: case Op.ST_POST: case Op.LDP_POST: case Op.STP_POST:
+                    mv.visitVarInsn(LLOAD, T0);
+                    lconst(in.imm);
+                    mv.visitInsn(LADD);
+                    store(in.rn);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        /**
+         * The block's final direct branch at {@code i} to pc + {@code offset}, conditional when {@code condition}
+         * pushes an int. A taken branch back to the block's start loops inside the method while the budget lasts.
+         */
+        private void branch(int i, long offset, Runnable condition) {
+            long target = 4L * i + offset;          // relative to the block's start
+            Label notTaken = new Label();
+            if (condition != null) {
+                condition.run();
+                mv.visitJumpInsn(IFEQ, notTaken);
+            }
+            if (target == 0) {
+                // count += i + 1; if (count + i + 1 <= budget) loop
+                mv.visitIincInsn(L_COUNT, i + 1);
+                mv.visitVarInsn(ILOAD, L_COUNT);
+                iconst(i + 1);
+                mv.visitInsn(IADD);
+                mv.visitVarInsn(ILOAD, L_BUDGET);
+                mv.visitJumpInsn(IF_ICMPLE, top);
+                exit(() -> mv.visitVarInsn(LLOAD, L_VA), 0);
+            } else {
+                exit(() -> {
+                    mv.visitVarInsn(LLOAD, L_VA);
+                    lconst(target);
+                    mv.visitInsn(LADD);
+                }, i + 1);
+            }
+            if (condition != null) {
+                mv.visitLabel(notTaken);
+                exit(() -> pcOf(i + 1), i + 1);
+            }
+        }
+    }
+}

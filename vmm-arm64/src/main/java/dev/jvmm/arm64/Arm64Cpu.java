@@ -79,6 +79,9 @@ public final class Arm64Cpu implements GuestProgram {
     private long exclHi;
 
     private long retired;
+    /** Blocks entered (interpreted or translated), for statistics. */
+    private long blocksEntered;
+    private long blocksInterpreted;
     private int exceptionsWithoutProgress;
     private RunOptions options;
     private StopReason stopReason;
@@ -94,7 +97,7 @@ public final class Arm64Cpu implements GuestProgram {
      * Work other threads ask of this CPU at its next block boundary ({@link #ATTENTION_CODE},
      * {@link #ATTENTION_TLB}): one volatile read per block instead of one per kind of request.
      */
-    private volatile int attention;
+    volatile int attention;
     static final int ATTENTION_CODE = 1;
     static final int ATTENTION_TLB = 2;
     private static final java.lang.invoke.VarHandle ATTENTION;
@@ -289,6 +292,16 @@ public final class Arm64Cpu implements GuestProgram {
     /** Instructions retired since this CPU was created. */
     public long instructionsRetired() {
         return retired;
+    }
+
+    /** Blocks this CPU entered (a translated self-loop counts once per entry), for statistics. */
+    public long blocksEntered() {
+        return blocksEntered;
+    }
+
+    /** Of {@link #blocksEntered()}, those the interpreter ran. */
+    public long blocksInterpreted() {
+        return blocksInterpreted;
     }
 
     /** The fatal report, once the guest did something no vector can handle; null before. */
@@ -563,11 +576,14 @@ public final class Arm64Cpu implements GuestProgram {
                 if (c != null && c != Block.UNTRANSLATABLE && stopAt == RunOptions.NO_ADDRESS
                         && room >= b.length()) {
                     n = c.run(this, pc, room < CHECK_INTERVAL ? (int) room : CHECK_INTERVAL);
+                    blocksEntered++;
                 } else {
                     if (stopAt != RunOptions.NO_ADDRESS && stopAt - pc > 0 && stopAt - pc < 4L * b.length()) {
                         room = Math.min(room, (stopAt - pc) >>> 2);
                     }
                     n = interpreter.execute(b, pc, room < b.length() ? (int) room : b.length());
+                    blocksEntered++;
+                    blocksInterpreted++;
                 }
                 retired += n;
                 ticks += n + 1;
@@ -588,7 +604,7 @@ public final class Arm64Cpu implements GuestProgram {
     private void translate(Block b) {
         BlockCompiler.Compiled c;
         try {
-            c = BlockCompiler.compile(b);
+            c = BlockCompiler.compile(b, system.code);
         } catch (RuntimeException | LinkageError e) {
             // A translation the JVM refuses is a performance loss, never the guest's problem: interpret the block.
             c = null;

@@ -155,6 +155,10 @@ final class GuestHarness {
                 }
             }
             retired[0] = cpu.instructionsRetired();
+            if (retired.length > 2) {
+                retired[1] = cpu.blocksEntered();
+                retired[2] = cpu.blocksInterpreted();
+            }
             return console.toString();
         } finally {
             memory.close();

@@ -812,9 +812,6 @@ public final class Arm64Cpu implements GuestProgram {
         int hint = (int) in.imm;
         long sctlr = st.get(SysReg.SCTLR_EL1);
         switch (hint) {
-            case 1: // YIELD
-                Thread.onSpinWait();
-                break;
             case 2: // WFE
                 if (st.el == 0 && (sctlr & SysRegs.SCTLR_NTWE) == 0) {
                     takeException(Syndrome.esr(Syndrome.EC_WFX, Syndrome.WFX_CV_AL | 1), 0, false, pc, 0);
@@ -842,7 +839,7 @@ public final class Arm64Cpu implements GuestProgram {
             case 5: // SEVL
                 st.event = true;
                 break;
-            default: // NOP and every unallocated hint (Arm ARM C6.2 HINT: executes as NOP)
+            default: // NOP, YIELD and unallocated hints decode as Op.NOP and never come here
                 break;
         }
         st.pc = pc + 4;

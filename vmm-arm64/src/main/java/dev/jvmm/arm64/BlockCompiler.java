@@ -95,8 +95,8 @@ final class BlockCompiler implements Opcodes {
     }
 
     /** Most blocks in one translated region, and most instructions (keeps the method well under 8000 bytes). */
-    static final int MAX_REGION_BLOCKS = 12;
-    static final int MAX_REGION_INSNS = 150;
+    static final int MAX_REGION_BLOCKS = Integer.getInteger("jvmm.arm64.regionBlocks", 4);
+    static final int MAX_REGION_INSNS = Integer.getInteger("jvmm.arm64.regionInsns", 100);
 
     /** The length of {@code b}'s translatable prefix (at most {@link #MAX_INSNS}). */
     static int prefix(Block b) {
@@ -1020,6 +1020,7 @@ final class BlockCompiler implements Opcodes {
                     store(in.rd);
                     return false;
                 case Op.PRFM:
+                case Op.NOP:
                     return false;
 
                 // ------------------------------------------------------------ loads and stores

@@ -1032,17 +1032,7 @@ final class BlockCompiler implements Opcodes {
                         mv.visitInsn(LADD);
                         mv.visitVarInsn(LSTORE, T0);
                     } else if (in.op == Op.LD_REG) {
-                        address(in, false);
-                        mv.visitVarInsn(LLOAD, T0);
-                        load(in.rm);
-                        iconst(in.shift);
-                        mv.visitMethodInsn(INVOKESTATIC, INTERP, "extendReg", "(JI)J", false);
-                        if (in.amount != 0) {
-                            iconst(in.amount);
-                            mv.visitInsn(LSHL);
-                        }
-                        mv.visitInsn(LADD);
-                        mv.visitVarInsn(LSTORE, T0);
+                        registerOffsetAddress(in);
                     } else {
                         address(in, in.op != Op.LD_POST);
                     }
@@ -1054,17 +1044,7 @@ final class BlockCompiler implements Opcodes {
                 case Op.ST: case Op.ST_PRE: case Op.ST_POST: case Op.ST_REG: {
                     setIdx(i);
                     if (in.op == Op.ST_REG) {
-                        address(in, false);
-                        mv.visitVarInsn(LLOAD, T0);
-                        load(in.rm);
-                        iconst(in.shift);
-                        mv.visitMethodInsn(INVOKESTATIC, INTERP, "extendReg", "(JI)J", false);
-                        if (in.amount != 0) {
-                            iconst(in.amount);
-                            mv.visitInsn(LSHL);
-                        }
-                        mv.visitInsn(LADD);
-                        mv.visitVarInsn(LSTORE, T0);
+                        registerOffsetAddress(in);
                     } else {
                         address(in, in.op != Op.ST_POST);
                     }
@@ -1112,17 +1092,7 @@ final class BlockCompiler implements Opcodes {
                     branch(i, in.imm, () -> {
                         load(in.rd);
                         res(in.sf);
-                        lconst(0);
-                        mv.visitInsn(LCMP);
-                        // holds = (v == 0) for CBZ, (v != 0) for CBNZ: push 1/0.
-                        Label t = new Label();
-                        Label e = new Label();
-                        mv.visitJumpInsn(in.op == Op.CBZ ? IFEQ : IFNE, t);
-                        mv.visitInsn(ICONST_0);
-                        mv.visitJumpInsn(GOTO, e);
-                        mv.visitLabel(t);
-                        mv.visitInsn(ICONST_1);
-                        mv.visitLabel(e);
+                        zeroTest(in.op == Op.CBZ);
                     });
                     return true;
                 case Op.TBZ: case Op.TBNZ:
@@ -1130,16 +1100,7 @@ final class BlockCompiler implements Opcodes {
                         load(in.rd);
                         lconst(in.imm2);
                         mv.visitInsn(LAND);
-                        lconst(0);
-                        mv.visitInsn(LCMP);
-                        Label t = new Label();
-                        Label e = new Label();
-                        mv.visitJumpInsn(in.op == Op.TBZ ? IFEQ : IFNE, t);
-                        mv.visitInsn(ICONST_0);
-                        mv.visitJumpInsn(GOTO, e);
-                        mv.visitLabel(t);
-                        mv.visitInsn(ICONST_1);
-                        mv.visitLabel(e);
+                        zeroTest(in.op == Op.TBZ);
                     });
                     return true;
                 case Op.BR: case Op.RET: case Op.BLR: {
@@ -1155,6 +1116,35 @@ final class BlockCompiler implements Opcodes {
                 default:
                     throw new IllegalStateException("not translatable: " + in);
             }
+        }
+
+        /** Base + ExtendReg(Rm, option) << amount into T0 (the register-offset addressing mode). */
+        private void registerOffsetAddress(Insn in) {
+            address(in, false);
+            mv.visitVarInsn(LLOAD, T0);
+            load(in.rm);
+            iconst(in.shift);
+            mv.visitMethodInsn(INVOKESTATIC, INTERP, "extendReg", "(JI)J", false);
+            if (in.amount != 0) {
+                iconst(in.amount);
+                mv.visitInsn(LSHL);
+            }
+            mv.visitInsn(LADD);
+            mv.visitVarInsn(LSTORE, T0);
+        }
+
+        /** Replaces the long on the stack by 1 when it is zero ({@code whenZero}) or non-zero, else by 0. */
+        private void zeroTest(boolean whenZero) {
+            lconst(0);
+            mv.visitInsn(LCMP);
+            Label t = new Label();
+            Label e = new Label();
+            mv.visitJumpInsn(whenZero ? IFEQ : IFNE, t);
+            mv.visitInsn(ICONST_0);
+            mv.visitJumpInsn(GOTO, e);
+            mv.visitLabel(t);
+            mv.visitInsn(ICONST_1);
+            mv.visitLabel(e);
         }
 
         private void writeback(Insn in) {

@@ -77,6 +77,7 @@ public final class Arm64Cpu implements GuestProgram {
     private int exclSize;
     private long exclLo;
     private long exclHi;
+    private final long[] pairBuffer = new long[2];
 
     private long retired;
     /** Blocks entered (interpreted or translated), for statistics. */
@@ -937,8 +938,14 @@ public final class Arm64Cpu implements GuestProgram {
         long hi = 0;
         boolean ram = mmu.isRam(pa, size);
         if (size == 16) {
-            lo = ram ? system.memory().read64(pa) : io.mmioRead(pa, 8);
-            hi = ram ? system.memory().read64(pa + 8) : io.mmioRead(pa + 8, 8);
+            if (ram) {
+                system.monitor.loadPair(system.memory(), pa, pairBuffer);
+                lo = pairBuffer[0];
+                hi = pairBuffer[1];
+            } else {
+                lo = io.mmioRead(pa, 8);
+                hi = io.mmioRead(pa + 8, 8);
+            }
         } else {
             lo = ram ? system.memory().read(pa, size) : io.mmioRead(pa, size);
         }

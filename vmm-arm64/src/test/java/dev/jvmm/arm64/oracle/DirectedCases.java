@@ -564,6 +564,14 @@ final class DirectedCases {
                 body[target] = o[0];
                 body[target + 1] = A64.hint(0, 0);                                           // nop
                 add(c, body, 0, 3, 0x7FFF_FFFF_FFFF_FFFFL, 4, 1);
+                // The same, then the old word written back with the same sequence: the code is the same after
+                // the case as before, so it can run again and again (until its blocks are translated).
+                int[] restoring = java.util.Arrays.copyOf(body, body.length + 8);
+                int k = body.length;
+                restoring[k] = A64.moveWide(0, 0b10, 0, o[0] & 0xFFFF, 1);
+                restoring[k + 1] = A64.moveWide(0, 0b11, 1, o[0] >>> 16, 1);
+                System.arraycopy(body, 3, restoring, k + 2, 6);                             // str ... isb
+                add(c + ", restored", restoring, 0, 3, 0x7FFF_FFFF_FFFF_FFFFL, 4, 1);
             }
         }
     }

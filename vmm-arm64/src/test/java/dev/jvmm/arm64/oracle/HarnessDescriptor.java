@@ -29,7 +29,10 @@ package dev.jvmm.arm64.oracle;
  *   0   x0 .. x30       31 x 8 bytes
  *   248 SP
  *   256 NZCV
- *   264 scratch         SCRATCH_SIZE bytes, copied from the scratch area
+ *   264 signal          the signal the case died of (SIGILL, SIGSEGV...; 0: it ran to its end), then the PC of
+ *   272 signal PC       the instruction that raised it and the signal's si_addr; the registers are then those
+ *   280 signal address  at that instruction (the handler resumes the epilogue from the signal's context)
+ *   288 scratch         SCRATCH_SIZE bytes, copied from the scratch area
  * </pre>
  */
 final class HarnessDescriptor {
@@ -52,6 +55,16 @@ final class HarnessDescriptor {
     static final int G_CURSOR = 24;
     static final int G_BATCH_START = 32;
     static final int G_BATCH_FILL = 40;
+    /** The signal the last case died of (0: none), the PC it hit and its si_addr, set by the signal handler. */
+    static final int G_SIGNAL = 48;
+    static final int G_SIGPC = 56;
+    static final int G_SIGADDR = 64;
+    /** struct sigaction for rt_sigaction and stack_t for sigaltstack (Linux AArch64 layouts). */
+    static final int G_SIGACTION = 0x100;
+    static final int G_STACK_T = 0x140;
+    /** The signal handler's stack (the case's SP may be anything). */
+    static final long ALT_STACK = BASE + 0xA000;
+    static final int ALT_STACK_SIZE = 0x6000;
 
     static final int E_X0 = 0;
     static final int E_X30 = 240;
@@ -64,6 +77,9 @@ final class HarnessDescriptor {
     static final int R_X0 = 0;
     static final int R_SP = 248;
     static final int R_NZCV = 256;
-    static final int R_SCRATCH = 264;
+    static final int R_SIGNAL = 264;
+    static final int R_SIGPC = 272;
+    static final int R_SIGADDR = 280;
+    static final int R_SCRATCH = 288;
     static final int RECORD_SIZE = R_SCRATCH + SCRATCH_SIZE;
 }

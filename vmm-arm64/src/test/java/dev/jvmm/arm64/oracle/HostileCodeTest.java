@@ -78,8 +78,9 @@ class HostileCodeTest {
             }
         }, "random code hung the CPU (seed " + random.seed() + ")");
         System.out.printf("hostile: seed %d, %d episodes, %d random words, %d instructions retired, %d exits "
-                        + "(%d MMIO, %d WFI/WFE), longest run without an exit %d, stops %s%n", random.seed(),
-                episodes, t.words, t.retired, t.exits, t.mmio, t.waits, t.longest, t.stops + " " + t.modes);
+                        + "(%d MMIO, %d WFI/WFE), %d IRQs signalled, longest run without an exit %d, stops %s%n",
+                random.seed(), episodes, t.words, t.retired, t.exits, t.mmio, t.waits, t.irqs, t.longest,
+                t.stops + " " + t.modes);
         assertThat(t.problems).as("what random code made the CPU do wrong").isEmpty();
         assertThat(t.words).isGreaterThanOrEqualTo(100_000);
     }
@@ -91,6 +92,7 @@ class HostileCodeTest {
         long exits;
         long mmio;
         long waits;
+        long irqs;
         long longest;
         final java.util.Map<StopReason, Integer> stops = new java.util.EnumMap<>(StopReason.class);
         final java.util.Map<Mode, Integer> modes = new java.util.EnumMap<>(Mode.class);
@@ -106,8 +108,10 @@ class HostileCodeTest {
         String where = "episode " + e;
         try {
             cpu.setBootState(CODE, 0, 0, 0, 0);
-            cpu.run(io, RunOptions.instructions(0));    // attaches io: timer registers need its clock (finding F1)
             Mode mode = randomMachine(r, memory, cpu, t, where);
+            if (r.nextInt(10) < 3) {
+                io.signalIrqEvery(1 + r.nextInt(50));     // IRQs whenever PSTATE.I allows, in any state
+            }
             t.modes.merge(mode, 1, Integer::sum);
             io.countInstructionsWith(cpu::instructionsRetired);
             Stop s = cpu.run(io, RunOptions.instructions(EPISODE_INSTRUCTIONS).withBreakpoint(RunOptions.NO_BRK));
@@ -140,6 +144,7 @@ class HostileCodeTest {
         t.exits += io.exits;
         t.mmio += io.mmioReads + io.mmioWrites;
         t.waits += io.waits;
+        t.irqs += io.irqsSignalled;
         t.longest = Math.max(t.longest, io.longestRunWithoutExit);
     }
 
@@ -180,13 +185,33 @@ class HostileCodeTest {
     };
 
     /** Random RAM, tables, system registers and PSTATE; returns the translation mode chosen. */
-    private static Mode randomMachine(Random r, GuestMemory memory, Arm64Cpu cpu, Totals t, String where) {
+    static Mode randomMachine(Random r, GuestMemory memory, Arm64Cpu cpu, Totals t, String where) {
+        return randomMachine(r, memory, cpu, t, where, 0, Mode.values());
+    }
+
+    /**
+     * As above; {@code validPercent} of the code words are valid instructions of the differential classes, and the
+     * translation mode is one of {@code modes}.
+     */
+    static Mode randomMachine(Random r, GuestMemory memory, Arm64Cpu cpu, Totals t, String where, int validPercent,
+                              Mode... modes) {
+        InstructionGenerator g = new InstructionGenerator(r);
         fillTables(r, memory);
+        int[] valid = new int[0];
+        int next = 0;
         for (int i = 0; i < CODE_WORDS; i++) {
-            memory.write32(CODE + 4L * i, hostileWord(r));
+            if (r.nextInt(100) < validPercent) {
+                if (next == valid.length) {
+                    valid = g.randomCase("", 8, List.of(EncodingClass.values())).snippet().body();
+                    next = 0;
+                }
+                memory.write32(CODE + 4L * i, valid[next++]);
+            } else {
+                memory.write32(CODE + 4L * i, hostileWord(r));
+            }
         }
         randomSystemRegisters(r, cpu, t, where);
-        Mode mode = Mode.values()[r.nextInt(3)];
+        Mode mode = modes[r.nextInt(modes.length)];
         long sctlr = cpu.readSystemRegister("SCTLR_EL1");
         switch (mode) {
             case MMU_OFF -> cpu.writeSystemRegister("SCTLR_EL1", sctlr & ~1L);
@@ -209,7 +234,7 @@ class HostileCodeTest {
             default -> {
             }
         }
-        if (r.nextInt(10) < 9) {
+        if (r.nextInt(10) < 9 || validPercent > 0) {
             long vbar = cpu.readSystemRegister("VBAR_EL1") & ~0x7FFL;
             for (int vector : new int[] {0x000, 0x080, 0x200, 0x280, 0x400, 0x480}) {
                 long at = vbar + vector;
@@ -259,7 +284,7 @@ class HostileCodeTest {
     }
 
     /** Random descriptors, pointing mostly at other tables, the code window, RAM, MMIO and beyond RAM. */
-    private static void fillTables(Random r, GuestMemory memory) {
+    static void fillTables(Random r, GuestMemory memory) {
         for (int i = 0; i < TABLE_PAGES * 512; i++) {
             long oa = switch (r.nextInt(10)) {
                 case 0, 1, 2 -> TABLES + 4096L * r.nextInt(TABLE_PAGES);
@@ -278,7 +303,7 @@ class HostileCodeTest {
         }
     }
 
-    private static void randomSystemRegisters(Random r, Arm64Cpu cpu, Totals t, String where) {
+    static void randomSystemRegisters(Random r, Arm64Cpu cpu, Totals t, String where) {
         for (String name : RANDOMIZED) {
             long v = switch (name) {
                 case "TTBR0_EL1", "TTBR1_EL1" -> r.nextInt(10) == 0 ? r.nextLong()
@@ -310,7 +335,7 @@ class HostileCodeTest {
         }
     }
 
-    private static void randomPstate(Random r, Arm64Cpu cpu) {
+    static void randomPstate(Random r, Arm64Cpu cpu) {
         InstructionGenerator g = new InstructionGenerator(r);
         for (int i = 0; i < 31; i++) {
             cpu.setX(i, r.nextInt(3) == 0 ? RAM_BASE + (r.nextLong() & (RAM_SIZE - 1)) : g.edgyValue());
@@ -379,7 +404,6 @@ class HostileCodeTest {
                     cpu.writeSystemRegister("VBAR_EL1", CODE);
                 } else {
                     Totals t = new Totals();
-                    cpu.run(new RecordingGuestCpu(memory, null), RunOptions.instructions(0)); // attach (finding F1)
                     randomMachine(random, memory, cpu, t, "trial " + trial);
                     assertThat(t.problems).isEmpty();
                 }
@@ -414,6 +438,79 @@ class HostileCodeTest {
             assertThat(cpu.readSystemRegister("ESR_EL1") >>> 26).as("ESR_EL1.EC after BR to all ones, "
                     + cpu.instructionsRetired() + " instructions retired, PC " + Long.toHexString(cpu.pc()))
                     .isEqualTo(0x22);
+        }
+    }
+
+    /**
+     * Two vCPUs of one machine run random code over the same RAM, tables and code (so exclusives, TLBI and IC
+     * broadcasts, stores into each other's code and SEV all cross between them): neither lets anything escape, both
+     * pause and stop.
+     */
+    @Test
+    void twoVcpusRunningRandomCodeOverSharedMemoryPauseAndStop(SeededRandom random) throws Exception {
+        for (int trial = 0; trial < 3 * OracleTools.scale(); trial++) {
+            try (GuestMemory memory = GuestMemory.create(RAM_BASE, RAM_SIZE)) {
+                Arm64System system = new Arm64System(memory, 2);
+                Totals t = new Totals();
+                HostileCodeTest.Mode mode = null;
+                for (int c = 0; c < 2; c++) {
+                    Arm64Cpu cpu = system.cpu(c);
+                    cpu.setBootState(CODE, 0, 0, 0, 0);
+                    if (c == 0) {
+                        mode = randomMachine(random, memory, cpu, t, "trial " + trial, 30, Mode.values());
+                    } else {
+                        randomSystemRegisters(random, cpu, t, "trial " + trial);
+                        randomPstate(random, cpu);
+                    }
+                }
+                assertThat(t.problems).isEmpty();
+                List<Vcpu> vcpus = new ArrayList<>();
+                List<RecordingGuestCpu> ios = new ArrayList<>();
+                TestInterruptController gic = new TestInterruptController(0, 2, i -> {
+                });
+                MmioBus bus = new MmioBus();
+                for (int c = 0; c < 2; c++) {
+                    Arm64Cpu cpu = system.cpu(c);
+                    vcpus.add(new Vcpu(c, 2, memory, bus, gic, 0, real -> {
+                        RecordingGuestCpu io = new RecordingGuestCpu(memory, real);
+                        synchronized (ios) {
+                            ios.add(io);
+                        }
+                        cpu.run(io);
+                    }, "hostile-smp"));
+                }
+                vcpus.forEach(Vcpu::start);
+                Thread.sleep(50);
+                String what = "trial " + trial + " (" + mode + ")";
+                for (Vcpu v : vcpus) {
+                    v.requestPause();
+                }
+                for (Vcpu v : vcpus) {
+                    assertThat(v.awaitPaused(Duration.ofSeconds(5))).as(what + ": vCPU " + v.index() + " pauses")
+                            .isTrue();
+                    assertThat(v.state()).as(what + ": fault " + v.fault()).isEqualTo(VcpuState.PAUSED);
+                }
+                for (Vcpu v : vcpus) {
+                    v.resume();
+                }
+                Thread.sleep(20);
+                for (Vcpu v : vcpus) {
+                    v.requestStop();
+                }
+                for (Vcpu v : vcpus) {
+                    assertThat(v.join(Duration.ofSeconds(5))).as(what + ": vCPU " + v.index() + " stops").isTrue();
+                    assertThat(v.state()).as(what + ": fault " + v.fault()).isEqualTo(VcpuState.STOPPED);
+                }
+                for (int c = 0; c < 2; c++) {
+                    assertThat(system.cpu(c).fatal() == null || !system.cpu(c).fatal().toString()
+                            .contains("internal error")).as(what + ": " + system.cpu(c).fatal()).isTrue();
+                }
+                synchronized (ios) {
+                    for (RecordingGuestCpu io : ios) {
+                        assertThat(io.violations).as(what).isEmpty();
+                    }
+                }
+            }
         }
     }
 

@@ -51,6 +51,20 @@ final class InstructionGenerator {
         return new TestCase(name, b.finish(), randomState());
     }
 
+    /** A random case whose unit {@code at} is a fault of {@code fault}'s class (the units after it never run). */
+    TestCase faultCase(String name, int units, int at, List<EncodingClass> classes, FaultClass fault) {
+        Body b = new Body(units);
+        for (int u = 0; u < units; u++) {
+            b.startUnit(u);
+            if (u == at) {
+                fault.generate(this, b);
+            } else {
+                classes.get(r.nextInt(classes.size())).generate(this, b);
+            }
+        }
+        return new TestCase(name, b.finish(), randomState());
+    }
+
     /** Random registers (edge values often), SP, flags and scratch bytes. */
     ArchState randomState() {
         long[] x = new long[31];
@@ -232,7 +246,8 @@ final class InstructionGenerator {
     /**
      * Sets base register {@code rn} (31 = SP) so that {@code base + offset} is an address of the scratch area with
      * room for {@code size} bytes, aligned to {@code align}; {@code offset} must be a multiple of {@code align}.
-     * An SP base is 16-byte aligned. Returns the base.
+     * An SP base is 16-byte aligned; a quarter of the other bases carry a tag in their top byte (Linux and QEMU
+     * user mode run EL0 with TCR_EL1.TBI0 set). Returns the base.
      */
     long setBase(Body b, int rn, long offset, int size, int align) {
         long target = scratchAddress(size + 16, Math.max(align, 1)) + 16;
@@ -243,6 +258,9 @@ final class InstructionGenerator {
             setX(b, t, base);
             b.setup(A64.addSubImmediate(1, 0, 0, 0, 0, t, 31));
         } else {
+            if (base >>> 56 == 0 && r.nextInt(4) == 0) {
+                base |= (long) (1 + r.nextInt(255)) << 56;   // a tagged pointer: TBI0 ignores the top byte
+            }
             setX(b, rn, base);
         }
         return base;

@@ -23,7 +23,9 @@ import java.util.List;
  *       and executable at EL0 (QEMU user mode runs the code at EL0 of a Linux process, where unaligned accesses to
  *       Normal memory are allowed; with the MMU off every access would be Device and alignment-checked);</li>
  *   <li>SCTLR_EL1 as Linux sets it for user space: SA0 (SP alignment checking at EL0), UCI and UCT (DC/IC and
- *       CTR_EL0 at EL0), DZE (DC ZVA at EL0), nTWI/nTWE (WFI and WFE not trapped), A clear.</li>
+ *       CTR_EL0 at EL0), DZE (DC ZVA at EL0), nTWI/nTWE (WFI and WFE not trapped), A clear. QEMU 7.2 user mode
+ *       does not check SP alignment at all, so the generator keeps every SP base aligned and no case tests it;</li>
+ *   <li>TCR_EL1.TBI0: the top byte of an EL0 address is a tag, ignored by translation, as under Linux.</li>
  * </ul>
  *
  * Each case's code sits at the address the QEMU harness gives it ({@link QemuHarness#layout}); where QEMU has its
@@ -44,9 +46,10 @@ final class JvmmEmulator implements Emulator {
     static final long MAIR = 0xFF;
     /**
      * TCR_EL1: T0SZ = 25 (39-bit VAs, the walk starts at level 1), IRGN0 = ORGN0 = write-back, SH0 = inner shareable,
-     * TG0 = 4 KiB, EPD1 (no TTBR1 walks), IPS = 40 bits.
+     * TG0 = 4 KiB, EPD1 (no TTBR1 walks), IPS = 40 bits, TBI0 (Linux lets user space tag the top byte of pointers,
+     * and QEMU user mode does the same).
      */
-    static final long TCR = 25 | 1 << 8 | 1 << 10 | 3 << 12 | 0 << 14 | 25 << 16 | 1 << 23 | 2L << 32;
+    static final long TCR = 25 | 1 << 8 | 1 << 10 | 3 << 12 | 0 << 14 | 25 << 16 | 1 << 23 | 2L << 32 | 1L << 37;
     /**
      * Level 1 block descriptor for 1 GiB at {@link HarnessDescriptor#BASE}: valid block, AttrIndx 0, AP = 01 (read and
      * write at EL1 and EL0), SH = inner shareable, AF set, PXN set (the architecture makes EL0-writable memory
@@ -124,6 +127,24 @@ final class JvmmEmulator implements Emulator {
         return out;
     }
 
+    /**
+     * The signal Linux sends a process for an exception from EL0 (arch/arm64/mm/fault.c, kernel/traps.c), as
+     * {@link QemuHarness#signalFault} describes it, so that jvmm's exceptions compare with QEMU user mode's signals.
+     */
+    static String asSignal(long esr, long elr, long far, long sp) {
+        int ec = (int) (esr >>> 26) & 0x3F;
+        int fsc = (int) esr & 0x3F;
+        return switch (ec) {
+            case 0x00, 0x07, 0x0E, 0x18 -> QemuHarness.signalFault(4, elr, elr);         // UNDEFINED, traps
+            case 0x22 -> QemuHarness.signalFault(7, elr, far);                            // PC alignment
+            case 0x26 -> QemuHarness.signalFault(7, elr, sp);                             // SP alignment
+            case 0x20, 0x24 -> QemuHarness.signalFault(fsc == 0x21 ? 7 : 11, elr, far);   // aborts
+            case 0x3C -> QemuHarness.signalFault(5, elr, elr);                            // BRK
+            default -> String.format("took an exception: ESR_EL1 %08x (EC %02x), ELR_EL1 %x, FAR_EL1 %x", esr, ec,
+                    elr, far);
+        };
+    }
+
     private static ArchState failed(TestCase c, String why) {
         return new ArchState(c.initial().x().clone(), c.initial().sp(), c.initial().nzcv(),
                 c.initial().scratch().clone(), why);
@@ -165,9 +186,8 @@ final class JvmmEmulator implements Emulator {
             Stop stop = cpu.run(io, options);
             String fault = null;
             if (stop.reason() == StopReason.EXCEPTION) {
-                fault = String.format("took an exception: ESR_EL1 %08x (EC %02x), ELR_EL1 %x, FAR_EL1 %x",
-                        cpu.readSystemRegister("ESR_EL1"), cpu.readSystemRegister("ESR_EL1") >>> 26 & 0x3F,
-                        cpu.readSystemRegister("ELR_EL1"), cpu.readSystemRegister("FAR_EL1"));
+                fault = asSignal(cpu.readSystemRegister("ESR_EL1"), cpu.readSystemRegister("ELR_EL1"),
+                        cpu.readSystemRegister("FAR_EL1"), cpu.spEl0());
             } else if (stop.reason() != StopReason.BREAKPOINT || stop.pc() != epilogue) {
                 fault = "stopped with " + stop + (stop.reason() == StopReason.FATAL ? ": " + cpu.fatal() : "");
             }

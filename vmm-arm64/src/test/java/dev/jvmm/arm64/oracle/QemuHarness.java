@@ -32,6 +32,17 @@ final class QemuHarness implements Emulator {
 
     private static final int SYS_WRITE = 64;
     private static final int SYS_EXIT = 93;
+    private static final int SYS_SIGALTSTACK = 132;
+    private static final int SYS_RT_SIGACTION = 134;
+    /** The signals a case may raise: SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV. */
+    static final int[] CAUGHT = {4, 5, 7, 8, 11};
+    private static final long SA_SIGINFO = 4;
+    private static final long SA_ONSTACK = 0x0800_0000L;
+    private static final long SA_NODEFER = 0x4000_0000L;
+    /** Offset of uc_mcontext.pc in the AArch64 Linux ucontext (uc_mcontext at 176: fault_address, regs, sp, pc). */
+    private static final int UC_PC = 176 + 8 + 31 * 8 + 8;
+    /** Offset of si_addr in siginfo_t. */
+    private static final int SI_ADDR = 16;
     private static final int EQ = 0, NE = 1, HS = 2, LO = 3, LE = 13;
 
     private final int batch;
@@ -132,7 +143,8 @@ final class QemuHarness implements Emulator {
         emitDriver(driver);
         int[] driverWords = driver.words();
         long epilogue = driver.address("epilogue");
-        long entry = driver.address("next");
+        long entry = driver.address("start");
+        long handler = driver.address("handler");
 
         long[] at = layout(cases);
         long codeEnd = cases.isEmpty() ? CODE : at[at.length - 1] + cases.get(cases.size() - 1).snippet().imageSize();
@@ -152,6 +164,9 @@ final class QemuHarness implements Emulator {
         int g = (int) (GLOBALS - BASE);
         b.putLong(g + G_CASE, 0).putLong(g + G_COUNT, cases.size()).putLong(g + G_ENTRY, table)
                 .putLong(g + G_CURSOR, output).putLong(g + G_BATCH_START, output).putLong(g + G_BATCH_FILL, 0);
+        b.putLong(g + G_SIGACTION, handler).putLong(g + G_SIGACTION + 8, SA_SIGINFO | SA_ONSTACK | SA_NODEFER)
+                .putLong(g + G_SIGACTION + 16, 0).putLong(g + G_SIGACTION + 24, 0);
+        b.putLong(g + G_STACK_T, ALT_STACK).putLong(g + G_STACK_T + 8, 0).putLong(g + G_STACK_T + 16, ALT_STACK_SIZE);
         for (int i = 0; i < at.length; i++) {
             TestCase c = cases.get(i);
             ArchState s = c.initial();
@@ -173,6 +188,20 @@ final class QemuHarness implements Emulator {
 
     private void emitDriver(CodeBuffer a) {
         final int sf = 1;
+        // Once: an alternate signal stack, and the handler for every signal a case may raise.
+        a.label("start");
+        a.adr(0, GLOBALS + G_STACK_T);
+        a.emit(A64.moveWide(sf, 0b10, 0, 0, 1));
+        a.emit(A64.moveWide(sf, 0b10, 0, SYS_SIGALTSTACK, 8));
+        a.emit(A64.exceptionGeneration(0, 0, 0b01));
+        for (int sig : CAUGHT) {
+            a.emit(A64.moveWide(sf, 0b10, 0, sig, 0));
+            a.adr(1, GLOBALS + G_SIGACTION);
+            a.emit(A64.moveWide(sf, 0b10, 0, 0, 2));
+            a.emit(A64.moveWide(sf, 0b10, 0, 8, 3));                                  // sizeof(sigset_t)
+            a.emit(A64.moveWide(sf, 0b10, 0, SYS_RT_SIGACTION, 8));
+            a.emit(A64.exceptionGeneration(0, 0, 0b01));
+        }
         a.label("next");
         a.adr(0, GLOBALS);
         a.emit(A64.loadStoreUnsignedImmediate(3, 1, G_CASE / 8, 0, 1));
@@ -211,6 +240,13 @@ final class QemuHarness implements Emulator {
         a.emit(A64.addSubImmediate(sf, 0, 0, 0, 0, A64.R31, 1));                    // mov x1, sp
         a.emit(A64.nzcv(A64.MRS, 2));
         a.emit(A64.loadStorePair(0b10, A64.PAIR_OFFSET, 0, R_SP / 8, 2, 0, 1));
+        a.adr(4, GLOBALS);                                                            // the signal, if any
+        a.emit(A64.loadStoreUnsignedImmediate(3, 1, G_SIGNAL / 8, 4, 1));
+        a.emit(A64.loadStoreUnsignedImmediate(3, 1, G_SIGPC / 8, 4, 2));
+        a.emit(A64.loadStorePair(0b10, A64.PAIR_OFFSET, 0, R_SIGNAL / 8, 2, 0, 1));
+        a.emit(A64.loadStoreUnsignedImmediate(3, 1, G_SIGADDR / 8, 4, 1));
+        a.emit(A64.loadStoreUnsignedImmediate(3, 0, R_SIGADDR / 8, 0, 1));
+        a.emit(A64.loadStoreUnsignedImmediate(3, 0, G_SIGNAL / 8, 4, A64.R31));
         a.adr(4, SCRATCH);
         a.emit(A64.addSubImmediate(sf, 0, 0, 0, R_SCRATCH, 0, 5));
         a.emit(A64.moveWide(sf, 0b10, 0, SCRATCH_SIZE / 16, 6));
@@ -262,6 +298,18 @@ final class QemuHarness implements Emulator {
         a.emit(A64.loadStoreUnsignedImmediate(3, 0, G_BATCH_START / 8, 10, 2));
         a.emit(A64.loadStoreUnsignedImmediate(3, 0, G_BATCH_FILL / 8, 10, A64.R31));
         a.emit(A64.unconditionalBranchRegister(0b0010, 30));                          // ret
+        // The signal handler (x0 signo, x1 siginfo, x2 ucontext): note the signal, its PC and address, and resume at
+        // the epilogue with the registers of the signal's context.
+        a.label("handler");
+        a.adr(3, GLOBALS);
+        a.emit(A64.loadStoreUnsignedImmediate(3, 0, G_SIGNAL / 8, 3, 0));
+        a.emit(A64.loadStoreUnsignedImmediate(3, 1, UC_PC / 8, 2, 4));
+        a.emit(A64.loadStoreUnsignedImmediate(3, 0, G_SIGPC / 8, 3, 4));
+        a.emit(A64.loadStoreUnsignedImmediate(3, 1, SI_ADDR / 8, 1, 4));
+        a.emit(A64.loadStoreUnsignedImmediate(3, 0, G_SIGADDR / 8, 3, 4));
+        a.adr(4, a.address("epilogue"));
+        a.emit(A64.loadStoreUnsignedImmediate(3, 0, UC_PC / 8, 2, 4));
+        a.emit(A64.unconditionalBranchRegister(0b0010, 30));                          // ret (to the sigreturn)
         a.label("fail");
         a.emit(A64.moveWide(sf, 0b10, 0, 3, 0));
         a.emit(A64.moveWide(sf, 0b10, 0, SYS_EXIT, 8));
@@ -269,6 +317,23 @@ final class QemuHarness implements Emulator {
         if (a.pc() > GLOBALS) {
             throw new IllegalStateException("driver overlaps its globals");
         }
+    }
+
+    /**
+     * How a case that died of a signal is described, on both sides (jvmm's runner maps its exceptions to the signal
+     * Linux would send, see {@link JvmmEmulator}): the signal and the PC, and the address for SIGSEGV and SIGBUS.
+     */
+    static String signalFault(int signal, long pc, long address) {
+        String name = switch (signal) {
+            case 4 -> "SIGILL";
+            case 5 -> "SIGTRAP";
+            case 7 -> "SIGBUS";
+            case 8 -> "SIGFPE";
+            case 11 -> "SIGSEGV";
+            default -> "signal " + signal;
+        };
+        return name + " at pc " + Long.toHexString(pc)
+                + (signal == 7 || signal == 11 ? ", address " + Long.toHexString(address) : "");
     }
 
     private static List<ArchState> parse(byte[] bytes, int n) {
@@ -282,7 +347,9 @@ final class QemuHarness implements Emulator {
             }
             byte[] scratch = new byte[SCRATCH_SIZE];
             b.get(r + R_SCRATCH, scratch);
-            states.add(new ArchState(x, b.getLong(r + R_SP), (int) b.getLong(r + R_NZCV), scratch));
+            int signal = (int) b.getLong(r + R_SIGNAL);
+            String fault = signal == 0 ? null : signalFault(signal, b.getLong(r + R_SIGPC), b.getLong(r + R_SIGADDR));
+            states.add(new ArchState(x, b.getLong(r + R_SP), (int) b.getLong(r + R_NZCV), scratch, fault));
         }
         return states;
     }

@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
  */
 class QemuHarnessTest {
 
-    @BeforeAll
-    static void qemu() {
+    @BeforeEach
+    void qemu() {
         OracleTools.assumeQemu();
     }
 
@@ -50,16 +50,23 @@ class QemuHarnessTest {
         int addW = A64.addSubShiftedRegister(0, 0, 1, 0, 2, 0, 1, 0);                 // adds w0, w1, w2
         int ldxr = A64.loadStoreExclusive(3, 0, 1, 0, 31, 0, 31, 3, 5);                // ldxr x5, [x3]
         int stxr = A64.loadStoreExclusive(3, 0, 0, 0, 6, 0, 31, 3, 4);                 // stxr w6, x4, [x3]
-        List<ArchState> out = new QemuHarness().run(List.of(
+        int movz = A64.moveWide(1, 0b10, 0, 7, 9);                                      // movz x9, #7
+        List<TestCase> cases = List.of(
                 new TestCase("adds w", new Snippet(new int[] {addW}, new String[] {"t"}), in),
                 new TestCase("ldxr stxr", new Snippet(new int[] {ldxr, stxr}, new String[] {"t", "t"}), in),
-                new TestCase("stxr alone", new Snippet(new int[] {stxr}, new String[] {"t"}), in)));
+                new TestCase("stxr alone", new Snippet(new int[] {stxr}, new String[] {"t"}), in),
+                new TestCase("udf", new Snippet(new int[] {movz, 0, movz}, new String[] {"t", "t", "t"}), in));
+        List<ArchState> out = new QemuHarness().run(cases);
+        long udfAt = QemuHarness.layout(cases)[3] + Snippet.BODY_OFFSET + 4;
         assertThat(out.get(0).x()[0]).as("w1 + w2 = 2^32, truncated to 0 and zero-extended").isZero();
         assertThat(ArchState.flags(out.get(0).nzcv())).as("ADDS w: Z and C set").isEqualTo("nZCv");
         assertThat(out.get(1).x()[6]).as("STXR after LDXR to the same address succeeds").isZero();
         assertThat(out.get(1).scratch()[32]).isEqualTo((byte) 0x88);
         assertThat(out.get(2).x()[6]).as("STXR with an open monitor fails").isEqualTo(1);
         assertThat(out.get(2).scratch()[32]).isZero();
+        assertThat(out.get(3).fault()).as("UDF #0 raises SIGILL at its address").isEqualTo("SIGILL at pc "
+                + Long.toHexString(udfAt));
+        assertThat(out.get(3).x()[9]).as("registers are those at the UDF").isEqualTo(7);
     }
 
     @Test
@@ -106,6 +113,9 @@ class QemuHarnessTest {
         assertThat(r.explained()).as("mismatches explained").isNotEmpty();
         for (Differential.Mismatch m : r.explained()) {
             assertThat(m.word() & addMask).as(Differential.report(m, "-")).isEqualTo(addX);
+        }
+        if (Boolean.getBoolean("jvmm.oracle.showReport")) {
+            System.out.println(Differential.report(r.explained().get(0), "(replay command)"));
         }
     }
 

@@ -20,6 +20,12 @@ import java.util.function.LongSupplier;
 final class RecordingGuestCpu implements GuestCpu {
     private final GuestMemory memory;
     private final GuestCpu outer;
+    /** Every this many calls, {@link #interruptSignalled()} says yes (0: never). */
+    private int irqEvery;
+    private int irqCalls;
+    long irqsSignalled;
+    /** The guest's clock: the host's, or a fixed one for runs that must repeat exactly. */
+    private LongSupplier clock = System::nanoTime;
     /** The CPU's retired-instruction count, read at each exit. */
     private LongSupplier instructions = () -> 0;
 
@@ -37,6 +43,16 @@ final class RecordingGuestCpu implements GuestCpu {
     RecordingGuestCpu(GuestMemory memory, GuestCpu outer) {
         this.memory = memory;
         this.outer = outer;
+    }
+
+    /** Signal an IRQ on every {@code n}-th look (0: never), so the CPU takes IRQs in whatever state it is in. */
+    void signalIrqEvery(int n) {
+        irqEvery = n;
+    }
+
+    /** The counter reads {@code nanos} always: CNTVCT and the timers become deterministic. */
+    void fixClock(long nanos) {
+        clock = () -> nanos;
     }
 
     void countInstructionsWith(LongSupplier retired) {
@@ -140,7 +156,11 @@ final class RecordingGuestCpu implements GuestCpu {
 
     @Override
     public boolean interruptSignalled() {
-        return false;
+        if (irqEvery > 0 && ++irqCalls % irqEvery == 0) {
+            irqsSignalled++;
+            return true;
+        }
+        return outer != null && outer.interruptSignalled();
     }
 
     @Override
@@ -163,7 +183,7 @@ final class RecordingGuestCpu implements GuestCpu {
 
     @Override
     public long counterNanos() {
-        return System.nanoTime();
+        return clock.getAsLong();
     }
 
     @Override

@@ -77,8 +77,12 @@ public final class Arm64Cpu implements GuestProgram {
     private int exclSize;
     private long exclLo;
     private long exclHi;
+    private final long[] pairBuffer = new long[2];
 
     private long retired;
+    /** Blocks entered (interpreted or translated), for statistics. */
+    private long blocksEntered;
+    private long blocksInterpreted;
     private int exceptionsWithoutProgress;
     private RunOptions options;
     private StopReason stopReason;
@@ -94,7 +98,7 @@ public final class Arm64Cpu implements GuestProgram {
      * Work other threads ask of this CPU at its next block boundary ({@link #ATTENTION_CODE},
      * {@link #ATTENTION_TLB}): one volatile read per block instead of one per kind of request.
      */
-    private volatile int attention;
+    volatile int attention;
     static final int ATTENTION_CODE = 1;
     static final int ATTENTION_TLB = 2;
     private static final java.lang.invoke.VarHandle ATTENTION;
@@ -289,6 +293,16 @@ public final class Arm64Cpu implements GuestProgram {
     /** Instructions retired since this CPU was created. */
     public long instructionsRetired() {
         return retired;
+    }
+
+    /** Blocks this CPU entered (a translated self-loop counts once per entry), for statistics. */
+    public long blocksEntered() {
+        return blocksEntered;
+    }
+
+    /** Of {@link #blocksEntered()}, those the interpreter ran. */
+    public long blocksInterpreted() {
+        return blocksInterpreted;
     }
 
     /** The fatal report, once the guest did something no vector can handle; null before. */
@@ -563,11 +577,14 @@ public final class Arm64Cpu implements GuestProgram {
                 if (c != null && c != Block.UNTRANSLATABLE && stopAt == RunOptions.NO_ADDRESS
                         && room >= b.length()) {
                     n = c.run(this, pc, room < CHECK_INTERVAL ? (int) room : CHECK_INTERVAL);
+                    blocksEntered++;
                 } else {
                     if (stopAt != RunOptions.NO_ADDRESS && stopAt - pc > 0 && stopAt - pc < 4L * b.length()) {
                         room = Math.min(room, (stopAt - pc) >>> 2);
                     }
                     n = interpreter.execute(b, pc, room < b.length() ? (int) room : b.length());
+                    blocksEntered++;
+                    blocksInterpreted++;
                 }
                 retired += n;
                 ticks += n + 1;
@@ -588,7 +605,7 @@ public final class Arm64Cpu implements GuestProgram {
     private void translate(Block b) {
         BlockCompiler.Compiled c;
         try {
-            c = BlockCompiler.compile(b);
+            c = BlockCompiler.compile(b, system.code);
         } catch (RuntimeException | LinkageError e) {
             // A translation the JVM refuses is a performance loss, never the guest's problem: interpret the block.
             c = null;
@@ -796,9 +813,6 @@ public final class Arm64Cpu implements GuestProgram {
         int hint = (int) in.imm;
         long sctlr = st.get(SysReg.SCTLR_EL1);
         switch (hint) {
-            case 1: // YIELD
-                Thread.onSpinWait();
-                break;
             case 2: // WFE
                 if (st.el == 0 && (sctlr & SysRegs.SCTLR_NTWE) == 0) {
                     takeException(Syndrome.esr(Syndrome.EC_WFX, Syndrome.WFX_CV_AL | 1), 0, false, pc, 0);
@@ -826,7 +840,7 @@ public final class Arm64Cpu implements GuestProgram {
             case 5: // SEVL
                 st.event = true;
                 break;
-            default: // NOP and every unallocated hint (Arm ARM C6.2 HINT: executes as NOP)
+            default: // NOP, YIELD and unallocated hints decode as Op.NOP and never come here
                 break;
         }
         st.pc = pc + 4;
@@ -924,8 +938,14 @@ public final class Arm64Cpu implements GuestProgram {
         long hi = 0;
         boolean ram = mmu.isRam(pa, size);
         if (size == 16) {
-            lo = ram ? system.memory().read64(pa) : io.mmioRead(pa, 8);
-            hi = ram ? system.memory().read64(pa + 8) : io.mmioRead(pa + 8, 8);
+            if (ram) {
+                system.monitor.loadPair(system.memory(), pa, pairBuffer);
+                lo = pairBuffer[0];
+                hi = pairBuffer[1];
+            } else {
+                lo = io.mmioRead(pa, 8);
+                hi = io.mmioRead(pa + 8, 8);
+            }
         } else {
             lo = ram ? system.memory().read(pa, size) : io.mmioRead(pa, size);
         }

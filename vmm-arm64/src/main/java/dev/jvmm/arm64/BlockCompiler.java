@@ -74,6 +74,8 @@ final class BlockCompiler implements Opcodes {
     private static final int T1 = T0 + 2;
     private static final int T2 = T0 + 4;
     private static final int T3 = T0 + 6;
+    /** Byte offset of the block being executed from the region's entry (for the PC of a fault). */
+    private static final int L_BASE = T0 + 8;
 
     private static int counter;
 
@@ -92,15 +94,101 @@ final class BlockCompiler implements Opcodes {
         }
     }
 
-    /** Translates {@code b}, or returns null when its first instruction is not translatable. */
-    static Compiled compile(Block b) {
-        Insn[] insns = b.insns;
-        if (!translatable(insns[0])) {
+    /** Most blocks in one translated region, and most instructions (keeps the method well under 8000 bytes). */
+    static final int MAX_REGION_BLOCKS = Integer.getInteger("jvmm.arm64.regionBlocks", 4);
+    static final int MAX_REGION_INSNS = Integer.getInteger("jvmm.arm64.regionInsns", 100);
+
+    /** The length of {@code b}'s translatable prefix (at most {@link #MAX_INSNS}). */
+    static int prefix(Block b) {
+        int n = 0;
+        while (n < b.insns.length && n < MAX_INSNS && translatable(b.insns[n])) {
+            n++;
+        }
+        return n;
+    }
+
+    private static boolean directBranch(Insn in) {
+        switch (in.op) {
+            case Op.B: case Op.B_COND: case Op.CBZ: case Op.CBNZ: case Op.TBZ: case Op.TBNZ:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /**
+     * Translates the region that starts with {@code b}: {@code b} and the blocks of the same page that its direct
+     * branches reach (taken or not), transitively, when they have run before. A branch to a region block is a jump
+     * inside the method (registers stay in locals); any other exit returns to the CPU's loop. Returns null when
+     * {@code b}'s first instruction is not translatable.
+     */
+    static Compiled compile(Block b, CodeCache code) {
+        if (!translatable(b.insns[0])) {
             return null;
         }
-        int n = 0;
-        while (n < insns.length && n < MAX_INSNS && translatable(insns[n])) {
-            n++;
+        java.util.List<Block> region = new java.util.ArrayList<>();
+        java.util.List<Long> offsets = new java.util.ArrayList<>();
+        region.add(b);
+        offsets.add(0L);
+        int total = prefix(b);
+        int minHits = THRESHOLD > 1 ? 1 : 0;
+        for (int k = 0; k < region.size() && code != null; k++) {
+            Block blk = region.get(k);
+            int len = prefix(blk);
+            if (len < blk.insns.length || !directBranch(blk.insns[len - 1])) {
+                continue;
+            }
+            Insn last = blk.insns[len - 1];
+            long at = offsets.get(k) + 4L * (len - 1);
+            long[] targets = last.op == Op.B ? new long[] {at + last.imm} : new long[] {at + last.imm, at + 4};
+            for (long t : targets) {
+                long pa = b.pa + t;
+                if ((pa >>> CodeCache.PAGE_SHIFT) != (b.pa >>> CodeCache.PAGE_SHIFT) || offsets.contains(t)
+                        || region.size() >= MAX_REGION_BLOCKS) {
+                    continue;
+                }
+                Block next = code.block(pa, () -> { });
+                int n = prefix(next);
+                if (n == 0 || next.hits < minHits || total + n > MAX_REGION_INSNS) {
+                    continue;
+                }
+                region.add(next);
+                offsets.add(t);
+                total += n;
+            }
+        }
+        Compiled c = compileRegion(region, offsets);
+        if (c == null && region.size() > 1) {
+            c = compileRegion(java.util.List.of(b), java.util.List.of(0L));
+        }
+        return c;
+    }
+
+    /** Translates {@code b} alone. */
+    static Compiled compile(Block b) {
+        return compile(b, null);
+    }
+
+    /** Writes and defines the class of a region; null when its method would be too large for the JIT. */
+    private static Compiled compileRegion(java.util.List<Block> region, java.util.List<Long> offsets) {
+        Block b = region.get(0);
+        int blocks = region.size();
+        Insn[][] bodies = new Insn[blocks][];
+        long[] offs = new long[blocks];
+        int flat = 0;
+        for (int k = 0; k < blocks; k++) {
+            int n = prefix(region.get(k));
+            bodies[k] = java.util.Arrays.copyOf(region.get(k).insns, n);
+            offs[k] = offsets.get(k);
+            flat += n;
+        }
+        Insn[] insns = new Insn[flat];
+        int[] base = new int[blocks];
+        int f = 0;
+        for (int k = 0; k < blocks; k++) {
+            base[k] = f;
+            System.arraycopy(bodies[k], 0, insns, f, bodies[k].length);
+            f += bodies[k].length;
         }
         String name = "dev/jvmm/arm64/Compiled$" + Long.toHexString(b.pa) + "$" + nextId();
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
@@ -122,10 +210,14 @@ final class BlockCompiler implements Opcodes {
         init.visitMaxs(0, 0);
         init.visitEnd();
         MethodVisitor mv = cw.visitMethod(ACC_PUBLIC, "run", "(L" + CPU + ";JI)I", null, null);
-        new Emitter(mv, name, insns, n).emit();
+        new Emitter(mv, name, bodies, offs, base).emit();
         cw.visitEnd();
+        byte[] bytes = cw.toByteArray();
+        if (bytes.length > 7600 && blocks > 1) {
+            return null;
+        }
         try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(cw.toByteArray(), true);
+            MethodHandles.Lookup lookup = MethodHandles.lookup().defineHiddenClass(bytes, true);
             return (Compiled) lookup.findConstructor(lookup.lookupClass(),
                     java.lang.invoke.MethodType.methodType(void.class, Insn[].class)).invoke(insns);
         } catch (Throwable t) {
@@ -141,8 +233,13 @@ final class BlockCompiler implements Opcodes {
     private static final class Emitter {
         private final MethodVisitor mv;
         private final String owner;
-        private final Insn[] insns;
-        private final int n;
+        /** The region's blocks (translatable prefixes), their byte offsets from the entry, their index in insns. */
+        private final Insn[][] bodies;
+        private final long[] offs;
+        private final int[] base;
+        private final Label[] labels;
+        /** The block being emitted. */
+        private int cur;
         private final boolean[] used = new boolean[34];
         /** Registers some instruction writes: only these are stored back. */
         private final boolean[] written = new boolean[34];
@@ -150,25 +247,34 @@ final class BlockCompiler implements Opcodes {
         private boolean readsFlags;
         /** Whether some instruction writes NZCV (then the flags are stored on exit). */
         private boolean writesFlags;
-        private final Label top = new Label();
 
-        Emitter(MethodVisitor mv, String owner, Insn[] insns, int n) {
+        Emitter(MethodVisitor mv, String owner, Insn[][] bodies, long[] offs, int[] base) {
             this.mv = mv;
             this.owner = owner;
-            this.insns = insns;
-            this.n = n;
-            for (int i = 0; i < n; i++) {
-                Insn in = insns[i];
-                used[in.rd] = true;
-                used[in.rn] = true;
-                used[in.rm] = true;
-                used[in.ra] = true;
-                if (in.op == Op.BL || in.op == Op.BLR) {
-                    used[30] = true;
-                    written[30] = true;
-                }
-                classify(in);
+            this.bodies = bodies;
+            this.offs = offs;
+            this.base = base;
+            this.labels = new Label[bodies.length];
+            for (int k = 0; k < bodies.length; k++) {
+                labels[k] = new Label();
             }
+            for (Insn[] body : bodies) {
+                for (Insn in : body) {
+                    note(in);
+                }
+            }
+        }
+
+        private void note(Insn in) {
+            used[in.rd] = true;
+            used[in.rn] = true;
+            used[in.rm] = true;
+            used[in.ra] = true;
+            if (in.op == Op.BL || in.op == Op.BLR) {
+                used[30] = true;
+                written[30] = true;
+            }
+            classify(in);
         }
 
         /** Which registers and flags {@code in} writes, and whether it reads the flags. */
@@ -266,7 +372,7 @@ final class BlockCompiler implements Opcodes {
                     mv.visitVarInsn(LSTORE, f);
                 }
             }
-            for (int t = T0; t <= T3; t += 2) {
+            for (int t = T0; t <= L_BASE; t += 2) {
                 mv.visitInsn(LCONST_0);
                 mv.visitVarInsn(LSTORE, t);
             }
@@ -275,14 +381,22 @@ final class BlockCompiler implements Opcodes {
             Label handler = new Label();
             mv.visitTryCatchBlock(tryStart, tryEnd, handler, TRAP);
             mv.visitLabel(tryStart);
-            mv.visitLabel(top);
-            boolean ended = false;
-            for (int i = 0; i < n && !ended; i++) {
-                ended = instruction(i, insns[i]);
-            }
-            if (!ended) {
-                // Stopped in front of an untranslated instruction (or the prefix limit): PC = the next one.
-                exit(() -> pcOf(n), n);
+            for (cur = 0; cur < bodies.length; cur++) {
+                mv.visitLabel(labels[cur]);
+                if (cur > 0) {
+                    lconst(offs[cur]);
+                    mv.visitVarInsn(LSTORE, L_BASE);
+                }
+                Insn[] body = bodies[cur];
+                boolean ended = false;
+                for (int i = 0; i < body.length && !ended; i++) {
+                    ended = instruction(i, body[i]);
+                }
+                if (!ended) {
+                    // Stopped in front of an untranslated instruction (or the prefix limit): PC = the next one.
+                    int n = body.length;
+                    exit(() -> pcOf(n), n);
+                }
             }
             mv.visitLabel(tryEnd);
             mv.visitLabel(handler);
@@ -290,6 +404,8 @@ final class BlockCompiler implements Opcodes {
             storeState();
             mv.visitVarInsn(ALOAD, L_CPU);
             mv.visitVarInsn(LLOAD, L_VA);
+            mv.visitVarInsn(LLOAD, L_BASE);
+            mv.visitInsn(LADD);
             mv.visitVarInsn(ILOAD, L_IDX);
             mv.visitInsn(I2L);
             mv.visitInsn(ICONST_2);
@@ -349,9 +465,10 @@ final class BlockCompiler implements Opcodes {
             return L_REG + 2 * r;
         }
 
+        /** Pushes the virtual address of instruction {@code i} of the current block. */
         private void pcOf(int i) {
             mv.visitVarInsn(LLOAD, L_VA);
-            lconst(4L * i);
+            lconst(offs[cur] + 4L * i);
             mv.visitInsn(LADD);
         }
 
@@ -400,7 +517,7 @@ final class BlockCompiler implements Opcodes {
         private void insnObject(int i) {
             mv.visitVarInsn(ALOAD, THIS);
             mv.visitFieldInsn(GETFIELD, owner, "insns", "[L" + INSN + ";");
-            iconst(i);
+            iconst(base[cur] + i);
             mv.visitInsn(AALOAD);
         }
 
@@ -903,6 +1020,7 @@ final class BlockCompiler implements Opcodes {
                     store(in.rd);
                     return false;
                 case Op.PRFM:
+                case Op.NOP:
                     return false;
 
                 // ------------------------------------------------------------ loads and stores
@@ -914,17 +1032,7 @@ final class BlockCompiler implements Opcodes {
                         mv.visitInsn(LADD);
                         mv.visitVarInsn(LSTORE, T0);
                     } else if (in.op == Op.LD_REG) {
-                        address(in, false);
-                        mv.visitVarInsn(LLOAD, T0);
-                        load(in.rm);
-                        iconst(in.shift);
-                        mv.visitMethodInsn(INVOKESTATIC, INTERP, "extendReg", "(JI)J", false);
-                        if (in.amount != 0) {
-                            iconst(in.amount);
-                            mv.visitInsn(LSHL);
-                        }
-                        mv.visitInsn(LADD);
-                        mv.visitVarInsn(LSTORE, T0);
+                        registerOffsetAddress(in);
                     } else {
                         address(in, in.op != Op.LD_POST);
                     }
@@ -936,17 +1044,7 @@ final class BlockCompiler implements Opcodes {
                 case Op.ST: case Op.ST_PRE: case Op.ST_POST: case Op.ST_REG: {
                     setIdx(i);
                     if (in.op == Op.ST_REG) {
-                        address(in, false);
-                        mv.visitVarInsn(LLOAD, T0);
-                        load(in.rm);
-                        iconst(in.shift);
-                        mv.visitMethodInsn(INVOKESTATIC, INTERP, "extendReg", "(JI)J", false);
-                        if (in.amount != 0) {
-                            iconst(in.amount);
-                            mv.visitInsn(LSHL);
-                        }
-                        mv.visitInsn(LADD);
-                        mv.visitVarInsn(LSTORE, T0);
+                        registerOffsetAddress(in);
                     } else {
                         address(in, in.op != Op.ST_POST);
                     }
@@ -994,17 +1092,7 @@ final class BlockCompiler implements Opcodes {
                     branch(i, in.imm, () -> {
                         load(in.rd);
                         res(in.sf);
-                        lconst(0);
-                        mv.visitInsn(LCMP);
-                        // holds = (v == 0) for CBZ, (v != 0) for CBNZ: push 1/0.
-                        Label t = new Label();
-                        Label e = new Label();
-                        mv.visitJumpInsn(in.op == Op.CBZ ? IFEQ : IFNE, t);
-                        mv.visitInsn(ICONST_0);
-                        mv.visitJumpInsn(GOTO, e);
-                        mv.visitLabel(t);
-                        mv.visitInsn(ICONST_1);
-                        mv.visitLabel(e);
+                        zeroTest(in.op == Op.CBZ);
                     });
                     return true;
                 case Op.TBZ: case Op.TBNZ:
@@ -1012,16 +1100,7 @@ final class BlockCompiler implements Opcodes {
                         load(in.rd);
                         lconst(in.imm2);
                         mv.visitInsn(LAND);
-                        lconst(0);
-                        mv.visitInsn(LCMP);
-                        Label t = new Label();
-                        Label e = new Label();
-                        mv.visitJumpInsn(in.op == Op.TBZ ? IFEQ : IFNE, t);
-                        mv.visitInsn(ICONST_0);
-                        mv.visitJumpInsn(GOTO, e);
-                        mv.visitLabel(t);
-                        mv.visitInsn(ICONST_1);
-                        mv.visitLabel(e);
+                        zeroTest(in.op == Op.TBZ);
                     });
                     return true;
                 case Op.BR: case Op.RET: case Op.BLR: {
@@ -1037,6 +1116,35 @@ final class BlockCompiler implements Opcodes {
                 default:
                     throw new IllegalStateException("not translatable: " + in);
             }
+        }
+
+        /** Base + ExtendReg(Rm, option) << amount into T0 (the register-offset addressing mode). */
+        private void registerOffsetAddress(Insn in) {
+            address(in, false);
+            mv.visitVarInsn(LLOAD, T0);
+            load(in.rm);
+            iconst(in.shift);
+            mv.visitMethodInsn(INVOKESTATIC, INTERP, "extendReg", "(JI)J", false);
+            if (in.amount != 0) {
+                iconst(in.amount);
+                mv.visitInsn(LSHL);
+            }
+            mv.visitInsn(LADD);
+            mv.visitVarInsn(LSTORE, T0);
+        }
+
+        /** Replaces the long on the stack by 1 when it is zero ({@code whenZero}) or non-zero, else by 0. */
+        private void zeroTest(boolean whenZero) {
+            lconst(0);
+            mv.visitInsn(LCMP);
+            Label t = new Label();
+            Label e = new Label();
+            mv.visitJumpInsn(whenZero ? IFEQ : IFNE, t);
+            mv.visitInsn(ICONST_0);
+            mv.visitJumpInsn(GOTO, e);
+            mv.visitLabel(t);
+            mv.visitInsn(ICONST_1);
+            mv.visitLabel(e);
         }
 
         private void writeback(Insn in) {
@@ -1058,35 +1166,66 @@ final class BlockCompiler implements Opcodes {
 
         /**
          * The block's final direct branch at {@code i} to pc + {@code offset}, conditional when {@code condition}
-         * pushes an int. A taken branch back to the block's start loops inside the method while the budget lasts.
+         * pushes an int. A destination that starts a block of the region is a jump inside the method while the
+         * budget lasts (a block back to itself is a JVM loop); any other destination returns with the PC.
          */
         private void branch(int i, long offset, Runnable condition) {
-            long target = 4L * i + offset;          // relative to the block's start
+            long at = offs[cur] + 4L * i;
             Label notTaken = new Label();
             if (condition != null) {
                 condition.run();
                 mv.visitJumpInsn(IFEQ, notTaken);
             }
-            if (target == 0) {
-                // count += i + 1; if (count + i + 1 <= budget) loop
-                mv.visitIincInsn(L_COUNT, i + 1);
-                mv.visitVarInsn(ILOAD, L_COUNT);
-                iconst(i + 1);
-                mv.visitInsn(IADD);
-                mv.visitVarInsn(ILOAD, L_BUDGET);
-                mv.visitJumpInsn(IF_ICMPLE, top);
-                exit(() -> mv.visitVarInsn(LLOAD, L_VA), 0);
-            } else {
+            go(at + offset, i + 1);
+            if (condition != null) {
+                mv.visitLabel(notTaken);
+                go(at + 4, i + 1);
+            }
+        }
+
+        /** Continues at {@code target} (bytes from the entry) after {@code retired} instructions of this block. */
+        private void go(long target, int retired) {
+            int k = -1;
+            for (int j = 0; j < offs.length; j++) {
+                if (offs[j] == target) {
+                    k = j;
+                }
+            }
+            if (k < 0) {
                 exit(() -> {
                     mv.visitVarInsn(LLOAD, L_VA);
                     lconst(target);
                     mv.visitInsn(LADD);
-                }, i + 1);
+                }, retired);
+                return;
             }
-            if (condition != null) {
-                mv.visitLabel(notTaken);
-                exit(() -> pcOf(i + 1), i + 1);
+            // count += retired; if (no attention is asked && count + length of the next block <= budget) jump there.
+            // The attention flag is how a store to decoded code (or a TLB flush from another CPU) stops a region that
+            // would otherwise run its old translation until the budget is spent.
+            mv.visitIincInsn(L_COUNT, retired);
+            Label leave = new Label();
+            mv.visitVarInsn(ALOAD, L_CPU);
+            mv.visitFieldInsn(GETFIELD, CPU, "attention", "I");
+            mv.visitJumpInsn(IFNE, leave);
+            mv.visitVarInsn(ILOAD, L_COUNT);
+            iconst(bodies[k].length);
+            mv.visitInsn(IADD);
+            mv.visitVarInsn(ILOAD, L_BUDGET);
+            if (k == 0) {
+                // The entry block's base offset is 0: reset it before jumping back.
+                mv.visitJumpInsn(IF_ICMPGT, leave);
+                mv.visitInsn(LCONST_0);
+                mv.visitVarInsn(LSTORE, L_BASE);
+                mv.visitJumpInsn(GOTO, labels[0]);
+            } else {
+                mv.visitJumpInsn(IF_ICMPLE, labels[k]);
             }
+            mv.visitLabel(leave);
+            exit(() -> {
+                mv.visitVarInsn(LLOAD, L_VA);
+                lconst(target);
+                mv.visitInsn(LADD);
+            }, 0);
         }
     }
 }

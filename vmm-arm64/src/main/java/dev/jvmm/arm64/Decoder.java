@@ -194,9 +194,13 @@ final class Decoder {
                 int op = row == A64.SVC ? Op.SVC : row == A64.HVC ? Op.HVC : row == A64.SMC ? Op.SMC : Op.BRK;
                 return insn(row, w, op, 0, 0, 0, 0, row.field(w, "imm16"), 0, true, 0, 0, 0, 0, 0);
             }
-            case HINT:
-                return insn(row, w, Op.HINT, 0, 0, 0, 0, row.field(w, "CRm") << 3 | row.field(w, "op2"), 0, true, 0,
-                        0, 0, 0, 0);
+            case HINT: {
+                int hint = row.field(w, "CRm") << 3 | row.field(w, "op2");
+                // WFE, WFI, SEV and SEVL need the CPU; NOP, YIELD and the hints this CPU does not implement (which the
+                // Arm ARM says execute as NOP) are no-ops that do not end a block (compilers pad loops with NOPs).
+                boolean cpuHint = hint >= 2 && hint <= 5;
+                return insn(row, w, cpuHint ? Op.HINT : Op.NOP, 0, 0, 0, 0, hint, 0, true, 0, 0, 0, 0, 0);
+            }
             case BARRIER: {
                 int op = row == A64.CLREX ? Op.CLREX : row == A64.DSB ? Op.DSB : row == A64.DMB ? Op.DMB : Op.ISB;
                 return insn(row, w, op, 0, 0, 0, 0, row.field(w, "CRm"), 0, true, 0, 0, 0, 0, 0);

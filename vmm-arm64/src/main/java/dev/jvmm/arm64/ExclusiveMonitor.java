@@ -24,9 +24,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * compare-and-set whose expected value is what its LDXR read: a store from another vCPU that lands between the check
  * and the write changes the value and makes the CAS (and so the STXR) fail. The one store it cannot see is a store
  * of the very same value inside that window of a few nanoseconds, which no program can tell from a store ordered just
- * before the LDXR. Exclusive pairs of two 64-bit registers write with two 64-bit CASes (Java has no 128-bit CAS): a
- * racing plain store to the second half can slip in between; single-copy atomicity of a 128-bit pair against
- * non-exclusive stores is the one gap left.
+ * before the LDXR.
+ *
+ * <p>Exclusive pairs of two 64-bit registers (LDXP/STXP of 16 bytes) have no 128-bit CAS in Java: their load and
+ * their store run under one of {@link #PAIR_LOCKS} striped locks chosen by granule, so 128-bit exclusives are atomic
+ * with respect to each other (two halves written by two CASes were not: the team's {@code smp} guest caught a
+ * counter drifting). A plain store racing with a 128-bit STXP to the same bytes is the one case left without
+ * single-copy atomicity of the pair.
  *
  * <p>Stores by devices (virtio DMA) do not clear reservations; a guest does not use device-written words as locks.
  */
@@ -36,6 +40,8 @@ final class ExclusiveMonitor {
 
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
 
+    private static final int PAIR_LOCKS = 64;
+    private final Object[] pairLocks = new Object[PAIR_LOCKS];
     private final long[] reserved;
     private final AtomicInteger armed = new AtomicInteger();
     private final Arm64Cpu[] cpus;
@@ -44,6 +50,9 @@ final class ExclusiveMonitor {
         this.cpus = cpus;
         this.reserved = new long[cpus.length];
         java.util.Arrays.fill(reserved, NONE);
+        for (int i = 0; i < PAIR_LOCKS; i++) {
+            pairLocks[i] = new Object();
+        }
     }
 
     static long granule(long pa) {
@@ -105,7 +114,19 @@ final class ExclusiveMonitor {
         return cas(memory, pa, size, expected, value);
     }
 
-    /** STXP of two 64-bit registers: see the class comment for the one gap. */
+    private Object pairLock(long pa) {
+        return pairLocks[(int) (pa >>> 6) & (PAIR_LOCKS - 1)];
+    }
+
+    /** LDXP of two 64-bit registers: both halves read at once with respect to {@link #storeExclusivePair}. */
+    void loadPair(GuestMemory memory, long pa, long[] out) {
+        synchronized (pairLock(pa)) {
+            out[0] = memory.read64(pa);
+            out[1] = memory.read64(pa + 8);
+        }
+    }
+
+    /** STXP of two 64-bit registers: see the class comment. */
     boolean storeExclusivePair(GuestMemory memory, int cpu, long pa, long expectedLo, long expectedHi, long lo,
                                long hi) {
         if (clear(cpu) != granule(pa)) {
@@ -114,14 +135,14 @@ final class ExclusiveMonitor {
         if (armed()) {
             onStore(cpu, pa, 16);
         }
-        if (!memory.compareAndSet64(pa, expectedLo, lo)) {
-            return false;
+        synchronized (pairLock(pa)) {
+            if (memory.read64(pa) != expectedLo || memory.read64(pa + 8) != expectedHi) {
+                return false;
+            }
+            memory.write64(pa, lo);
+            memory.write64(pa + 8, hi);
+            return true;
         }
-        if (!memory.compareAndSet64(pa + 8, expectedHi, hi)) {
-            memory.compareAndSet64(pa, lo, expectedLo);
-            return false;
-        }
-        return true;
     }
 
     /** A naturally aligned compare-and-set of 1, 2, 4 or 8 bytes; bytes and halfwords through their aligned word. */

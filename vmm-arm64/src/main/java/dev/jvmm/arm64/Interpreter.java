@@ -224,6 +224,7 @@ final class Interpreter {
                         break;
                     }
                     case Op.PRFM:
+                    case Op.NOP:
                         break;
                     case Op.LDAR: {
                         long addr = address(in, x[in.rn]);

@@ -124,7 +124,9 @@ final class Op {
     static final int UMADDL = 108;
     static final int UMSUBL = 109;
     static final int UMULH = 110;
-    static final int COUNT = 111;
+    /** NOP, YIELD and every hint that executes as NOP here: no effect, does not end a block. */
+    static final int NOP = 111;
+    static final int COUNT = 112;
 
     private static final String[] NAMES = new String[COUNT];
 

@@ -51,6 +51,15 @@ class CompiledGuestsTest {
         assertThat(actual).as("console of guests/%s on jvmm's CPU", name).isEqualTo(expected);
     }
 
+    /** PSCI CPU_ON/CPU_OFF/AFFINITY_INFO, exclusives and the global monitor, WFE/SEV, on four vCPU threads. */
+    @org.junit.jupiter.api.Test
+    void smpGuestOnFourCpus() throws Exception {
+        Path dir = GUESTS.resolve("smp");
+        String expected = Files.readString(dir.resolve("smp.expected"));
+        String actual = GuestHarness.run(dir.resolve("smp.elf"), 4, null, 200_000);
+        assertThat(actual).isEqualTo(expected);
+    }
+
     /** The compute benchmark guest: its checksums prove every instruction class of compiled C ran right. */
     @org.junit.jupiter.api.Test
     void benchCpuComputesQemusChecksums() throws Exception {

@@ -62,6 +62,7 @@ class DecoderTableTest {
             boolean ours = insn.op != Op.UNDEF;
             // MSR/MRS/SYS are decoded for any register; which registers exist is decided when they execute.
             boolean system = insn.op == Op.MSR || insn.op == Op.MRS || insn.op == Op.SYS || insn.op == Op.HINT
+                    || insn.op == Op.NOP
                     || insn.op == Op.MSR_IMM || insn.op == Op.PRFM;
             if (system) {
                 continue;

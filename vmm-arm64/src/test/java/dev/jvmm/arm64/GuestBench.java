@@ -15,7 +15,7 @@ public final class GuestBench {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         for (int r = 0; r < rounds; r++) {
-            long[] retired = new long[1];
+            long[] retired = new long[3];
             long cpu0 = threads.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             String console = GuestHarness.run(Path.of("guests", "bench-cpu", "bench-cpu.elf"), 1,
@@ -24,7 +24,8 @@ public final class GuestBench {
             double cpu = (threads.getCurrentThreadCpuTime() - cpu0) / 1e9;
             System.out.print(console);
             System.out.printf("round %d: %,d guest instructions, vCPU thread CPU time %.2f s (%,.0f instructions/s),"
-                    + " wall %.2f s%n", r, retired[0], cpu, retired[0] / cpu, wall);
+                    + " wall %.2f s; %,d blocks entered (%.1f instructions each), %,d interpreted%n", r, retired[0], cpu,
+                    retired[0] / cpu, wall, retired[1], (double) retired[0] / retired[1], retired[2]);
         }
     }
 }

@@ -87,34 +87,15 @@ final class GuestHarness {
             byte[] dtb = qemuDeviceTree("128M", cpus, append, elfFile);
             memory.write(RAM_BASE, dtb, 0, dtb.length);
             StringBuilder console = new StringBuilder();
-            boolean[] off = new boolean[1];
-            system.setHypervisorCall((cpu, conduit, imm) -> {
-                long fn = cpu.x(0);
-                if (fn == 0x8400_0000L) {
-                    cpu.setX(0, 0x1_0001L);                 // PSCI 1.1, as QEMU 7.2
-                } else if (fn == 0x8400_0008L) {
-                    off[0] = true;                           // SYSTEM_OFF
-                    cpu.powerOff();
-                } else if (fn == 0x8400_0002L) {
-                    cpu.powerOff();                          // CPU_OFF
-                } else if (fn == 0x8400_0006L) {
-                    cpu.setX(0, 2);                          // MIGRATE_INFO_TYPE: not needed
-                } else if (fn == 0x8400_000AL) {
-                    long q = cpu.x(1);
-                    cpu.setX(0, q == 0x8400_0000L || q == 0x8400_0008L || q == 0x8400_0002L ? 0 : -1);
-                } else {
-                    cpu.setX(0, HypervisorCall.SMCCC_NOT_SUPPORTED);
-                }
-            });
+            java.util.concurrent.atomic.AtomicBoolean off = new java.util.concurrent.atomic.AtomicBoolean();
+            system.setHypervisorCall((cpu, conduit, imm) -> psci(system, cpu, off));
             Arm64Cpu cpu = system.cpu(0);
             cpu.setBootState(entry, 0, 0, 0, 0);
             for (int i = 1; i < cpus; i++) {
                 system.cpu(i).startPoweredOff();
             }
-            TestGuestCpu io = new TestGuestCpu(memory, 0, cpus);
-            io.useHostClock = true;
             system.setCounterEpochNanos(System.nanoTime());
-            io.mmio = new TestGuestCpu.Mmio() {
+            TestGuestCpu.Mmio uart = new TestGuestCpu.Mmio() {
                 @Override
                 public long read(long address, int size) {
                     if (address == PL011 + 0x18) {
@@ -134,7 +115,9 @@ final class GuestHarness {
                     if (address == PL011) {
                         char c = (char) (value & 0xFF);
                         if (c != '\r') {
-                            console.append(c);
+                            synchronized (console) {
+                                console.append(c);
+                            }
                         }
                         return;
                     }
@@ -144,20 +127,101 @@ final class GuestHarness {
                     throw new dev.jvmm.core.bus.MmioFault(address, size, true);
                 }
             };
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            while (!off[0] && System.nanoTime() < deadline) {
-                Stop s = cpu.run(io, RunOptions.instructions(budget).withBreakpoint(RunOptions.NO_BRK));
-                if (s.reason() != StopReason.INSTRUCTION_LIMIT) {
-                    if (s.reason() == StopReason.FATAL) {
-                        console.append("\n[FATAL ").append(cpu.fatal()).append("]\n");
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            Thread[] threads = new Thread[cpus];
+            Throwable[] failure = new Throwable[1];
+            for (int i = 0; i < cpus; i++) {
+                Arm64Cpu c = system.cpu(i);
+                TestGuestCpu io = new TestGuestCpu(memory, i, cpus);
+                io.useHostClock = true;
+                io.mmio = uart;
+                threads[i] = new Thread(() -> {
+                    try {
+                        while (!off.get() && System.nanoTime() < deadline) {
+                            if (!c.isPoweredOn() && !c.isPowerOnPending()) {
+                                Thread.onSpinWait();
+                                Thread.yield();
+                                continue;
+                            }
+                            Stop st = c.run(io, RunOptions.instructions(budget).withBreakpoint(RunOptions.NO_BRK));
+                            if (st.reason() == StopReason.FATAL) {
+                                synchronized (console) {
+                                    console.append("\n[FATAL ").append(c.fatal()).append("]\n");
+                                }
+                                off.set(true);
+                            }
+                        }
+                    } catch (Throwable t) {
+                        failure[0] = t;
+                        off.set(true);
                     }
-                    break;
-                }
+                }, "guest-cpu-" + i);
+                threads[i].start();
+            }
+            for (Thread t : threads) {
+                t.join(130_000);
+            }
+            if (failure[0] != null) {
+                throw new AssertionError("a CPU thread failed", failure[0]);
             }
             retired[0] = cpu.instructionsRetired();
-            return console.toString();
+            synchronized (console) {
+                return finish(console.toString(), cpu, retired);
+            }
         } finally {
             memory.close();
         }
+    }
+
+    private static String finish(String console, Arm64Cpu cpu, long[] retired) {
+        {
+            if (retired.length > 2) {
+                retired[1] = cpu.blocksEntered();
+                retired[2] = cpu.blocksInterpreted();
+            }
+            return console;
+        }
+    }
+
+    /** PSCI 1.1 as QEMU 7.2 answers it (Arm DEN 0022, the functions the guests call). */
+    private static void psci(Arm64System system, Arm64Cpu cpu, java.util.concurrent.atomic.AtomicBoolean off) {
+        long fn = cpu.x(0);
+        if (fn == 0x8400_0000L) {
+            cpu.setX(0, 0x1_0001L);                         // PSCI_VERSION 1.1
+        } else if (fn == 0x8400_0008L) {
+            off.set(true);                                   // SYSTEM_OFF
+            cpu.powerOff();
+        } else if (fn == 0x8400_0002L) {
+            cpu.powerOff();                                  // CPU_OFF
+        } else if (fn == 0x8400_0006L) {
+            cpu.setX(0, 2);                                  // MIGRATE_INFO_TYPE: no migration needed
+        } else if (fn == 0xC400_0003L || fn == 0x8400_0003L) {
+            Arm64Cpu target = byMpidr(system, cpu.x(1));     // CPU_ON
+            if (target == null) {
+                cpu.setX(0, -2);
+            } else if (!target.powerOn(cpu.x(2), cpu.x(3))) {
+                cpu.setX(0, -4);
+            } else {
+                cpu.setX(0, 0);
+            }
+        } else if (fn == 0xC400_0004L || fn == 0x8400_0004L) {
+            Arm64Cpu target = byMpidr(system, cpu.x(1));     // AFFINITY_INFO
+            cpu.setX(0, target == null ? -2 : target.isPoweredOn() ? 0 : target.isPowerOnPending() ? 2 : 1);
+        } else if (fn == 0x8400_000AL) {
+            long q = cpu.x(1);
+            cpu.setX(0, q == 0x8400_0000L || q == 0x8400_0008L || q == 0x8400_0002L || q == 0xC400_0003L
+                    || q == 0xC400_0004L ? 0 : -1);
+        } else {
+            cpu.setX(0, HypervisorCall.SMCCC_NOT_SUPPORTED);
+        }
+    }
+
+    private static Arm64Cpu byMpidr(Arm64System system, long mpidr) {
+        for (int i = 0; i < system.cpuCount(); i++) {
+            if ((system.cpu(i).mpidr() & 0xFF_00FF_FFFFL) == (mpidr & 0xFF_00FF_FFFFL)) {
+                return system.cpu(i);
+            }
+        }
+        return null;
     }
 }

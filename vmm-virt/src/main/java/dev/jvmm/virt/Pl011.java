@@ -187,8 +187,11 @@ final class Pl011 implements MmioDevice, SerialConsole.Listener {
                 break;
             case UARTLCR_H:
                 if (((lcr ^ value) & LCR_H_FEN) != 0) {
-                    readCount = 0;                           // enabling or disabling the FIFOs empties them
+                    // Enabling or disabling the FIFOs empties them; the receive interrupt, a function of the FIFO's
+                    // level, falls with it (QEMU 7.2 leaves RXRIS set over an empty FIFO).
+                    readCount = 0;
                     readPos = 0;
+                    intLevel &= ~INT_RX;
                 }
                 lcr = value & 0xFF;
                 refill();

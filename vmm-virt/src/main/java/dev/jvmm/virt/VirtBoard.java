@@ -324,20 +324,15 @@ final class VirtBoard implements AutoCloseable {
         }
         for (int i = 0; i < n; i++) {
             Arm64Cpu cpu = system.cpu(i);
-            cpus.add("cpu@" + i)
+            Fdt.Node node = cpus.add("cpu@" + i)
                     .phandle(phandles[i])
-                    .cells("reg", (int) (cpu.mpidr() & Psci.MPIDR_AFFINITY))
-                    .strings("enable-method", "psci")
-                    .strings("compatible", "arm,cortex-a57")
-                    .strings("device_type", "cpu");
+                    .cells("reg", (int) (cpu.mpidr() & Psci.MPIDR_AFFINITY));
+            if (n > 1) {
+                node.strings("enable-method", "psci");     // virt.c: only with more than one CPU
+            }
+            node.strings("compatible", "arm,cortex-a57").strings("device_type", "cpu");
         }
-        fdt.root().add("psci")
-                .cells("migrate", PSCI_0_1_MIGRATE)
-                .cells("cpu_on", PSCI_0_1_CPU_ON)
-                .cells("cpu_off", PSCI_0_1_CPU_OFF)
-                .cells("cpu_suspend", PSCI_0_1_CPU_SUSPEND)
-                .strings("method", "hvc")
-                .strings("compatible", "arm,psci-1.0", "arm,psci-0.2", "arm,psci");
+        psciNode(fdt.root());
         int[] timer = new int[3 * TIMER_PPIS.length];
         for (int i = 0; i < TIMER_PPIS.length; i++) {
             timer[3 * i] = FDT_PPI;
@@ -353,6 +348,25 @@ final class VirtBoard implements AutoCloseable {
         system.setSmcUndefined(parts.kernel().smc() == KernelConfig.Smc.UNDEFINED);
         system.setFatalListener(parts.fatal());
         return p;
+    }
+
+    /**
+     * boot.c fdt_add_psci_node, for the board's tree and a user's alike: "A pre-existing /psci node might specify
+     * function ID values that don't match QEMU's PSCI implementation. Delete the whole node and put our own in
+     * instead." PSCI 1.0 compatibles, the hvc method, and the PSCI 0.1 function ids as PSCI 0.2's SMC64 ones.
+     */
+    static void psciNode(Fdt.Node root) {
+        Fdt.Node old = root.child("psci");
+        if (old != null) {
+            root.remove(old);
+        }
+        root.add("psci")
+                .strings("compatible", "arm,psci-1.0", "arm,psci-0.2", "arm,psci")
+                .strings("method", "hvc")
+                .cells("cpu_suspend", PSCI_0_1_CPU_SUSPEND)
+                .cells("cpu_off", PSCI_0_1_CPU_OFF)
+                .cells("cpu_on", PSCI_0_1_CPU_ON)
+                .cells("migrate", PSCI_0_1_MIGRATE);
     }
 
     // ---------------------------------------------------------------------------------- /memory, /chosen
@@ -381,7 +395,7 @@ final class VirtBoard implements AutoCloseable {
 
     /**
      * A user's tree as QEMU's arm_load_dtb edits it: every /memory node replaced by one for this RAM, /chosen created
-     * if missing, and bootargs set when there are any.
+     * if missing, bootargs set when there are any, and QEMU's own /psci node.
      */
     private Fdt userTree(UserDtb user) {
         Fdt t = user.copy();
@@ -398,20 +412,18 @@ final class VirtBoard implements AutoCloseable {
         if (!parts.kernel().append().isEmpty()) {
             chosen.strings("bootargs", parts.kernel().append());
         }
+        psciNode(root);
         return t;
     }
 
     // ---------------------------------------------------------------------------------- boot
 
     /**
-     * Writes the plan into RAM ({@code previous}'s RAM first, when this boot follows a reset: QEMU's reset keeps RAM
-     * and copies only its ROM blobs again), sets the boot CPU to the plan's entry and the others off until CPU_ON,
-     * connects the UART to the console and wires each CPU's waker to its vCPU.
+     * Writes the plan into RAM, sets the boot CPU to the plan's entry and the others off until CPU_ON, connects the
+     * UART to the console and wires each CPU's waker to its vCPU. After a reset the RAM already holds the previous
+     * boot's ({@link #copyRamTo}): QEMU's reset keeps RAM and copies only its ROM blobs (kernel, tree, stub) again.
      */
-    void load(VirtBoard previous) {
-        if (previous != null) {
-            previous.copyRamTo(this);
-        }
+    void load() {
         plan.load(machine.memory());
         system.invalidateCode();
         List<Vcpu> vcpus = machine.vcpus();
@@ -428,7 +440,8 @@ final class VirtBoard implements AutoCloseable {
         uart.connect();
     }
 
-    private void copyRamTo(VirtBoard next) {
+    /** Copies this boot's RAM into {@code next}'s; this machine must be paused. */
+    void copyRamTo(VirtBoard next) {
         var from = machine.memory();
         var to = next.machine.memory();
         long size = Math.min(from.size(), to.size());

@@ -134,7 +134,7 @@ public final class VirtMachine implements AutoCloseable {
                 }, r -> events.add(new Event(EventKind.FATAL, r.cpu(), r)));
         try {
             this.board = new VirtBoard(parts);
-            board.load(null);
+            board.load();
         } catch (RuntimeException e) {
             if (owns) {
                 c.close();
@@ -251,19 +251,31 @@ public final class VirtMachine implements AutoCloseable {
     /** QEMU's qemu_system_reset: a fresh board from the same parts, RAM carried over, the boot CPU at its entry. */
     private void reboot() {
         VirtBoard old = board;
+        VirtBoard next;
+        try {
+            next = new VirtBoard(keepPorts(parts, old));
+        } catch (RuntimeException e) {
+            end(new Outcome(Outcome.Kind.VCPU_STOPPED, "the reset failed: " + e.getMessage()));
+            return;
+        }
+        // Every vCPU parked and the devices quiet, the old RAM is the new RAM's starting point; then the old boot
+        // goes (its sockets closed before the new one binds them).
+        old.machine().pause();
+        old.copyRamTo(next);
         List<String> problems = old.stop();
         events.removeIf(ev -> ev.kind() != EventKind.STOP);   // what the old boot's CPUs said after the reset
         if (!problems.isEmpty()) {
-            end(new Outcome(Outcome.Kind.VCPU_STOPPED, "reset failed: " + String.join("; ", problems)));
+            next.stop();
+            end(new Outcome(Outcome.Kind.VCPU_STOPPED, "the reset failed: " + String.join("; ", problems)));
             return;
         }
         try {
-            VirtBoard next = new VirtBoard(keepPorts(parts, old));
-            next.load(old);
+            next.load();
             board = next;
             resets++;
             next.start();
         } catch (RuntimeException e) {
+            board = next;
             end(new Outcome(Outcome.Kind.VCPU_STOPPED, "the reset failed: " + e.getMessage()));
         }
     }

@@ -6,6 +6,7 @@ import dev.jvmm.core.config.ConfigSource;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.core.memory.RamRegion;
+import dev.jvmm.gic.GicConfig;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -143,6 +144,11 @@ public record KernelConfig(String kernel, String append, String dtb, String seri
         }
         if (config.machine().vcpus() < 1) {
             throw s.error("machine.vcpus", "the virt board boots its kernel on vCPU 0: at least one vCPU is needed");
+        }
+        int max = MemoryMap.maxVcpus(config.get(GicConfig.SECTION).itsCount());
+        if (config.machine().vcpus() > max) {
+            throw s.error("machine.vcpus", "must be between 1 and " + max + " (the redistributors of QEMU's virt "
+                    + "memory map), got " + config.machine().vcpus());
         }
         List<RamRegion> ram = config.machine().memory();
         if (ram.size() != 1 || ram.get(0).base() != MemoryMap.RAM_BASE) {

@@ -19,7 +19,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <pre>
  *  vCPU: UARTDR store ─▶ {@link #offer} ─▶ transmit ring (64 KiB) ─▶ writer thread ─▶ stdout / file (flushed)
  *                         full? false: the UART shows UARTFR.TXFF, {@link Listener#transmitRoom} when it drains
- *  reader thread: stdin ─▶ receive ring (4 KiB, the reader waits while it is full) ─▶ {@link Listener#inputReady}
+ *  reader thread (from the first UART plugged in): stdin ─▶ receive ring (4 KiB; the reader waits while it is full)
+ *                                                                                  ─▶ {@link Listener#inputReady}
  *                                                   UART fills its FIFO with {@link #poll} ◀─┘
  * </pre>
  *
@@ -67,6 +68,7 @@ public final class SerialConsole implements AutoCloseable {
     private volatile Listener listener = NOBODY;
     private volatile boolean closed;
     private final AtomicBoolean closing = new AtomicBoolean();
+    private final AtomicBoolean readerStarted = new AtomicBoolean();
     private final Thread writer;
     private final Thread reader;
     private final Runnable restoreTerminal;
@@ -88,9 +90,9 @@ public final class SerialConsole implements AutoCloseable {
         }
         if (in != null) {
             // Daemon: a read of the JVM's standard input cannot be interrupted, so the thread may outlive close().
+            // It starts when a UART is plugged in: a machine that never boots reads no input.
             reader = new Thread(() -> readLoop(in), "serial-" + name + "-in");
             reader.setDaemon(true);
-            reader.start();
         } else {
             reader = null;
         }
@@ -140,12 +142,15 @@ public final class SerialConsole implements AutoCloseable {
     }
 
     /** Whether {@code spec} is a value {@link #open} takes. */
-    static boolean isValidSpec(String spec) {
+    public static boolean isValidSpec(String spec) {
         return spec.equals("stdio") || spec.equals("none") || spec.startsWith("file:") && spec.length() > 5;
     }
 
     void setListener(Listener l) {
         listener = l == null ? NOBODY : l;
+        if (l != null && reader != null && readerStarted.compareAndSet(false, true)) {
+            reader.start();
+        }
         if (l != null && hasInput()) {
             l.inputReady();
         }

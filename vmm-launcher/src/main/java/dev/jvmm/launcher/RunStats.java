@@ -185,7 +185,12 @@ final class RunStats {
             m.put("tx_bytes", n.txBytes());
             m.put("tx_datagrams", n.txDatagrams());
             m.put("tx_malformed", n.txMalformed());
+            m.put("tx_dropped_non_udp", n.txDroppedNonUdp());
+            m.put("tx_dropped_unknown_peer", n.txDroppedUnknownPeer());
+            m.put("tx_dropped_socket_error", n.txDroppedSocketError());
+            m.put("tx_dropped_closed", n.txDroppedClosed());
             m.put("tx_dropped", n.txDropped());
+            m.put("tx_in_flight", n.txInFlight());
             m.put("guest_errors", n.guestErrors());
             m.put("notifications_sent", n.notificationsSent());
             m.put("notifications_suppressed", n.notificationsSuppressed());

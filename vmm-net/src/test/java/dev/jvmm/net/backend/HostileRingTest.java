@@ -98,6 +98,8 @@ class HostileRingTest {
                 for (GuestQueue q : qs) {
                     assertUsedIdsInRange(mem, q, it);
                 }
+                assertThat(st.txInFlight()).as("iteration %d: every transmitted frame sent or dropped for a named "
+                        + "reason: %s", it, st).isZero();
                 drainOutbound(n);
 
                 d.reset();

@@ -209,6 +209,11 @@ public final class VirtioNetDevice implements MachineDevice {
         return backend.localAddress();
     }
 
+    /** The receive buffer the kernel gave the backend's socket ({@link NetBackend#socketReceiveBuffer()}), or 0. */
+    public int socketReceiveBuffer() {
+        return backend.socketReceiveBuffer();
+    }
+
     /** The bound host port, or -1 before {@link #start()}. */
     public int boundPort() {
         InetSocketAddress a = backend.localAddress();

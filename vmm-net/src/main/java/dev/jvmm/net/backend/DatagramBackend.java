@@ -81,6 +81,7 @@ abstract class DatagramBackend implements NetBackend {
     NicCounters counters;
     private volatile Channel channel;
     private volatile InetSocketAddress localAddress;
+    private volatile int socketReceiveBuffer;
     private final Handler handler = new Handler();
     private final Gate gate = new Gate();
     /** Carried by every datagram written: counts whether it left the socket. Set with the channel. */
@@ -171,6 +172,7 @@ abstract class DatagramBackend implements NetBackend {
         outcome = new CountingPromise(f.channel(), counters);
         channel = f.channel();
         localAddress = (InetSocketAddress) f.channel().localAddress();
+        socketReceiveBuffer = grantedReceiveBuffer(f.channel());
         onLoop(this::onStarted);
     }
 
@@ -356,6 +358,11 @@ abstract class DatagramBackend implements NetBackend {
     }
 
     @Override
+    public int socketReceiveBuffer() {
+        return socketReceiveBuffer;
+    }
+
+    @Override
     public void pause() {
         EventLoop loop = loop();
         if (loop != null) {
@@ -453,6 +460,19 @@ abstract class DatagramBackend implements NetBackend {
                 task.run();
             }
         }
+    }
+
+    /**
+     * The socket's receive buffer as the kernel holds it ({@code sk_rcvbuf}), the same on both transports:
+     * {@code getsockopt(SO_RCVBUF)} reports it, and Netty's epoll channel passes that on, but the JDK halves it
+     * ({@code net_util_md.c}, {@code NET_GetSockOpt}: "SO_SNDBUF/SO_RCVBUF aren't symmetric" on Linux).
+     */
+    static int grantedReceiveBuffer(Channel ch) {
+        Integer reported = ch.config().getOption(ChannelOption.SO_RCVBUF);
+        if (reported == null) {
+            return 0;
+        }
+        return EpollEmptyDatagram.needed(ch) ? reported : (int) Math.min(Integer.MAX_VALUE, 2L * reported);
     }
 
     static String hostPort(InetSocketAddress a) {

@@ -42,8 +42,11 @@ final class LossLine {
         }
     }
 
-    /** The line, without indentation or newline; {@code rmemMax} is net.core.rmem_max (-1 when unknown). */
-    static String of(List<Nic> nics, long rmemMax) {
+    /**
+     * The line, without indentation or newline; {@code rmemMax} is net.core.rmem_max (-1 when unknown), and
+     * {@code senderNice} the built-in sender's nice value (-1: no built-in sender).
+     */
+    static String of(List<Nic> nics, long rmemMax, int senderNice) {
         long kernel = 0;
         long device = 0;
         long guest = 0;
@@ -65,7 +68,7 @@ final class LossLine {
                         + "backlog, net.core.netdev_max_backlog, or the sender's own socket)", n.beforeSocket(), n.id()));
             }
             if (n.kernelDrops() > 0) {
-                why.add(kernelReason(n, rmemMax));
+                why.add(kernelReason(n, rmemMax, senderNice));
             }
             if (n.tooBig() > 0) {
                 why.add(String.format(Locale.ROOT, "%s's device dropped %d too big for the guest's receive buffers; %s",
@@ -101,7 +104,7 @@ final class LossLine {
     }
 
     /** Why the kernel dropped at {@code n}'s socket, and the setting that gives the socket more room. */
-    private static String kernelReason(Nic n, long rmemMax) {
+    private static String kernelReason(Nic n, long rmemMax, int senderNice) {
         String head = String.format(Locale.ROOT, "%s's socket dropped %d with its %s receive buffer full", n.id(),
                 n.kernelDrops(), n.socketBufferGranted() > 0 ? size(n.socketBufferGranted()) : "(size unknown)");
         long asked = n.socketBufferAsked();
@@ -115,7 +118,8 @@ final class LossLine {
         String raise = rmemMax >= 0 && rmemMax < more
                 ? String.format(Locale.ROOT, " and sysctl -w net.core.rmem_max=%d (now %d)", more, rmemMax) : "";
         return head + String.format(Locale.ROOT, "; set net.socket-receive-buffer: %s%s, or leave the receiving "
-                + "threads more CPU", size(more), raise);
+                + "threads more CPU%s", size(more), raise,
+                senderNice == 0 ? " (--sender-nice 19 puts the built-in sender behind them)" : "");
     }
 
     /** A size as the configuration spells it: 4M, 208K, or bytes. */

@@ -54,10 +54,10 @@ final class RunCommand implements Callable<Integer> {
                     + "(e.g. 40m), LEN payload bytes (default 64). Stops after --duration (default 10s).")
     Traffic traffic;
 
-    @Option(names = "--sender-nice", paramLabel = "N", defaultValue = "19",
-            description = "Nice value of the built-in sender's thread (0..19; default: ${DEFAULT-VALUE}): on a machine "
-                    + "with fewer cores than busy threads it takes only the CPU the machine leaves, rather than "
-                    + "starving the event loop and vCPUs it measures (then it sends less, and says so).")
+    @Option(names = "--sender-nice", paramLabel = "N", defaultValue = "0",
+            description = "Nice value of the built-in sender's thread (0..19; default: ${DEFAULT-VALUE}). On a busy "
+                    + "machine, 19 lets it take only the CPU the event loop and vCPUs leave, so the kernel drops "
+                    + "nothing, but it then sends less than RATE (and says so).")
     int senderNice;
 
     @Option(names = "--metrics", paramLabel = "HOST:PORT", converter = Converters.HostPortConverter.class,
@@ -176,7 +176,7 @@ final class RunCommand implements Callable<Integer> {
                 out.printf("  built-in sender: %d datagrams of %d bytes sent%n", sender.totalSent(), t.length());
                 sent = sender.targets().stream().mapToLong(UdpSender.Target::sent).toArray();
             }
-            out.println("  " + last.lossLine(sent));
+            out.println("  " + last.lossLine(sent, sender == null ? -1 : senderNice));
             if (vm.trace() != null) {
                 out.printf("  trace: %d records into %s%n", vm.trace().records(), trace != null ? trace
                         : vm.config().get(dev.jvmm.launcher.trace.TraceConfig.SECTION).dir());

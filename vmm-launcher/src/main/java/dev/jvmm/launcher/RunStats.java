@@ -172,9 +172,9 @@ final class RunStats {
 
     /**
      * Where received datagrams were lost and what would have kept them ({@link LossLine}); {@code sent} has, per NIC,
-     * what the built-in sender sent it, or is null without one.
+     * what the built-in sender sent it, or is null without one; {@code senderNice} is its nice value (-1: none).
      */
-    String lossLine(long[] sent) {
+    String lossLine(long[] sent, int senderNice) {
         List<LossLine.Nic> l = new ArrayList<>();
         for (int i = 0; i < nics.size(); i++) {
             NicStats n = nics.get(i);
@@ -182,7 +182,7 @@ final class RunStats {
                     kernel.get(i).drops(), n.rxDroppedNoBuffer(), n.rxDroppedTooBig(), n.rxDroppedUnsupported(),
                     guest[i][GuestReport.Counter.DISCARDED.ordinal()], socketBuffers.get(i), socketBufferAsked));
         }
-        return LossLine.of(l, KernelUdpSockets.rmemMax());
+        return LossLine.of(l, KernelUdpSockets.rmemMax(), senderNice);
     }
 
     /** The {@code --stats-json} document. */

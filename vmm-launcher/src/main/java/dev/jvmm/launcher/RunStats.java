@@ -112,10 +112,12 @@ final class RunStats {
         for (int i = 0; i < nics.size(); i++) {
             NicStats n = nics.get(i);
             NicStats p = prev == null ? null : prev.nics.get(i);
-            sb.append(String.format(Locale.ROOT, "| %s in %d deliv %d drop %d ", n.nic(),
+            long kd = kernel.get(i).drops() - (prev == null ? 0 : prev.kernel.get(i).drops());
+            sb.append(String.format(Locale.ROOT, "| %s in %d deliv %d drop %d kernel drop %s ", n.nic(),
                     n.rxDatagrams() - (p == null ? 0 : p.rxDatagrams()),
                     n.rxDelivered() - (p == null ? 0 : p.rxDelivered()),
-                    n.rxDropped() - (p == null ? 0 : p.rxDropped())));
+                    n.rxDropped() - (p == null ? 0 : p.rxDropped()),
+                    kernel.get(i).known() ? Long.toString(kd) : "?"));
             if (nics.size() > 4 && i == 2) {
                 sb.append("| ... ");
                 i = nics.size() - 2;

@@ -31,7 +31,8 @@ import java.util.concurrent.locks.LockSupport;
  * so, the timer's slack), 30%, 40% and 39% with a burst per millisecond. A burst of a millisecond is nothing to a
  * socket buffer of 4M (60 ms of it). When the sender
  * falls behind by more than {@value #MAX_LAG_MILLIS} ms (the machine gave its CPU away), it carries on at the rate
- * from then rather than bursting to catch up, and the figures say how many it sent.
+ * from then rather than bursting to catch up, and the figures say how many it sent. With {@link #rampUp} it reaches
+ * its rate linearly, for a receiver that has just started.
  */
 public final class UdpSender implements AutoCloseable {
 
@@ -75,6 +76,7 @@ public final class UdpSender implements AutoCloseable {
     private final Thread thread;
     private volatile boolean stop;
     private volatile int nice;
+    private volatile long rampNanos;
     private volatile IOException failure;
 
     /**
@@ -123,6 +125,31 @@ public final class UdpSender implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Starts at no rate and reaches the full rate linearly over {@code nanos} (then keeps it), so that a receiver
+     * whose data path is still cold (a JVM interpreting it and compiling it at the same time) is not handed the full
+     * rate before it can take it. 0 (the default) starts at the full rate. Call before {@link #start()}.
+     */
+    public UdpSender rampUp(long nanos) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("ramp-up must not be negative, got " + nanos);
+        }
+        this.rampNanos = nanos;
+        return this;
+    }
+
+    /**
+     * Where the schedule stands {@code elapsed} after the start: datagrams due so far are those due at this point of
+     * the full-rate schedule. Linear ramp: the rate at {@code t} is {@code t / ramp} of the full rate, so the schedule
+     * has advanced {@code t^2 / (2 ramp)} by then, and {@code t - ramp / 2} once at full rate.
+     */
+    static long scheduled(long elapsed, long ramp) {
+        if (elapsed >= ramp) {
+            return elapsed - ramp / 2;
+        }
+        return (long) ((double) elapsed * elapsed / (2.0 * ramp));
+    }
+
     public UdpSender start() {
         thread.start();
         return this;
@@ -164,19 +191,23 @@ public final class UdpSender implements AutoCloseable {
                 }
                 // Every datagram that is due, then sleep until the next one is.
                 long woke = now;
+                long ramp = rampNanos;
+                long at = start + scheduled(now - start, ramp);
                 long next = Long.MAX_VALUE;
                 for (int i = 0; i < due.length && !stop; i++) {
                     Target t = targets.get(i);
-                    if (now - due[i] > MAX_LAG_NANOS) {
-                        due[i] = now;
+                    if (at - due[i] > MAX_LAG_NANOS) {
+                        due[i] = at;
                     }
-                    while (due[i] - now <= 0 && !stop) {
+                    while (due[i] - at <= 0 && !stop) {
                         send(ch, buf, t, t.nextId);
                         due[i] += intervalNanos;
                     }
                     next = Math.min(next, due[i]);
                 }
-                long wait = Math.max(next, woke + BURST_NANOS) - System.nanoTime();
+                // During the ramp the schedule runs slower than the clock: wake at the burst period until it is over.
+                long nextReal = now - start < ramp ? woke + BURST_NANOS : next + ramp / 2;
+                long wait = Math.max(nextReal, woke + BURST_NANOS) - System.nanoTime();
                 if (wait > 0) {
                     LockSupport.parkNanos(wait);
                 }

@@ -130,7 +130,7 @@ abstract class DatagramBackend implements NetBackend {
             counters.increment(NicCounter.TX_DROPPED_CLOSED);
             return;
         }
-        if (!payload.isReadable() && EpollEmptyDatagram.needed(ch)) {
+        if (!payload.isReadable() && EpollEmptyDatagram.isEpoll(ch)) {
             payload.release();
             sendEmpty(ch, recipient);
             return;
@@ -472,7 +472,7 @@ abstract class DatagramBackend implements NetBackend {
         if (reported == null) {
             return 0;
         }
-        return EpollEmptyDatagram.needed(ch) ? reported : (int) Math.min(Integer.MAX_VALUE, 2L * reported);
+        return EpollEmptyDatagram.isEpoll(ch) ? reported : (int) Math.min(Integer.MAX_VALUE, 2L * reported);
     }
 
     static String hostPort(InetSocketAddress a) {

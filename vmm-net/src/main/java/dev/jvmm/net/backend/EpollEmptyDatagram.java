@@ -36,8 +36,8 @@ final class EpollEmptyDatagram {
     private final ByteBuffer meminfo = ByteBuffer.allocateDirect(4 * MEMINFO_WORDS).order(ByteOrder.nativeOrder());
     private final ByteBuffer empty = ByteBuffer.allocateDirect(0);
 
-    /** Whether {@code ch} is a channel whose write path skips empty datagrams (epoll's). */
-    static boolean needed(Channel ch) {
+    /** Whether {@code ch} is Netty's epoll datagram channel, whose write path skips empty datagrams. */
+    static boolean isEpoll(Channel ch) {
         return ch instanceof EpollDatagramChannel;
     }
 

@@ -141,7 +141,10 @@ class CommandLineTest {
         assertThat(replay.status()).as(replay.err()).isZero();
         JsonNode doc = new ObjectMapper().readTree(replayJson.toFile());
         assertThat(doc.get("replayed").asLong()).isEqualTo(delivered);
-        assertThat(doc.get("guest_received").asLong()).isEqualTo(delivered);
+        // Every replayed datagram reaches the guest unless the kernel dropped it at the socket (a loaded machine).
+        long replayKernelDrops = doc.get("nics").get(0).get("kernel_drops").asLong();
+        assertThat(doc.get("guest_received").asLong() + Math.max(0, replayKernelDrops))
+                .as("guest received + kernel drops (%d) in the replay", replayKernelDrops).isEqualTo(delivered);
     }
 
     @Test

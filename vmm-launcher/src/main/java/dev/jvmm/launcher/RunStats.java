@@ -10,6 +10,7 @@ import dev.jvmm.gic.GicStats;
 import dev.jvmm.net.KernelUdpSockets;
 import dev.jvmm.gic.cache.CacheStats;
 import dev.jvmm.guest.GuestReport;
+import dev.jvmm.net.NetConfig;
 import dev.jvmm.net.NicStats;
 import org.HdrHistogram.Histogram;
 
@@ -38,6 +39,11 @@ final class RunStats {
     final String cache;
     /** Per NIC: the kernel's counters of its socket (drops the device never saw). */
     final List<KernelUdpSockets.Counters> kernel;
+    /** Per NIC: whether it offers MRG_RXBUF, and the receive buffer its socket got (0: unknown). */
+    private final List<Boolean> mrgRxbuf = new ArrayList<>();
+    private final List<Integer> socketBuffers = new ArrayList<>();
+    /** net.socket-receive-buffer (0: the kernel's default). */
+    private final long socketBufferAsked;
 
     private RunStats(VirtualMachine vm) {
         this.nanos = System.nanoTime();
@@ -64,7 +70,10 @@ final class RunStats {
         this.kernel = new ArrayList<>();
         for (var d : vm.nics()) {
             kernel.add(KernelUdpSockets.of(d.localAddress()));
+            mrgRxbuf.add(d.config().mrgRxbuf());
+            socketBuffers.add(d.socketReceiveBuffer());
         }
+        this.socketBufferAsked = vm.config().get(NetConfig.SECTION).socketReceiveBuffer();
     }
 
     /** Datagrams the kernel dropped at every NIC's socket (0 when unknown). */
@@ -103,10 +112,12 @@ final class RunStats {
         for (int i = 0; i < nics.size(); i++) {
             NicStats n = nics.get(i);
             NicStats p = prev == null ? null : prev.nics.get(i);
-            sb.append(String.format(Locale.ROOT, "| %s in %d deliv %d drop %d ", n.nic(),
+            long kd = kernel.get(i).drops() - (prev == null ? 0 : prev.kernel.get(i).drops());
+            sb.append(String.format(Locale.ROOT, "| %s in %d deliv %d drop %d kernel drop %s ", n.nic(),
                     n.rxDatagrams() - (p == null ? 0 : p.rxDatagrams()),
                     n.rxDelivered() - (p == null ? 0 : p.rxDelivered()),
-                    n.rxDropped() - (p == null ? 0 : p.rxDropped())));
+                    n.rxDropped() - (p == null ? 0 : p.rxDropped()),
+                    kernel.get(i).known() ? Long.toString(kd) : "?"));
             if (nics.size() > 4 && i == 2) {
                 sb.append("| ... ");
                 i = nics.size() - 2;
@@ -136,15 +147,16 @@ final class RunStats {
         StringBuilder sb = new StringBuilder();
         double secs = (nanos - startNanos) / 1e9;
         sb.append(String.format(Locale.ROOT, "summary after %.1f s%n", secs));
-        sb.append(String.format(Locale.ROOT, "  %-8s %6s %12s %12s %10s %10s %10s %12s %10s %10s%n", "nic", "port",
-                "rx dgrams", "delivered", "dropped", "kernel drop", "tx frames", "guest rcvd", "guest lost", "guest bad"));
+        sb.append(String.format(Locale.ROOT, "  %-8s %6s %12s %12s %10s %11s %10s %12s %10s %10s %10s%n", "nic",
+                "port", "rx dgrams", "delivered", "dropped", "kernel drop", "tx frames", "guest rcvd", "not iperf",
+                "guest lost", "guest bad"));
         for (int i = 0; i < nics.size(); i++) {
             NicStats n = nics.get(i);
             long kd = kernel.get(i).drops();
-            sb.append(String.format(Locale.ROOT, "  %-8s %6d %12d %12d %10d %10s %10d %12d %10d %10d%n", n.nic(),
+            sb.append(String.format(Locale.ROOT, "  %-8s %6d %12d %12d %10d %11s %10d %12d %10d %10d %10d%n", n.nic(),
                     ports.get(i), n.rxDatagrams(), n.rxDelivered(), n.rxDropped(), kd < 0 ? "?" : Long.toString(kd),
-                    n.txFrames(),
-                    guest[i][GuestReport.Counter.FRAMES.ordinal()], guest[i][GuestReport.Counter.LOST.ordinal()],
+                    n.txFrames(), guest[i][GuestReport.Counter.FRAMES.ordinal()],
+                    guest[i][GuestReport.Counter.NOT_IPERF.ordinal()], guest[i][GuestReport.Counter.LOST.ordinal()],
                     guest[i][GuestReport.Counter.BAD.ordinal()]));
         }
         Histogram lat = irq.latencyNanos();
@@ -158,6 +170,21 @@ final class RunStats {
                 lat.getTotalCount() == 0 ? "-" : String.format(Locale.ROOT, "%.2fus", lat.getMaxValue() / 1e3),
                 lat.getTotalCount()));
         return sb.toString();
+    }
+
+    /**
+     * Where received datagrams were lost and what would have kept them ({@link LossLine}); {@code sent} has, per NIC,
+     * what the built-in sender sent it, or is null without one; {@code senderNice} is its nice value (-1: none).
+     */
+    String lossLine(long[] sent, int senderNice) {
+        List<LossLine.Nic> l = new ArrayList<>();
+        for (int i = 0; i < nics.size(); i++) {
+            NicStats n = nics.get(i);
+            l.add(new LossLine.Nic(n.nic(), mrgRxbuf.get(i), sent == null ? -1 : sent[i], n.rxDatagrams(),
+                    kernel.get(i).drops(), n.rxDroppedNoBuffer(), n.rxDroppedTooBig(), n.rxDroppedUnsupported(),
+                    guest[i][GuestReport.Counter.DISCARDED.ordinal()], socketBuffers.get(i), socketBufferAsked));
+        }
+        return LossLine.of(l, KernelUdpSockets.rmemMax(), senderNice);
     }
 
     /** The {@code --stats-json} document. */
@@ -185,7 +212,12 @@ final class RunStats {
             m.put("tx_bytes", n.txBytes());
             m.put("tx_datagrams", n.txDatagrams());
             m.put("tx_malformed", n.txMalformed());
+            m.put("tx_dropped_non_udp", n.txDroppedNonUdp());
+            m.put("tx_dropped_unknown_peer", n.txDroppedUnknownPeer());
+            m.put("tx_dropped_socket_error", n.txDroppedSocketError());
+            m.put("tx_dropped_closed", n.txDroppedClosed());
             m.put("tx_dropped", n.txDropped());
+            m.put("tx_in_flight", n.txInFlight());
             m.put("guest_errors", n.guestErrors());
             m.put("notifications_sent", n.notificationsSent());
             m.put("notifications_suppressed", n.notificationsSuppressed());

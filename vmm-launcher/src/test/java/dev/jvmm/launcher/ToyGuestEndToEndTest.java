@@ -45,6 +45,56 @@ class ToyGuestEndToEndTest {
         }
     }
 
+    /**
+     * With {@code sequence: iperf} (the shipped default) only datagrams with a plausible iperf2 header take part in
+     * the loss and reordering figures, by the compiled guests' rule (guests/net/netstack.c, iperf_plausible: 16
+     * bytes at least and tv_usec below 10^6): {@code echo hi | nc -u} is one datagram received and none lost, random
+     * payloads leave the loss figure alone, and an iperf stream beside them is still measured exactly.
+     */
+    @Test
+    void trafficThatIsNotIperfLeavesTheLossFigureAlone() throws Exception {
+        try (VirtualMachine vm = TestSupport.bootedToyGuest(); TestSupport.Sender s = new TestSupport.Sender()) {
+            GuestReport g = vm.guest();
+            s.send("hi\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII), vm.nicPort(0));
+            await(() -> g.counter(0, GuestReport.Counter.FRAMES) == 1, 20_000, "the guest to take 'hi'");
+            assertThat(g.counter(0, GuestReport.Counter.LOST)).as("lost after 'hi'").isZero();
+            assertThat(g.counter(0, GuestReport.Counter.NOT_IPERF)).as("'hi' is not iperf").isEqualTo(1);
+
+            // 301 random payloads (tv_usec, bytes 8..11, at least 2^28: no iperf2 header), in paced batches.
+            java.util.Random random = new java.util.Random(301);
+            for (int i = 0; i < 301; i++) {
+                byte[] p = new byte[16 + random.nextInt(1400)];
+                random.nextBytes(p);
+                p[8] |= 0x10;
+                s.send(p, vm.nicPort(0));
+                if (i % 32 == 31) {
+                    long want = 2 + i;
+                    await(() -> g.counter(0, GuestReport.Counter.FRAMES) >= want, 20_000, "random datagram " + i);
+                }
+            }
+            await(() -> g.counter(0, GuestReport.Counter.FRAMES) == 302, 20_000, "the random datagrams");
+            assertThat(g.counter(0, GuestReport.Counter.LOST)).as("lost after random payloads").isZero();
+            assertThat(g.counter(0, GuestReport.Counter.REORDERED)).as("reordered after random payloads").isZero();
+            assertThat(g.counter(0, GuestReport.Counter.NOT_IPERF)).isEqualTo(302);
+            assertThat(g.counter(0, GuestReport.Counter.IPERF)).isZero();
+
+            // An iperf stream with ids 500..509 missing: exactly 10 lost, whatever came before.
+            for (int id = 0; id < 1000; id++) {
+                if (id < 500 || id >= 510) {
+                    s.send(TestSupport.payload(id, 64, 7), vm.nicPort(0));
+                }
+                if (id % 32 == 31) {
+                    long want = 302 + id + 1 - (id >= 510 ? 10 : id >= 500 ? id - 499 : 0);
+                    await(() -> g.counter(0, GuestReport.Counter.FRAMES) >= want, 20_000, "iperf datagram " + id);
+                }
+            }
+            await(() -> g.counter(0, GuestReport.Counter.FRAMES) == 302 + 990, 20_000, "the iperf stream");
+            assertThat(g.counter(0, GuestReport.Counter.IPERF)).isEqualTo(990);
+            assertThat(g.counter(0, GuestReport.Counter.LOST)).as("ids 500..509 missing").isEqualTo(10);
+            assertThat(g.counter(0, GuestReport.Counter.NOT_IPERF)).isEqualTo(302);
+        }
+    }
+
     @Test
     void datagramsLargerThanOneBufferSpreadOverMergeableBuffers() throws Exception {
         try (VirtualMachine vm = TestSupport.bootedToyGuest(); TestSupport.Sender s = new TestSupport.Sender()) {

@@ -258,6 +258,11 @@ public final class VirtioNetDevice implements MachineDevice {
         return backend.localAddress();
     }
 
+    /** The receive buffer the kernel gave the backend's socket ({@link NetBackend#socketReceiveBuffer()}), or 0. */
+    public int socketReceiveBuffer() {
+        return backend.socketReceiveBuffer();
+    }
+
     /** The bound host port, or -1 before {@link #start()}. */
     public int boundPort() {
         InetSocketAddress a = backend.localAddress();
@@ -332,7 +337,8 @@ public final class VirtioNetDevice implements MachineDevice {
                 c.get(NicCounter.SOCKET_ERRORS), c.get(NicCounter.INTERNAL_ERRORS),
                 c.get(NicCounter.TX_FRAMES), c.get(NicCounter.TX_BYTES), c.get(NicCounter.TX_DATAGRAMS),
                 c.get(NicCounter.TX_MALFORMED), c.get(NicCounter.TX_DROPPED_NON_UDP),
-                c.get(NicCounter.TX_DROPPED_UNKNOWN_PEER), c.get(NicCounter.ARP_REPLIES),
+                c.get(NicCounter.TX_DROPPED_UNKNOWN_PEER), c.get(NicCounter.TX_DROPPED_SOCKET_ERROR),
+                c.get(NicCounter.TX_DROPPED_CLOSED), c.get(NicCounter.ARP_REPLIES),
                 c.get(NicCounter.GUEST_ERRORS) + transport.errorsTotal(), c.get(NicCounter.DEVICE_ERRORS),
                 c.get(NicCounter.GUEST_NOTIFIES),
                 c.get(NicCounter.NOTIFICATIONS_SENT), c.get(NicCounter.NOTIFICATIONS_SUPPRESSED),

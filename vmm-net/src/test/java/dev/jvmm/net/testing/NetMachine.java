@@ -61,6 +61,19 @@ public final class NetMachine implements AutoCloseable {
         return m;
     }
 
+    /** Builds and starts {@code nics} on event loops of transport {@code t} (one thread). */
+    public static NetMachine start(List<NicConfig> nics, NetConfig.Transport t) {
+        NetMachine m = create(nics, new NetConfig(t, 1), VirtioNetDevices.factory());
+        m.machine.start();
+        return m;
+    }
+
+    /** The socket transports this host has: NIO everywhere, and epoll where Netty's native transport loads. */
+    public static List<NetConfig.Transport> socketTransports() {
+        return io.netty.channel.epoll.Epoll.isAvailable()
+                ? List.of(NetConfig.Transport.NIO, NetConfig.Transport.EPOLL) : List.of(NetConfig.Transport.NIO);
+    }
+
     public Machine machine() {
         return machine;
     }

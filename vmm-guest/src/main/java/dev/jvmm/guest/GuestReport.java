@@ -12,9 +12,10 @@ import java.nio.charset.StandardCharsets;
  * reference.
  */
 public final class GuestReport {
-    /** Counters of a NIC block, by index (offset = 8 * ordinal). */
+    /** Counters of a NIC block, by index (offset = 8 * ordinal); {@link GuestReportDescriptor} says what each counts. */
     public enum Counter {
-        FRAMES, BYTES, LOST, REORDERED, BAD, CRC_SUM, ECHOED, IRQS, OTHER, TX_DROPS, IPERF_FIN, RESETS, DISCARDED
+        FRAMES, BYTES, LOST, REORDERED, BAD, CRC_SUM, ECHOED, IRQS, OTHER, TX_DROPS, IPERF_FIN, RESETS, DISCARDED,
+        IPERF, NOT_IPERF
     }
 
     public static final int STATE_BOOTING = 0;

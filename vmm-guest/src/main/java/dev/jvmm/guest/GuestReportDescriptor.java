@@ -16,7 +16,7 @@ import dev.jvmm.core.machine.MemoryMap;
  *
  *  NIC block: +0x00 frames   valid UDP datagrams the application received
  *             +0x08 bytes    their UDP payload bytes
- *             +0x10 lost     iperf sequence numbers skipped (net of late arrivals)
+ *             +0x10 lost     iperf sequence numbers skipped (net of late arrivals), iperf datagrams only
  *             +0x18 reorder  iperf datagrams that arrived after a later one
  *             +0x20 bad      frames that failed a header or checksum check
  *             +0x28 crcSum   sum of the CRC-32 of every payload (order-independent, for byte-exact tests)
@@ -27,6 +27,8 @@ import dev.jvmm.core.machine.MemoryMap;
  *             +0x50 iperfFin iperf end-of-test datagrams seen
  *             +0x58 resets   times the guest reset the NIC (after DEVICE_NEEDS_RESET, or by option reset-after)
  *             +0x60 discard  received frames a reset threw away (completed by the device, not yet taken)
+ *             +0x68 iperf    of the frames, those with a plausible iperf2 header (sequence: iperf), ends included
+ *             +0x70 notIperf of the frames, those without one: not counted in lost or reorder (sequence: iperf)
  * </pre>
  */
 final class GuestReportDescriptor {
@@ -35,7 +37,7 @@ final class GuestReportDescriptor {
     static final long SIZE = 0x2000;
 
     static final int MAGIC = 0x4754564A; // "JVTG" little-endian
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     static final long OFF_MAGIC = 0x0;
     static final long OFF_VERSION = 0x4;

@@ -2,8 +2,6 @@ package dev.jvmm.guest;
 
 import dev.jvmm.core.memory.GuestMemory;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.zip.CRC32;
 
 /**
@@ -11,6 +9,11 @@ import java.util.zip.CRC32;
  * every header check and checksum verified, then either {@code udp-sink} (count, and follow iperf2's sequence
  * numbers to report loss and reordering as the guest saw them) or {@code udp-echo} (send each datagram back to its
  * sender through the transmit queue).
+ *
+ * <p>With {@code sequence: iperf}, only a datagram that carries a plausible iperf2 header takes part in the loss and
+ * reordering figures; any other payload ({@code echo hi | nc -u}, random bytes) is counted as not iperf and leaves
+ * them alone. The rule and the flow table are those of the compiled guests' {@code guests/net/netstack.c}
+ * ({@code iperf_plausible}, {@code sequence}), so the Java and the compiled guest count the same datagrams alike.
  *
  * <p>Counters go to the NIC's block of the {@link GuestReport} page in guest RAM.
  */
@@ -20,6 +23,16 @@ final class UdpApplication implements VirtioNetDriver.FrameSink {
     static final int ETHERTYPE_ARP = 0x0806;
     static final int IPPROTO_UDP = 17;
     static final int MAX_ECHO_PAYLOAD = 1500 - 20 - 8;
+    /** iperf flows followed at once (netstack.h's MAX_FLOWS); a new flow replaces the one seen least recently. */
+    static final int MAX_FLOWS = 16;
+    /**
+     * iperf2's UDP payload starts with {@code struct UDP_datagram { int32 id; uint32 tv_sec; uint32 tv_usec; ... }}
+     * in network byte order (iperf2 {@code include/Settings.hpp}): 16 bytes at least, and {@code tv_usec} is a
+     * fraction of a second.
+     */
+    static final int IPERF_HEADER = 16;
+    static final int IPERF_TV_USEC = 8;
+    static final long USEC_PER_SEC = 1_000_000;
 
     enum Mode { SINK, ECHO }
 
@@ -35,8 +48,12 @@ final class UdpApplication implements VirtioNetDriver.FrameSink {
     private boolean gatewayKnown;
     private final CRC32 crc = new CRC32();
     private final byte[] out = new byte[ETH_HLEN + 1500];
-    /** iperf flows by (source IP << 16 | source port): {next expected id}. */
-    private final Map<Long, long[]> flows = new HashMap<>();
+    /** The iperf flow table (netstack.c's struct flow[MAX_FLOWS]): source, next expected id, when last seen. */
+    private final int[] flowIp = new int[MAX_FLOWS];
+    private final int[] flowPort = new int[MAX_FLOWS];
+    private final boolean[] flowUsed = new boolean[MAX_FLOWS];
+    private final long[] flowNext = new long[MAX_FLOWS];
+    private final long[] flowLast = new long[MAX_FLOWS];
 
     private long frames;
     private long bytes;
@@ -48,6 +65,8 @@ final class UdpApplication implements VirtioNetDriver.FrameSink {
     private long other;
     private long txDrops;
     private long iperfFins;
+    private long iperfDatagrams;
+    private long nonIperf;
 
     /** Guest-side work per datagram (a slow consumer), in nanoseconds of spinning. */
     private final long workNanos;
@@ -180,8 +199,13 @@ final class UdpApplication implements VirtioNetDriver.FrameSink {
         crcSum += crc.getValue();
         int srcIp = GuestOs.be32(f, ip + 12);
         int srcPort = GuestOs.be16(f, u);
-        if (iperf && payloadLen >= 16) {
-            sequence(srcIp, srcPort, GuestOs.be32(f, payload));
+        if (iperf) {
+            if (iperfPlausible(f, payload, payloadLen)) {
+                iperfDatagrams++;
+                sequence(srcIp, srcPort, GuestOs.be32(f, payload));
+            } else {
+                nonIperf++;
+            }
         }
         if (mode == Mode.ECHO) {
             echo(f, srcIp, srcPort, payload, payloadLen);
@@ -204,26 +228,49 @@ final class UdpApplication implements VirtioNetDriver.FrameSink {
         return r;
     }
 
+    /**
+     * Whether a payload carries a plausible iperf2 header: long enough, and a {@code tv_usec} below one second
+     * (netstack.c's {@code iperf_plausible}). Random bytes pass with a chance of 1 in 4,295 (10^6 / 2^32).
+     */
+    static boolean iperfPlausible(byte[] f, int payload, int payloadLen) {
+        return payloadLen >= IPERF_HEADER
+                && (GuestOs.be32(f, payload + IPERF_TV_USEC) & 0xFFFF_FFFFL) < USEC_PER_SEC;
+    }
+
     /** iperf2 puts a signed 32-bit datagram id first; a negative id ends the test. */
     private void sequence(int srcIp, int srcPort, int id) {
         if (id < 0) {
             iperfFins++;
             return;
         }
-        long key = ((srcIp & 0xFFFF_FFFFL) << 16) | srcPort;
-        long[] flow = flows.get(key);
-        if (flow == null) {
+        int f = -1;
+        int victim = 0;
+        for (int i = 0; i < MAX_FLOWS; i++) {
+            if (flowUsed[i] && flowIp[i] == srcIp && flowPort[i] == srcPort) {
+                f = i;
+                break;
+            }
+            if (!flowUsed[i] || (flowUsed[victim] && flowLast[i] < flowLast[victim])) {
+                victim = i;
+            }
+        }
+        if (f < 0) {
             // A flow's first datagram sets the count going (iperf 2.0 numbers from 0, 2.1 from 1: a loss before the
             // first arrival cannot be told from a late start).
-            flows.put(key, new long[]{id + 1L});
+            flowUsed[victim] = true;
+            flowIp[victim] = srcIp;
+            flowPort[victim] = srcPort;
+            flowNext[victim] = id + 1L;
+            flowLast[victim] = frames;
             return;
         }
-        long expected = flow[0];
+        flowLast[f] = frames;
+        long expected = flowNext[f];
         if (id == expected) {
-            flow[0] = expected + 1;
+            flowNext[f] = expected + 1;
         } else if (id > expected) {
             lost += id - expected;
-            flow[0] = id + 1L;
+            flowNext[f] = id + 1L;
         } else {
             reordered++;
             if (lost > 0) {
@@ -317,6 +364,8 @@ final class UdpApplication implements VirtioNetDriver.FrameSink {
         store(GuestReport.Counter.IPERF_FIN, iperfFins);
         store(GuestReport.Counter.RESETS, nic.resets());
         store(GuestReport.Counter.DISCARDED, nic.discarded());
+        store(GuestReport.Counter.IPERF, iperfDatagrams);
+        store(GuestReport.Counter.NOT_IPERF, nonIperf);
     }
 
     void countInterrupt(long irqs) {

@@ -93,6 +93,10 @@ final class MetricsServer implements AutoCloseable {
             nicCounter(out, s, "jvmm_nic_rx_delivered", "Frames placed in the guest's receive buffers.", NicStats::rxDelivered);
             nicCounter(out, s, "jvmm_nic_rx_dropped", "Frames dropped by the device (no buffer, too big).", NicStats::rxDropped);
             nicCounter(out, s, "jvmm_nic_tx_frames", "Frames the guest transmitted.", NicStats::txFrames);
+            nicCounter(out, s, "jvmm_nic_tx_datagrams", "Datagrams that left the NIC's host socket.",
+                    NicStats::txDatagrams);
+            nicCounter(out, s, "jvmm_nic_tx_dropped", "Transmitted frames dropped (malformed, not UDP, unknown peer, "
+                    + "refused by the socket, socket closed).", NicStats::txDropped);
             nicCounter(out, s, "jvmm_nic_msis_signalled", "MSIs the NIC raised.", NicStats::msisSignalled);
             nicCounter(out, s, "jvmm_nic_internal_errors", "Exceptions of the device's or backend's own code.",
                     NicStats::internalErrors);

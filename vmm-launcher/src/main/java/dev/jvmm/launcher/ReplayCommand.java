@@ -3,6 +3,7 @@ package dev.jvmm.launcher;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.net.NicConfig;
 import dev.jvmm.guest.GuestReport;
+import dev.jvmm.net.KernelUdpSockets;
 import dev.jvmm.launcher.trace.TraceReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -113,10 +114,17 @@ final class ReplayCommand implements Callable<Integer> {
         }
     }
 
+    /** What the device dropped, and what the kernel dropped at the NICs' sockets before the device read it. */
     private static long dropped(VirtualMachine vm) {
         long d = 0;
         for (var n : vm.nicStats()) {
             d += n.rxDropped();
+        }
+        for (var nic : vm.nics()) {
+            KernelUdpSockets.Counters k = KernelUdpSockets.of(nic.localAddress());
+            if (k.known()) {
+                d += k.drops();
+            }
         }
         return d;
     }

@@ -5,6 +5,7 @@ import dev.jvmm.core.config.ConfigValues;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.guest.GuestReport;
 import dev.jvmm.guest.ToyGuestConfig;
+import dev.jvmm.net.NetConfig;
 import dev.jvmm.net.NicConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -53,6 +54,18 @@ final class RunCommand implements Callable<Integer> {
                     + "(e.g. 40m), LEN payload bytes (default 64). Stops after --duration (default 10s).")
     Traffic traffic;
 
+    @Option(names = "--sender-nice", paramLabel = "N", defaultValue = "0",
+            description = "Nice value of the built-in sender's thread (0..19; default: ${DEFAULT-VALUE}). On a busy "
+                    + "machine, 19 lets it take only the CPU the event loop and vCPUs leave, so the kernel drops "
+                    + "nothing, but it then sends less than RATE (and says so).")
+    int senderNice;
+
+    @Option(names = "--ramp-up", paramLabel = "D", defaultValue = "1s", converter = Converters.DurationConverter.class,
+            description = "The built-in sender reaches RATE linearly over this long (default: ${DEFAULT-VALUE}; 0: at "
+                    + "once). A JVM that has just started interprets its data path while compiling it: at full rate "
+                    + "at once, the kernel dropped 1,400-5,800 datagrams of the first second on an idle 2-core machine.")
+    Duration rampUp;
+
     @Option(names = "--metrics", paramLabel = "HOST:PORT", converter = Converters.HostPortConverter.class,
             description = "Serve the counters at http://HOST:PORT/metrics (Prometheus text format); a bare PORT binds 127.0.0.1.")
     InetSocketAddress metrics;
@@ -73,6 +86,9 @@ final class RunCommand implements Callable<Integer> {
             limit = Duration.ofSeconds(10);
         }
         Duration boot = bootTimeout;
+        if (senderNice < 0 || senderNice > 19) {
+            throw new Main.UsageException("--sender-nice: a nice value must be between 0 and 19, got " + senderNice);
+        }
         InetSocketAddress metricsAt = metrics;
         if (statsJson != null) {
             checkWritable(statsJson);
@@ -118,11 +134,12 @@ final class RunCommand implements Callable<Integer> {
             for (int i = 0; i < vm.nics().size(); i++) {
                 NicConfig nic = vm.nics().get(i).config();
                 if (nic.backend() == NicConfig.NicBackend.UDP) {
-                    out.printf("%s: udp %s:%d -> guest %s:%d%n", nic.id(), nic.listen().getAddress().getHostAddress(),
-                            vm.nicPort(i), nic.guestIp().getHostAddress(), nic.guestPort());
+                    out.printf("%s: udp %s:%d -> guest %s:%d%s%n", nic.id(),
+                            nic.listen().getAddress().getHostAddress(), vm.nicPort(i), nic.guestIp().getHostAddress(),
+                            nic.guestPort(), socketBuffer(vm, i));
                 } else {
-                    out.printf("%s: udp-tunnel %s:%d <-> %s%n", nic.id(), nic.listen().getAddress().getHostAddress(),
-                            vm.nicPort(i), nic.remote());
+                    out.printf("%s: udp-tunnel %s:%d <-> %s%s%n", nic.id(), nic.listen().getAddress().getHostAddress(),
+                            vm.nicPort(i), nic.remote(), socketBuffer(vm, i));
                 }
             }
             vm.awaitGuestRunning(boot);
@@ -136,7 +153,8 @@ final class RunCommand implements Callable<Integer> {
                 for (int i = 0; i < vm.nics().size(); i++) {
                     to.add(new InetSocketAddress(vm.nics().get(i).config().listen().getAddress(), vm.nicPort(i)));
                 }
-                sender = new UdpSender(to, t.bitsPerSecond(), t.length(), limit.toNanos(), "vmm-traffic").start();
+                sender = new UdpSender(to, t.bitsPerSecond(), t.length(), limit.toNanos(), "vmm-traffic")
+                        .nice(senderNice).rampUp(rampUp.toNanos()).start();
             }
             start = System.nanoTime();
             RunStats prev = null;
@@ -164,9 +182,12 @@ final class RunCommand implements Callable<Integer> {
             }
             RunStats last = RunStats.of(vm);
             out.print(last.summary(start));
+            long[] sent = null;
             if (sender != null) {
                 out.printf("  built-in sender: %d datagrams of %d bytes sent%n", sender.totalSent(), t.length());
+                sent = sender.targets().stream().mapToLong(UdpSender.Target::sent).toArray();
             }
+            out.println("  " + last.lossLine(sent, sender == null ? -1 : senderNice));
             if (vm.trace() != null) {
                 out.printf("  trace: %d records into %s%n", vm.trace().records(), trace != null ? trace
                         : vm.config().get(dev.jvmm.launcher.trace.TraceConfig.SECTION).dir());
@@ -203,6 +224,22 @@ final class RunCommand implements Callable<Integer> {
                 // the hook is running: it waits for 'stopped', counted down above
             }
         }
+    }
+
+    /**
+     * ", socket receive buffer 8M (4M asked, doubled by Linux)": what the kernel holds for the socket and whether it
+     * cut the request at net.core.rmem_max; "" when unknown.
+     */
+    static String socketBuffer(VirtualMachine vm, int nic) {
+        int got = vm.nics().get(nic).socketReceiveBuffer();
+        long asked = vm.config().get(NetConfig.SECTION).socketReceiveBuffer();
+        if (got <= 0) {
+            return "";
+        }
+        String why = asked == 0 ? "the kernel's default"
+                : got < 2 * asked ? LossLine.size(asked) + " asked: net.core.rmem_max cut it to " + LossLine.size(got / 2)
+                : LossLine.size(asked) + " asked, doubled by Linux";
+        return ", socket receive buffer " + LossLine.size(got) + " (" + why + ")";
     }
 
     /** A --stats-json FILE whose directory does not exist or cannot be written fails now, not after the run. */

@@ -10,6 +10,7 @@ import dev.jvmm.gic.GicStats;
 import dev.jvmm.net.KernelUdpSockets;
 import dev.jvmm.gic.cache.CacheStats;
 import dev.jvmm.guest.GuestReport;
+import dev.jvmm.net.NetConfig;
 import dev.jvmm.net.NicStats;
 import org.HdrHistogram.Histogram;
 
@@ -38,6 +39,11 @@ final class RunStats {
     final String cache;
     /** Per NIC: the kernel's counters of its socket (drops the device never saw). */
     final List<KernelUdpSockets.Counters> kernel;
+    /** Per NIC: whether it offers MRG_RXBUF, and the receive buffer its socket got (0: unknown). */
+    private final List<Boolean> mrgRxbuf = new ArrayList<>();
+    private final List<Integer> socketBuffers = new ArrayList<>();
+    /** net.socket-receive-buffer (0: the kernel's default). */
+    private final long socketBufferAsked;
 
     private RunStats(VirtualMachine vm) {
         this.nanos = System.nanoTime();
@@ -64,7 +70,10 @@ final class RunStats {
         this.kernel = new ArrayList<>();
         for (var d : vm.nics()) {
             kernel.add(KernelUdpSockets.of(d.localAddress()));
+            mrgRxbuf.add(d.config().mrgRxbuf());
+            socketBuffers.add(d.socketReceiveBuffer());
         }
+        this.socketBufferAsked = vm.config().get(NetConfig.SECTION).socketReceiveBuffer();
     }
 
     /** Datagrams the kernel dropped at every NIC's socket (0 when unknown). */
@@ -103,28 +112,38 @@ final class RunStats {
         for (int i = 0; i < nics.size(); i++) {
             NicStats n = nics.get(i);
             NicStats p = prev == null ? null : prev.nics.get(i);
-            sb.append(String.format(Locale.ROOT, "| %s in %d deliv %d drop %d ", n.nic(),
+            long kd = kernel.get(i).drops() - (prev == null ? 0 : prev.kernel.get(i).drops());
+            sb.append(String.format(Locale.ROOT, "| %s in %d deliv %d drop %d kernel drop %s ", n.nic(),
                     n.rxDatagrams() - (p == null ? 0 : p.rxDatagrams()),
                     n.rxDelivered() - (p == null ? 0 : p.rxDelivered()),
-                    n.rxDropped() - (p == null ? 0 : p.rxDropped())));
+                    n.rxDropped() - (p == null ? 0 : p.rxDropped()),
+                    kernel.get(i).known() ? Long.toString(kd) : "?"));
             if (nics.size() > 4 && i == 2) {
                 sb.append("| ... ");
                 i = nics.size() - 2;
             }
         }
-        Histogram lat = irq.latencyNanos();
+        Histogram lat = signalToPending(irq);
         if (prev != null) {
-            lat.subtract(prev.irq.latencyNanos());
+            lat.subtract(signalToPending(prev.irq));
         }
         long msis = irq.injected() - (prev == null ? 0 : prev.irq.injected());
+        long spis = irq.irqchipRaised() - (prev == null ? 0 : prev.irq.irqchipRaised());
         CacheStats c = gic.cache();
         long hits = c.hits() - (prev == null ? 0 : prev.gic.cache().hits());
         long lookups = c.lookups() - (prev == null ? 0 : prev.gic.cache().lookups());
-        sb.append(String.format(Locale.ROOT, "| msi %d cache %s %s | signal->pending p50 %s p99 %s | guest %d lost %d",
-                msis, cache, lookups == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * hits / lookups),
+        sb.append(String.format(Locale.ROOT, "| msi %d%s cache %s %s | signal->pending p50 %s p99 %s | guest %d lost %d",
+                msis, spis == 0 ? "" : " spi " + spis, cache, lookups == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * hits / lookups),
                 micros(lat, 50), micros(lat, 99), guestTotal(GuestReport.Counter.FRAMES),
                 guestTotal(GuestReport.Counter.LOST)));
         return sb.toString();
+    }
+
+    /** Signal to pending of every interrupt the irqfds raised: MSIs on both paths, and wired NICs' SPI edges. */
+    private static Histogram signalToPending(IrqStats s) {
+        Histogram h = s.latencyNanos();
+        h.add(s.irqchipLatencyNanos());
+        return h;
     }
 
     private static String micros(Histogram h, double p) {
@@ -136,21 +155,27 @@ final class RunStats {
         StringBuilder sb = new StringBuilder();
         double secs = (nanos - startNanos) / 1e9;
         sb.append(String.format(Locale.ROOT, "summary after %.1f s%n", secs));
-        sb.append(String.format(Locale.ROOT, "  %-8s %6s %12s %12s %10s %10s %10s %12s %10s %10s%n", "nic", "port",
-                "rx dgrams", "delivered", "dropped", "kernel drop", "tx frames", "guest rcvd", "guest lost", "guest bad"));
+        sb.append(String.format(Locale.ROOT, "  %-8s %6s %12s %12s %10s %11s %10s %12s %10s %10s %10s%n", "nic",
+                "port", "rx dgrams", "delivered", "dropped", "kernel drop", "tx frames", "guest rcvd", "not iperf",
+                "guest lost", "guest bad"));
         for (int i = 0; i < nics.size(); i++) {
             NicStats n = nics.get(i);
             long kd = kernel.get(i).drops();
-            sb.append(String.format(Locale.ROOT, "  %-8s %6d %12d %12d %10d %10s %10d %12d %10d %10d%n", n.nic(),
+            sb.append(String.format(Locale.ROOT, "  %-8s %6d %12d %12d %10d %11s %10d %12d %10d %10d %10d%n", n.nic(),
                     ports.get(i), n.rxDatagrams(), n.rxDelivered(), n.rxDropped(), kd < 0 ? "?" : Long.toString(kd),
-                    n.txFrames(),
-                    guest[i][GuestReport.Counter.FRAMES.ordinal()], guest[i][GuestReport.Counter.LOST.ordinal()],
+                    n.txFrames(), guest[i][GuestReport.Counter.FRAMES.ordinal()],
+                    guest[i][GuestReport.Counter.NOT_IPERF.ordinal()], guest[i][GuestReport.Counter.LOST.ordinal()],
                     guest[i][GuestReport.Counter.BAD.ordinal()]));
         }
-        Histogram lat = irq.latencyNanos();
+        Histogram lat = signalToPending(irq);
         CacheStats c = gic.cache();
         sb.append(String.format(Locale.ROOT, "  MSIs: signalled %d, injected %d (fast path %d, slow path %d), not delivered %d%n",
                 msiSignalled(), irq.injected(), irq.fastPath(), irq.slowPath(), irq.droppedTotal()));
+        if (irq.irqchipRaised() > 0) {
+            // NICs with 'interrupt: wired' signal their slots' SPIs; NicStats counts those signals with the MSIs.
+            sb.append(String.format(Locale.ROOT, "  wired SPIs: %d edges raised (no translation)%n",
+                    irq.irqchipRaised()));
+        }
         sb.append(String.format(Locale.ROOT, "  translation cache %s: %d hits, %d misses (%.1f%%), %d flushes, %d evictions%n",
                 cache, c.hits(), c.misses(), 100 * c.hitRate(), c.flushes(), c.evictions()));
         sb.append(String.format(Locale.ROOT, "  signal -> pending: p50 %s p90 %s p99 %s max %s (%d injections)%n",
@@ -158,6 +183,21 @@ final class RunStats {
                 lat.getTotalCount() == 0 ? "-" : String.format(Locale.ROOT, "%.2fus", lat.getMaxValue() / 1e3),
                 lat.getTotalCount()));
         return sb.toString();
+    }
+
+    /**
+     * Where received datagrams were lost and what would have kept them ({@link LossLine}); {@code sent} has, per NIC,
+     * what the built-in sender sent it, or is null without one; {@code senderNice} is its nice value (-1: none).
+     */
+    String lossLine(long[] sent, int senderNice) {
+        List<LossLine.Nic> l = new ArrayList<>();
+        for (int i = 0; i < nics.size(); i++) {
+            NicStats n = nics.get(i);
+            l.add(new LossLine.Nic(n.nic(), mrgRxbuf.get(i), sent == null ? -1 : sent[i], n.rxDatagrams(),
+                    kernel.get(i).drops(), n.rxDroppedNoBuffer(), n.rxDroppedTooBig(), n.rxDroppedUnsupported(),
+                    guest[i][GuestReport.Counter.DISCARDED.ordinal()], socketBuffers.get(i), socketBufferAsked));
+        }
+        return LossLine.of(l, KernelUdpSockets.rmemMax(), senderNice);
     }
 
     /** The {@code --stats-json} document. */
@@ -185,7 +225,12 @@ final class RunStats {
             m.put("tx_bytes", n.txBytes());
             m.put("tx_datagrams", n.txDatagrams());
             m.put("tx_malformed", n.txMalformed());
+            m.put("tx_dropped_non_udp", n.txDroppedNonUdp());
+            m.put("tx_dropped_unknown_peer", n.txDroppedUnknownPeer());
+            m.put("tx_dropped_socket_error", n.txDroppedSocketError());
+            m.put("tx_dropped_closed", n.txDroppedClosed());
             m.put("tx_dropped", n.txDropped());
+            m.put("tx_in_flight", n.txInFlight());
             m.put("guest_errors", n.guestErrors());
             m.put("notifications_sent", n.notificationsSent());
             m.put("notifications_suppressed", n.notificationsSuppressed());
@@ -225,6 +270,8 @@ final class RunStats {
         root.put("injection_latency_ns", latency(irq.latencyNanos()));
         root.put("injection_latency_fast_ns", latency(irq.fastLatencyNanos()));
         root.put("injection_latency_slow_ns", latency(irq.slowLatencyNanos()));
+        root.put("spi_raised", irq.irqchipRaised());
+        root.put("injection_latency_spi_ns", latency(irq.irqchipLatencyNanos()));
         List<Map<String, Object>> vs = new ArrayList<>();
         for (VcpuStats v : vcpus) {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -1,6 +1,7 @@
 package dev.jvmm.launcher;
 
 import dev.jvmm.guest.GuestReport;
+import dev.jvmm.net.KernelUdpSockets;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -43,7 +44,13 @@ class IperfEndToEndTest {
             assertThat(sent).as("iperf at 2 Mbit/s for 2 s, 64-byte datagrams: %s", output).isGreaterThan(3000);
             assertThat(g.counter(0, GuestReport.Counter.FRAMES)).isEqualTo(sent);
             assertThat(g.counter(0, GuestReport.Counter.BAD)).isZero();
-            assertThat(g.counter(0, GuestReport.Counter.LOST)).as("datagrams lost by the guest's count").isZero();
+            // What the guest counts as lost must be exactly what the kernel dropped at the NIC's socket before the
+            // device could read it (a loaded machine can make the event loop late; nothing may vanish after that).
+            KernelUdpSockets.Counters kernel = KernelUdpSockets.of(vm.nics().get(0).localAddress());
+            long kernelDrops = kernel.known() ? kernel.drops() : 0;
+            assertThat(g.counter(0, GuestReport.Counter.LOST))
+                    .as("datagrams lost by the guest's count = kernel socket drops (%d)", kernelDrops)
+                    .isEqualTo(kernelDrops);
             assertThat(g.counter(0, GuestReport.Counter.REORDERED)).isZero();
         }
     }

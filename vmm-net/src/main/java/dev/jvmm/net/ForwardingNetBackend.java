@@ -78,6 +78,11 @@ public abstract class ForwardingNetBackend implements NetBackend {
     }
 
     @Override
+    public int socketReceiveBuffer() {
+        return inner.socketReceiveBuffer();
+    }
+
+    @Override
     public void pause() {
         inner.pause();
     }

@@ -67,6 +67,20 @@ public final class KernelUdpSockets {
         return Counters.UNKNOWN;
     }
 
+    /**
+     * {@code net.core.rmem_max}: the largest SO_RCVBUF an unprivileged socket gets (a larger request is cut to it),
+     * or -1 off Linux.
+     */
+    public static long rmemMax() {
+        Path p = Path.of("/proc/sys/net/core/rmem_max");
+        try {
+            // One read of the whole line: a sysctl file read from a nonzero offset is empty (proc_dointvec).
+            return Files.isReadable(p) ? Long.parseLong(Files.readAllLines(p).get(0).trim()) : -1;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** Drops summed over {@code sockets}; -1 when none of them could be found (not Linux). */
     public static long drops(java.util.Collection<InetSocketAddress> sockets) {
         long total = 0;

@@ -106,6 +106,16 @@ public interface NetBackend extends AutoCloseable {
     }
 
     /**
+     * The receive buffer the kernel gave the backend's socket once started, in bytes as the kernel holds it (Linux's
+     * {@code sk_rcvbuf}, against which every queued datagram's memory, overhead included, is charged): twice a
+     * request after the {@code net.core.rmem_max} cap ({@code sock_setsockopt}), or {@code net.core.rmem_default}
+     * without one. 0 when unknown or not a socket. Default: 0.
+     */
+    default int socketReceiveBuffer() {
+        return 0;
+    }
+
+    /**
      * The machine pauses: stop taking host input until {@link #resume()}, and return only once no more input can
      * reach the guest (a machine's pause promises that to its caller). Any thread, the event loop's included.
      * Default: nothing.

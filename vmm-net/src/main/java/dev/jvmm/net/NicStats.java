@@ -17,7 +17,7 @@ public record NicStats(String nic,
                        long rxDatagrams, long rxBytes, long rxDelivered, long rxDroppedNoBuffer, long rxDroppedTooBig,
                        long rxDroppedUnsupported, long socketPaused, long socketErrors, long internalErrors,
                        long txFrames, long txBytes, long txDatagrams, long txMalformed, long txDroppedNonUdp,
-                       long txDroppedUnknownPeer, long arpReplies,
+                       long txDroppedUnknownPeer, long txDroppedSocketError, long txDroppedClosed, long arpReplies,
                        long guestErrors, long deviceErrors, long guestNotifies,
                        long notificationsSent, long notificationsSuppressed, long msisSignalled,
                        boolean needsReset, String lastGuestError) {
@@ -27,8 +27,17 @@ public record NicStats(String nic,
         return rxDroppedNoBuffer + rxDroppedTooBig + rxDroppedUnsupported;
     }
 
-    /** Transmitted frames that did not leave as a datagram. */
+    /** Transmitted frames that did not leave as a datagram and never will, for any of the named reasons. */
     public long txDropped() {
-        return txMalformed + txDroppedNonUdp + txDroppedUnknownPeer;
+        return txMalformed + txDroppedNonUdp + txDroppedUnknownPeer + txDroppedSocketError + txDroppedClosed;
+    }
+
+    /**
+     * Transmitted frames with no outcome yet: queued for the socket (a full send buffer holds them back) or held by
+     * the backend. {@code txFrames = txDatagrams + arpReplies + txDropped + txInFlight}; 0 once the transmit path
+     * is idle, for the shipped backends (a backend of your own accounts for its frames with the same counters).
+     */
+    public long txInFlight() {
+        return txFrames - txDatagrams - arpReplies - txDropped();
     }
 }

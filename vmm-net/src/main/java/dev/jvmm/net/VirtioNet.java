@@ -784,8 +784,9 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
                 // The device writes nothing into a transmit buffer: used length 0.
                 q.putUsed(0, head, 0);
                 q.consume(1, 1);
+                // Every chain taken is a frame the guest transmitted, with one outcome (NicCounter's accounting).
+                counters.increment(NicCounter.TX_FRAMES);
                 if (frame != null) {
-                    counters.increment(NicCounter.TX_FRAMES);
                     counters.add(NicCounter.TX_BYTES, frameLength);
                     sent = true;
                     try {
@@ -796,14 +797,15 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
                 }
             }
             q.publishUsed();
-            if (sent) {
-                callBackend(BACKEND_TRANSMIT_COMPLETE);
-            }
             if (!broken) {
                 notifyDriver(q, queueIndex);
             }
         } catch (GuestMemoryException e) {
             fail(VirtqError.MEMORY);
+        }
+        if (sent) {
+            // Even when the ring broke mid-batch: what the backend took leaves now, not with a later batch.
+            callBackend(BACKEND_TRANSMIT_COMPLETE);
         }
         // A transmitted frame may have produced a reply for the guest (the udp backend's ARP).
         receiveComplete();

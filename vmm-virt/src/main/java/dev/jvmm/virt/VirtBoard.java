@@ -42,7 +42,7 @@ import java.util.function.Consumer;
  *  GIC redistributors    0x080A_0000    128 KiB each                                  (reg[1] of /intc)
  *  PL011 UART            0x0900_0000    4 KiB         SPI 1, level    &lt;0 1 4&gt;        /pl011@9000000, /apb-pclk
  *  virtio-mmio slot n    0x0A00_0000    0x200 each    SPI 16+n, edge  &lt;0 16+n 1&gt;     /virtio_mmio@a000000+0x200n
- *                        + n * 0x200                  (+ msi-parent &lt;&amp;its DeviceID&gt; in MSI mode)
+ *                        + n * 0x200                  wired mode: the SPI; MSI mode: msi-parent &lt;&amp;its DeviceID&gt;
  *  RAM                   0x4000_0000    machine.memory                              /memory@40000000
  *  CPUs, PSCI, timer                                  PPIs 13 14 11 10, level     /cpus, /psci, /timer
  *  /chosen: bootargs, stdout-path = "/pl011@9000000", rng-seed, kaslr-seed
@@ -75,7 +75,7 @@ final class VirtBoard implements AutoCloseable {
     static final long VIRTIO_BASE = MemoryMap.VIRTIO_MMIO_BASE;
     static final long VIRTIO_SIZE = MemoryMap.VIRTIO_MMIO_STRIDE;
     static final int VIRTIO_SLOTS = MemoryMap.VIRTIO_MMIO_SLOTS;
-    static final int VIRTIO_FIRST_SPI = 16;
+    static final int VIRTIO_FIRST_SPI = MemoryMap.VIRTIO_MMIO_FIRST_SPI;
     static final long RAM_BASE = MemoryMap.RAM_BASE;
     /** The apb-pclk fixed clock of the PrimeCells (24 MHz, QEMU's "clk24mhz"). */
     static final int APB_PCLK_HZ = 24_000_000;
@@ -235,8 +235,9 @@ final class VirtBoard implements AutoCloseable {
 
     /**
      * The NICs of the {@code nics} section in their slots (vmm-net), and QEMU's empty transport in every other slot.
-     * Slot n's wired interrupt is SPI 16 + n, edge-triggered, as QEMU's; a NIC that raises MSIs through the ITS also
-     * gets {@code msi-parent = <&its DeviceID>}, which is how the guest learns its DeviceID.
+     * Slot n's wired interrupt is SPI 16 + n, edge-triggered, as QEMU's, and a NIC in wired mode
+     * ({@code interrupt: wired}) raises it; a NIC in MSI mode (the default) raises MSIs through the ITS instead and gets
+     * {@code msi-parent = <&its DeviceID>}, which is how the guest learns its DeviceID and that it should map it.
      */
     private List<MachineDevice> createVirtioTransports(MachineContext ctx) {
         VirtioNetDevices.Builder factory = VirtioNetDevices.builder();
@@ -254,12 +255,14 @@ final class VirtBoard implements AutoCloseable {
         for (VirtioNetDevice d : made) {
             NicConfig n = d.config();
             used.add(n.slot());
-            fdt.root().add(String.format("virtio_mmio@%x", d.mmioBase()))
+            Fdt.Node node = fdt.root().add(String.format("virtio_mmio@%x", d.mmioBase()))
                     .empty("dma-coherent")
-                    .cells("interrupts", FDT_SPI, VIRTIO_FIRST_SPI + n.slot(), FDT_EDGE_RISING)
+                    .cells("interrupts", FDT_SPI, d.wiredIntid() - 32, FDT_EDGE_RISING)
                     .reg64(d.mmioBase(), VIRTIO_SIZE)
-                    .strings("compatible", "virtio,mmio")
-                    .cells("msi-parent", itsPhandles[d.msiTarget().controller()], d.msiTarget().deviceId());
+                    .strings("compatible", "virtio,mmio");
+            if (d.interrupt() == NicConfig.NicInterrupt.MSI) {
+                node.cells("msi-parent", itsPhandles[d.msiTarget().controller()], d.msiTarget().deviceId());
+            }
         }
         for (int slot = 0; slot < VIRTIO_SLOTS; slot++) {
             if (!used.contains(slot)) {

@@ -62,11 +62,13 @@ class DeviceTreeTest {
         }
     }
 
-    static VmConfig config(int smp, String memory, int nics, String append) {
+    /** The machine: NIC i in slot 31 - i (QEMU's order), in MSI mode, or wired from {@code wiredFrom} on. */
+    static VmConfig config(int smp, String memory, int nics, String append, int wiredFrom) {
         List<NicConfig> list = new ArrayList<>();
         for (int i = 0; i < nics; i++) {
             list.add(NicConfig.builder(31 - i).listen(new InetSocketAddress("127.0.0.1", 0)).guestPort(5001)
-                    .mac(MacAddress.qemuDefault(i)).build());
+                    .mac(MacAddress.qemuDefault(i))
+                    .interrupt(i >= wiredFrom ? NicConfig.NicInterrupt.WIRED : NicConfig.NicInterrupt.MSI).build());
         }
         return VmConfig.builder().vcpus(smp).memorySize(ConfigValues.sizeBytes(memory)).with(NicConfig.SECTION, list)
                 .with(KernelConfig.SECTION, KernelConfig.of(GuestCase.GUESTS.resolve("boot-info/boot-info.elf"))
@@ -176,13 +178,14 @@ class DeviceTreeTest {
         return out;
     }
 
-    @ParameterizedTest(name = "-smp {0} -m {1}, {2} NIC(s), -append \"{3}\"")
-    @CsvSource(value = {"1, 128M, 0, ''", "2, 256M, 1, 'console=ttyAMA0 first=1'", "4, 1G, 2, 'a b c'",
-        "8, 3G, 0, 'x'"})
-    void matchesQemusTreeForTheDevicesJvmmHas(int smp, String memory, int nics, String append) throws Exception {
+    @ParameterizedTest(name = "-smp {0} -m {1}, {2} NIC(s) (wired from NIC {4}), -append \"{3}\"")
+    @CsvSource(value = {"1, 128M, 0, '', 0", "2, 256M, 1, 'console=ttyAMA0 first=1', 1", "4, 1G, 2, 'a b c', 1",
+        "8, 3G, 1, 'x', 0"})
+    void matchesQemusTreeForTheDevicesJvmmHas(int smp, String memory, int nics, String append, int wiredFrom)
+            throws Exception {
         assumeTrue(tools(), "qemu-system-aarch64 and dtc are needed");
         Map<String, Map<String, String>> jvmm = resolvePhandles(decompile(jvmmTree(config(smp, memory, nics,
-                append))));
+                append, wiredFrom))));
         Map<String, Map<String, String>> qemu = resolvePhandles(decompile(qemuTree(smp, memory, nics, append, null)));
         for (String path : qemu.keySet()) {
             if (!jvmm.containsKey(path)) {
@@ -195,10 +198,16 @@ class DeviceTreeTest {
             assertThat(qemu).as("jvmm's node %s exists on QEMU", path).containsKey(path);
             Map<String, String> mine = new LinkedHashMap<>(n.getValue());
             Map<String, String> theirs = qemu.get(path);
-            if (path.startsWith("/virtio_mmio@")) {
-                // jvmm's NICs raise MSIs through the ITS: the one property QEMU's (wired-only) transport lacks.
+            if (path.startsWith("/virtio_mmio@") && mine.containsKey("msi-parent")) {
+                // A NIC in MSI mode raises MSIs through the ITS: the one property QEMU's (wired-only) transport
+                // lacks. Slot 31 - i holds NIC i, and only those before wiredFrom are in MSI mode.
+                int nic = 31 - Integer.parseInt(path.substring(path.indexOf('@') + 1), 16) % 0x1_0000 / 0x200;
+                assertThat(nic).as("%s is in MSI mode", path).isLessThan(wiredFrom);
                 assertThat(mine.remove("msi-parent")).as("%s names its ITS and DeviceID", path)
-                        .matches("/intc@8000000/its@8080000 0x[0-9a-f]+");
+                        .isEqualTo("/intc@8000000/its@8080000 0x" + Integer.toHexString(31 - nic));
+            } else if (path.startsWith("/virtio_mmio@")) {
+                int nic = 31 - Integer.parseInt(path.substring(path.indexOf('@') + 1), 16) % 0x1_0000 / 0x200;
+                assertThat(nic).as("%s is wired: exactly QEMU's node", path).isGreaterThanOrEqualTo(wiredFrom);
             }
             assertThat(mine.keySet()).as("properties of %s", path).containsExactlyInAnyOrderElementsOf(theirs.keySet());
             for (Map.Entry<String, String> p : mine.entrySet()) {
@@ -241,7 +250,7 @@ class DeviceTreeTest {
     /** The writer's blob reads back as the same tree, and the header says version 17 and QEMU's 1 MiB. */
     @Test
     void blobsRoundTripThroughTheReader() throws Exception {
-        byte[] blob = jvmmTree(config(2, "128M", 1, "a=1 b"));
+        byte[] blob = jvmmTree(config(2, "128M", 1, "a=1 b", 1));
         ByteBuffer b = ByteBuffer.wrap(blob);
         assertThat(b.getInt(0)).isEqualTo(Fdt.MAGIC);
         assertThat(b.getInt(4)).as("totalsize").isEqualTo(VirtBoard.FDT_SIZE).isEqualTo(blob.length);

@@ -91,14 +91,14 @@ record GuestCase(Path file, String name, Path kernel, int smp, String memory, St
 
     /**
      * The machine of this case: its vCPUs and RAM, the kernel and bootargs, and for {@code nics=N} as many NICs on
-     * loopback ports the system picks, in QEMU's slots (the first in slot 31, the next in 30: what
-     * {@code -device virtio-net-device} takes).
+     * loopback ports the system picks, as QEMU has them: in slot 31, then 30 (what {@code -device virtio-net-device}
+     * takes), with QEMU's MACs, wired (QEMU's virtio-mmio has no MSIs).
      */
     VmConfig config(UnaryOperator<KernelConfig> kernelOptions) {
         List<NicConfig> list = new ArrayList<>();
         for (int i = 0; i < nics; i++) {
             list.add(NicConfig.builder(31 - i).listen(new InetSocketAddress("127.0.0.1", 0)).guestPort(5001 + i)
-                    .mac(MacAddress.qemuDefault(i)).build());
+                    .mac(MacAddress.qemuDefault(i)).interrupt(NicConfig.NicInterrupt.WIRED).build());
         }
         KernelConfig k = kernelOptions.apply(KernelConfig.of(kernel).withAppend(append));
         return VmConfig.builder().vcpus(smp).memorySize(ConfigValues.sizeBytes(memory))

@@ -21,13 +21,17 @@ public final class Failures {
         return new Failures(FailureListener.NONE);
     }
 
-    /** Counts an internal error of {@code component} and tells the listener; never throws. */
+    /**
+     * Tells the listener about an internal error of {@code component}, then counts it; never throws. Counted after
+     * the listener returns, so whoever sees {@link #count()} rise finds the listener already told.
+     */
     public void report(String component, Throwable error) {
-        count.increment();
         try {
             listener.failed(component, error);
         } catch (RuntimeException | AssertionError ignored) {
             // A listener must not take the reporting thread down; it was told.
+        } finally {
+            count.increment();
         }
     }
 

@@ -16,15 +16,19 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What the two UDP backends share: one Netty datagram channel on the NIC's event loop, read only while the guest has
@@ -49,6 +53,13 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>The channel is the event loop transport's ({@link IoTransport#datagramChannelType()}): Netty's
  * {@code EpollDatagramChannel}, or {@link NioUdpChannel}, whose recycled envelopes leave the NIO receive path without
  * an allocation per datagram. Both hand {@link AddressedEnvelope}s with {@link ByteBuf} content to the pipeline.
+ *
+ * <p>Transmit accounts for every datagram as the receive side does: each write carries the backend's
+ * {@link CountingPromise}, which Netty completes when the datagram left the socket or failed, so
+ * {@link NicCounter#TX_DATAGRAMS} counts what the kernel took and a datagram that was not sent is a drop with its
+ * reason. An empty datagram (UDP length 8) is sent like any other: {@link NioUdpChannel} sends it itself, and on epoll,
+ * whose channel skips empty buffers, {@link EpollEmptyDatagram} sends it through the channel's socket, in order
+ * after the datagrams written before it; while one waits for room in the socket, the backend is not writable.
  */
 abstract class DatagramBackend implements NetBackend {
     /** Receive buffer per datagram: more than the largest UDP payload over IPv4, so nothing is truncated. */
@@ -56,6 +67,8 @@ abstract class DatagramBackend implements NetBackend {
     /** Datagrams per read of the socket (Netty's default for datagram channels). */
     static final int MAX_MESSAGES_PER_READ = 16;
     private static final long CLOSE_TIMEOUT_MILLIS = 2000;
+    /** How soon an empty datagram waiting for room in the socket's send buffer (epoll) is tried again. */
+    private static final long EMPTY_RETRY_MICROS = 200;
     /**
      * A transmit run flushes at least every this many datagrams. Each costs a send either way; beyond 32 entries
      * pending in one channel's outbound buffer, Netty's Recycler hands their entries back through a queue that
@@ -68,8 +81,11 @@ abstract class DatagramBackend implements NetBackend {
     NicCounters counters;
     private volatile Channel channel;
     private volatile InetSocketAddress localAddress;
+    private volatile int socketReceiveBuffer;
     private final Handler handler = new Handler();
     private final Gate gate = new Gate();
+    /** Carried by every datagram written: counts whether it left the socket. Set with the channel. */
+    private CountingPromise outcome;
 
     // ---- loop
     /** A datagram the guest had no room for: an envelope whose content is a ByteBuf (checked on arrival). */
@@ -83,6 +99,11 @@ abstract class DatagramBackend implements NetBackend {
     private int unflushed;
     /** Datagrams handed to channelRead since the current read of the socket began. */
     private int handledInRead;
+    /** Epoll only: recipients of empty datagrams not sent yet (the socket had no room), in order; made on first use. */
+    private ArrayDeque<InetSocketAddress> emptyQueue;
+    private EpollEmptyDatagram emptySender;
+    private boolean emptyRetryScheduled;
+    private final Runnable retryEmpty = this::retryEmpty;
     private volatile boolean closed;
 
     DatagramBackend(NicConfig nic) {
@@ -104,13 +125,18 @@ abstract class DatagramBackend implements NetBackend {
      */
     final void write(ByteBuf payload, InetSocketAddress recipient) {
         Channel ch = channel;
-        if (ch == null) {
+        if (ch == null || closed) {
             payload.release();
+            counters.increment(NicCounter.TX_DROPPED_CLOSED);
+            return;
+        }
+        if (!payload.isReadable() && EpollEmptyDatagram.isEpoll(ch)) {
+            payload.release();
+            sendEmpty(ch, recipient);
             return;
         }
         ch.write(ch instanceof NioUdpChannel ? ((NioUdpChannel) ch).envelope(payload, recipient)
-                : new DatagramPacket(payload, recipient), ch.voidPromise());
-        counters.increment(NicCounter.TX_DATAGRAMS);
+                : new DatagramPacket(payload, recipient), outcome);
         wrote = true;
         if (++unflushed == FLUSH_EVERY) {
             flush(ch);
@@ -143,14 +169,17 @@ abstract class DatagramBackend implements NetBackend {
             throw new MachineException("nic " + nic.id() + ": cannot bind " + hostPort(nic.listen()) + ": "
                     + reason(f.cause()));
         }
+        outcome = new CountingPromise(f.channel(), counters);
         channel = f.channel();
         localAddress = (InetSocketAddress) f.channel().localAddress();
+        socketReceiveBuffer = grantedReceiveBuffer(f.channel());
         onLoop(this::onStarted);
     }
 
     /** Uses {@code ch}, already registered on the guest's loop (an {@code EmbeddedChannel} in tests), not a socket. */
     void startOn(NetBackend.Guest g, Channel ch) {
         attach(g);
+        outcome = new CountingPromise(ch, counters);
         channel = ch;
         SocketAddress a = ch.localAddress();
         localAddress = a instanceof InetSocketAddress ? (InetSocketAddress) a : null;
@@ -179,9 +208,82 @@ abstract class DatagramBackend implements NetBackend {
         if (closed || channel == null) {
             // Not started (a guest that transmits before the machine starts) or closed: nowhere to send it.
             frame.release();
+            counters.increment(NicCounter.TX_DROPPED_CLOSED);
             return;
         }
         send(frame);
+    }
+
+    // -------------------------------------------------------------------------------------------- empty datagrams
+
+    /** Epoll: sends an empty datagram after those written before it, now or once the socket has room. Loop. */
+    private void sendEmpty(Channel ch, InetSocketAddress recipient) {
+        if (emptyQueue == null) {
+            emptyQueue = new ArrayDeque<>(4);
+            emptySender = new EpollEmptyDatagram();
+        }
+        if (wrote) {
+            flush(ch);
+        }
+        emptyQueue.addLast(recipient);
+        sendQueuedEmpty();
+    }
+
+    /**
+     * Sends the waiting empty datagrams in order while nothing Netty queued is ahead of them and the socket has room;
+     * tries again shortly when it has none. Loop.
+     */
+    private void sendQueuedEmpty() {
+        Channel ch = channel;
+        while (!emptyQueue.isEmpty()) {
+            ChannelOutboundBuffer queued = ch.unsafe().outboundBuffer();
+            if (closed || queued == null || !ch.isOpen()) {
+                dropEmpty();
+                return;
+            }
+            boolean sent;
+            try {
+                sent = queued.isEmpty() && emptySender.trySend(ch, emptyQueue.peekFirst());
+            } catch (IOException | RuntimeException e) {
+                emptyQueue.pollFirst();
+                counters.increment(NicCounter.TX_DROPPED_SOCKET_ERROR);
+                counters.increment(NicCounter.SOCKET_ERRORS);
+                continue;
+            }
+            if (!sent) {
+                if (!emptyRetryScheduled) {
+                    try {
+                        ch.eventLoop().schedule(retryEmpty, EMPTY_RETRY_MICROS, TimeUnit.MICROSECONDS);
+                        emptyRetryScheduled = true;
+                    } catch (RejectedExecutionException e) {
+                        // The loop is going with the machine: the socket closes, nothing will leave.
+                        dropEmpty();
+                    }
+                }
+                return;
+            }
+            emptyQueue.pollFirst();
+            counters.increment(NicCounter.TX_DATAGRAMS);
+        }
+    }
+
+    private void retryEmpty() {
+        emptyRetryScheduled = false;
+        if (emptyQueue != null && !emptyQueue.isEmpty()) {
+            sendQueuedEmpty();
+            if (emptyQueue.isEmpty()) {
+                // The device stopped taking frames while one waited (isWritable): take them again.
+                guest.transmitReady();
+            }
+        }
+    }
+
+    /** The waiting empty datagrams will never leave: the socket closed. Loop. */
+    private void dropEmpty() {
+        if (emptyQueue != null) {
+            counters.add(NicCounter.TX_DROPPED_CLOSED, emptyQueue.size());
+            emptyQueue.clear();
+        }
     }
 
     @Override
@@ -201,7 +303,7 @@ abstract class DatagramBackend implements NetBackend {
     @Override
     public boolean isWritable() {
         Channel ch = channel;
-        return ch == null || ch.isWritable();
+        return ch == null || ch.isWritable() && (emptyQueue == null || emptyQueue.isEmpty());
     }
 
     @Override
@@ -256,6 +358,11 @@ abstract class DatagramBackend implements NetBackend {
     }
 
     @Override
+    public int socketReceiveBuffer() {
+        return socketReceiveBuffer;
+    }
+
+    @Override
     public void pause() {
         EventLoop loop = loop();
         if (loop != null) {
@@ -285,7 +392,10 @@ abstract class DatagramBackend implements NetBackend {
         Channel ch = channel;
         if (ch != null) {
             ch.close().awaitUninterruptibly(CLOSE_TIMEOUT_MILLIS);
-            runOnLoopAndWait(ch.eventLoop(), this::dropHeld);
+            runOnLoopAndWait(ch.eventLoop(), () -> {
+                dropHeld();
+                dropEmpty();
+            });
         }
     }
 
@@ -350,6 +460,19 @@ abstract class DatagramBackend implements NetBackend {
                 task.run();
             }
         }
+    }
+
+    /**
+     * The socket's receive buffer as the kernel holds it ({@code sk_rcvbuf}), the same on both transports:
+     * {@code getsockopt(SO_RCVBUF)} reports it, and Netty's epoll channel passes that on, but the JDK halves it
+     * ({@code net_util_md.c}, {@code NET_GetSockOpt}: "SO_SNDBUF/SO_RCVBUF aren't symmetric" on Linux).
+     */
+    static int grantedReceiveBuffer(Channel ch) {
+        Integer reported = ch.config().getOption(ChannelOption.SO_RCVBUF);
+        if (reported == null) {
+            return 0;
+        }
+        return EpollEmptyDatagram.isEpoll(ch) ? reported : (int) Math.min(Integer.MAX_VALUE, 2L * reported);
     }
 
     static String hostPort(InetSocketAddress a) {
@@ -437,7 +560,8 @@ abstract class DatagramBackend implements NetBackend {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // ICMP errors surfacing on the socket, failed sends: counted, never fatal to the NIC or the loop.
+            // ICMP errors surfacing on the socket when it is read: counted, never fatal to the NIC or the loop. (A
+            // failed send fails its write's CountingPromise, which counts it.)
             counters.increment(NicCounter.SOCKET_ERRORS);
         }
     }

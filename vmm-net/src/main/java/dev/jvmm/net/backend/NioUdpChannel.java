@@ -25,6 +25,8 @@ import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +54,10 @@ import java.util.Map;
  * {@code DatagramPacket}, say); {@link #envelope} hands out a recycled one, so a steady stream of sends to one peer
  * allocates nothing either. Options: {@link ChannelOption#SO_RCVBUF}, {@link ChannelOption#SO_SNDBUF},
  * {@link ChannelOption#SO_REUSEADDR} and Netty's generic ones. The channel is never connected and has no multicast.
+ *
+ * <p>An empty datagram is sent, not skipped as Netty's datagram channels skip it: UDP length 8 is valid (RFC 768) and
+ * Linux sends it. A write completes only when the kernel took the datagram, so a write's promise says whether it
+ * left.
  */
 public final class NioUdpChannel extends AbstractNioMessageChannel {
     /** Without a disconnect operation, Netty turns {@code disconnect()} into {@code close()}. */
@@ -67,6 +73,10 @@ public final class NioUdpChannel extends AbstractNioMessageChannel {
     private final Config config;
     /** Envelopes released on the event loop, ready for the next datagrams, received or sent. Loop only. */
     private final ArrayDeque<Datagram> free = new ArrayDeque<>(MAX_FREE);
+    /** A selector watching only this socket for writability, opened by the first empty datagram. Loop only. */
+    private Selector writableProbe;
+    /** The payload of an empty datagram (capacity 0: nothing in it can change). */
+    private final ByteBuffer empty = ByteBuffer.allocateDirect(0);
 
     /** An unbound channel (what {@code Bootstrap.channel(NioUdpChannel.class)} creates). */
     public NioUdpChannel() {
@@ -145,7 +155,15 @@ public final class NioUdpChannel extends AbstractNioMessageChannel {
 
     @Override
     protected void doClose() throws Exception {
-        javaChannel().close();
+        try {
+            javaChannel().close();
+        } finally {
+            Selector probe = writableProbe;
+            if (probe != null) {
+                writableProbe = null;
+                probe.close();
+            }
+        }
     }
 
     // -------------------------------------------------------------------------------------------- receive
@@ -224,14 +242,40 @@ public final class NioUdpChannel extends AbstractNioMessageChannel {
         ByteBuf data = (ByteBuf) e.content();
         int length = data.readableBytes();
         if (length == 0) {
-            // send() returns 0 both for an empty datagram sent and for a full socket buffer; Netty's datagram
-            // channels do not send empty datagrams either.
-            return true;
+            return sendEmpty((SocketAddress) e.recipient());
         }
         int index = data.readerIndex();
         ByteBuffer nio = data.nioBufferCount() == 1 ? data.internalNioBuffer(index, length)
                 : data.nioBuffer(index, length);
         return javaChannel().send(nio, (SocketAddress) e.recipient()) > 0;
+    }
+
+    /**
+     * Sends an empty datagram when the kernel will take it. {@code send()} returns 0 both for an empty datagram sent
+     * and for a full socket buffer (EAGAIN), so the result cannot say; the socket's writability can. Linux reports a
+     * UDP socket writable ({@code datagram_poll}, {@code sock_writeable}) while {@code sk_wmem_alloc < sk_sndbuf / 2},
+     * and refuses a send ({@code sock_alloc_send_pskb}) only at {@code sk_wmem_alloc >= sk_sndbuf}; only this event
+     * loop sends on the socket and the kernel only frees send memory in between, so a writable socket takes it. When
+     * it is not writable, the write stays queued and Netty tries again once the selector reports OP_WRITE.
+     */
+    private boolean sendEmpty(SocketAddress recipient) throws IOException {
+        Selector probe = writableProbe;
+        if (probe == null) {
+            probe = javaChannel().provider().openSelector();
+            try {
+                javaChannel().register(probe, SelectionKey.OP_WRITE);
+            } catch (IOException | RuntimeException e) {
+                probe.close();
+                throw e;
+            }
+            writableProbe = probe;
+        }
+        probe.selectedKeys().clear();
+        if (probe.selectNow() == 0) {
+            return false;
+        }
+        javaChannel().send(empty, recipient);
+        return true;
     }
 
     @Override

@@ -214,10 +214,10 @@ public final class UdpForwardBackend extends DatagramBackend {
         put32(b, o + ARP_SPA, gatewayIp);
         f.getBytes(a + ARP_SHA, b, o + ARP_THA, 6);
         f.getBytes(a + ARP_SPA, b, o + ARP_TPA, 4);
+        // The request's outcome: answered. The reply is a received frame, counted as delivered or dropped.
+        counters.increment(NicCounter.ARP_REPLIES);
         RxStatus s = guest.receive(b, 0, b.length, Unpooled.EMPTY_BUFFER, 0, 0, 0);
-        if (s == RxStatus.DELIVERED) {
-            counters.increment(NicCounter.ARP_REPLIES);
-        } else if (s == RxStatus.RETRY_LATER) {
+        if (s == RxStatus.RETRY_LATER) {
             // Not worth holding back: a guest without buffers now asks again.
             counters.increment(NicCounter.RX_DROPPED_NO_BUFFER);
         }

@@ -35,6 +35,10 @@ final class EmbeddedNic implements AutoCloseable {
         return channel;
     }
 
+    DatagramBackend backend() {
+        return backend;
+    }
+
     NetMachine machine() {
         return machine;
     }
@@ -60,6 +64,12 @@ final class EmbeddedNic implements AutoCloseable {
     void datagram(ByteBuf payload, InetSocketAddress sender) {
         channel.writeInbound(new io.netty.channel.socket.DatagramPacket(payload,
                 new InetSocketAddress("127.0.0.1", 5001), sender));
+        run();
+    }
+
+    /** Closes the backend alone (its channel with it), as a machine's stop does, leaving the device running. */
+    void closeBackend() {
+        backend.close();
         run();
     }
 

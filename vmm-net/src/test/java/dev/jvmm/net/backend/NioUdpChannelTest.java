@@ -240,6 +240,30 @@ class NioUdpChannelTest {
         }
     }
 
+    /**
+     * UDP length 8 is a valid datagram (RFC 768) and Linux sends it; Netty's datagram channels skip an empty buffer
+     * and report it written. This one sends it, and its write succeeds because it left.
+     */
+    @Test
+    void anEmptyDatagramIsSentAndItsWriteCompletesOnceItLeft() throws Exception {
+        Channel ch = bind(new ChannelInboundHandlerAdapter(), false);
+        try (java.net.DatagramSocket peer = new java.net.DatagramSocket(LOOPBACK)) {
+            peer.setSoTimeout(5000);
+            InetSocketAddress to = (InetSocketAddress) peer.getLocalSocketAddress();
+            ChannelFuture f = ch.writeAndFlush(new DatagramPacket(Unpooled.EMPTY_BUFFER, to)).awaitUninterruptibly();
+            assertThat(f.isSuccess()).as("the empty datagram's write: %s", f.cause()).isTrue();
+            java.net.DatagramPacket got = new java.net.DatagramPacket(new byte[16], 16);
+            peer.receive(got);
+            assertThat(got.getLength()).as("an empty datagram reached the peer").isZero();
+            assertThat(got.getPort()).as("from the channel's port").isEqualTo(((InetSocketAddress) ch.localAddress()).getPort());
+            ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(new byte[]{9}), to)).awaitUninterruptibly();
+            peer.receive(got);
+            assertThat(got.getLength()).as("the next datagram follows it").isEqualTo(1);
+        } finally {
+            ch.close().awaitUninterruptibly();
+        }
+    }
+
     @Test
     void unsupportedWritesFailTheirPromiseAndOptionsReachTheSocket() throws Exception {
         Channel ch = bind(new ChannelInboundHandlerAdapter(), false);

@@ -168,7 +168,10 @@ class UdpForwardBackendTest {
             assertThat(st.txDroppedNonUdp()).as("fragment, TCP, ARP for another address").isEqualTo(3);
             assertThat(st.txDroppedUnknownPeer()).isEqualTo(1);
             assertThat(st.txDatagrams()).isEqualTo(1);
-            assertThat(st.txFrames()).as("the runt never became a frame").isEqualTo(11);
+            assertThat(st.txFrames()).as("every chain taken, the runt included").isEqualTo(12);
+            assertThat(st.txFrames()).as("every frame sent or dropped for a named reason: %s", st)
+                    .isEqualTo(st.txDatagrams() + st.arpReplies() + st.txDropped());
+            assertThat(st.txInFlight()).isZero();
             assertThat(n.nic().frameBuffersOutstanding()).isZero();
         }
     }
@@ -214,14 +217,52 @@ class UdpForwardBackendTest {
             byte[] mac = n.nic().config().mac().bytes();
             d.transmit(TestFrames.arpRequest(mac, GUEST_IP, new byte[]{10, 0, 2, 2}), 1);
             n.run();
-            assertThat(n.stats().arpReplies()).isZero();
-            assertThat(n.stats().rxDroppedNoBuffer()).isEqualTo(1);
+            assertThat(n.stats().arpReplies()).as("the request was answered").isEqualTo(1);
+            assertThat(n.stats().rxDroppedNoBuffer()).as("the reply found no buffer").isEqualTo(1);
+            assertThat(n.stats().rxDelivered()).isZero();
             d.postRx(1, 1526, 1);
             n.run();
             d.transmit(TestFrames.arpRequest(mac, GUEST_IP, new byte[]{10, 0, 2, 2}), 1);
             n.run();
             assertThat(d.reapFrames()).hasSize(1);
-            assertThat(n.stats().arpReplies()).isEqualTo(1);
+            assertThat(n.stats().arpReplies()).isEqualTo(2);
+            assertThat(n.stats().rxDelivered()).isEqualTo(1);
+            assertThat(n.stats().txInFlight()).isZero();
+        }
+    }
+
+    /**
+     * A datagram still queued for the socket when it closes (the machine stopping) is a drop with its reason, not a
+     * datagram sent; once closed, the backend takes no more frames.
+     */
+    @Test
+    void framesWithoutAnOpenSocketAreDroppedAsClosed(SeededRandom random) {
+        try (EmbeddedNic n = nic()) {
+            NetDriver d = started(n, random, 4);
+            byte[] mac = n.nic().config().mac().bytes();
+            n.datagram(payload("hi"), new InetSocketAddress("10.1.2.3", 999));
+            d.reapFrames();
+            byte[] reply = TestFrames.udp(GATEWAY_MAC, mac, GUEST_IP, 7000, new byte[]{10, 1, 2, 3}, 999,
+                    "reply".getBytes());
+            n.channel().pipeline().addFirst(new io.netty.channel.ChannelOutboundHandlerAdapter() {
+                @Override
+                public void flush(io.netty.channel.ChannelHandlerContext ctx) {
+                    // A socket that never drains: the datagram stays queued until the channel closes.
+                }
+            });
+            d.transmit(reply, 1);
+            n.run();
+            assertThat(n.stats().txInFlight()).as("queued, not sent").isEqualTo(1);
+            n.closeBackend();
+            assertThat(n.stats().txDroppedClosed()).as("queued when the socket closed").isEqualTo(1);
+            // Without a socket the backend is not writable: the device leaves later frames in the ring.
+            assertThat(n.backend().isWritable()).isFalse();
+            d.transmit(reply, 1);
+            n.run();
+            NicStats st = n.stats();
+            assertThat(st.txFrames()).as("the frame after the close stays in the ring: %s", st).isEqualTo(1);
+            assertThat(st.txDatagrams()).isZero();
+            assertThat(st.txInFlight()).isZero();
         }
     }
 }

@@ -41,8 +41,13 @@ public final class NetMachine implements AutoCloseable {
     }
 
     public static NetMachine create(List<NicConfig> nics, NetConfig net, DeviceFactory devices) {
+        return create(nics, net, devices, InjectionMode.INLINE);
+    }
+
+    /** As {@link #create(List, NetConfig, DeviceFactory)}, with irqfds in {@code mode} (inline or worker). */
+    public static NetMachine create(List<NicConfig> nics, NetConfig net, DeviceFactory devices, InjectionMode mode) {
         VmConfig config = VmConfig.builder().vcpus(1).memorySize(RAM)
-                .irq(new IrqConfig(InjectionMode.INLINE, 0, 0))
+                .irq(new IrqConfig(mode, 0, 0))
                 .with(NetConfig.SECTION, net)
                 .with(NicConfig.SECTION, List.copyOf(nics))
                 .build();
@@ -54,6 +59,19 @@ public final class NetMachine implements AutoCloseable {
         NetMachine m = create(nics);
         m.machine.start();
         return m;
+    }
+
+    /** Builds and starts {@code nics} on event loops of transport {@code t} (one thread). */
+    public static NetMachine start(List<NicConfig> nics, NetConfig.Transport t) {
+        NetMachine m = create(nics, new NetConfig(t, 1), VirtioNetDevices.factory());
+        m.machine.start();
+        return m;
+    }
+
+    /** The socket transports this host has: NIO everywhere, and epoll where Netty's native transport loads. */
+    public static List<NetConfig.Transport> socketTransports() {
+        return io.netty.channel.epoll.Epoll.isAvailable()
+                ? List.of(NetConfig.Transport.NIO, NetConfig.Transport.EPOLL) : List.of(NetConfig.Transport.NIO);
     }
 
     public Machine machine() {

@@ -87,7 +87,7 @@ final class BoardRun {
                 cfg.machine().vcpus(), vm.bootSummary(), limit == null ? "; Ctrl-C stops"
                         : "; stopping after " + ConfigValues.describeNanos(limit.toNanos()));
         out.flush();
-        int status = run(vm, out, err, new Options(limit, traffic, !quiet, bootTimeout), lines);
+        int status = run(vm, out, err, new Options(limit, traffic, !quiet, true, bootTimeout), lines);
         if (statsJson != null) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("config", configFile.toString());
@@ -125,8 +125,8 @@ final class BoardRun {
         }
     }
 
-    /** What a run is asked to do beside booting. */
-    record Options(Duration limit, Traffic traffic, boolean statusLines, Duration bootTimeout) {
+    /** What a run is asked to do beside booting: stop after {@code limit} (null: never), traffic, what it prints. */
+    record Options(Duration limit, Traffic traffic, boolean statusLines, boolean summary, Duration bootTimeout) {
     }
 
     /**
@@ -195,7 +195,7 @@ final class BoardRun {
                 end = vm.awaitEnd(Duration.ofSeconds(10));
             }
             vm.console().flush(5_000);
-            if (o.statusLines() && lines != null) {
+            if (o.summary() && lines != null) {
                 lines.print(summary(vm, last, start, lines, sender, o).stripTrailing());
             }
             if (end == null) {
@@ -205,7 +205,7 @@ final class BoardRun {
                 if (signal[0]) {
                     err.println("vmm: stopped by a signal");
                 } else if (o.limit() != null) {
-                    if (!o.statusLines()) {
+                    if (!o.summary()) {
                         err.println("vmm: stopped after " + ConfigValues.describeNanos(o.limit().toNanos()));
                     }
                 }
@@ -287,7 +287,9 @@ final class BoardRun {
                         s.rxDelivered() - (p == null ? 0 : p.rxDelivered()),
                         s.rxDropped() - (p == null ? 0 : p.rxDropped())));
             }
-            sb.append(String.format(Locale.ROOT, "| msi %d", irq.injected() - (prev == null ? 0 : prev.irq.injected())));
+            long spis = irq.irqchipRaised() - (prev == null ? 0 : prev.irq.irqchipRaised());
+            sb.append(String.format(Locale.ROOT, "| msi %d%s", irq.injected() - (prev == null ? 0 : prev.irq.injected()),
+                    spis == 0 ? "" : " spi " + spis));
             return sb.toString();
         }
     }
@@ -306,8 +308,9 @@ final class BoardRun {
                         n.rxDatagrams(), n.rxDelivered(), n.rxDropped(), kd < 0 ? "?" : Long.toString(kd),
                         n.txFrames()));
             }
-            sb.append(String.format(Locale.ROOT, "  MSIs: injected %d (fast path %d, slow path %d), not delivered %d%n",
-                    last.irq().injected(), last.irq().fastPath(), last.irq().slowPath(), last.irq().droppedTotal()));
+            sb.append(String.format(Locale.ROOT, "  MSIs: injected %d (fast path %d, slow path %d), not delivered %d; "
+                    + "wired SPIs: %d edges raised%n", last.irq().injected(), last.irq().fastPath(),
+                    last.irq().slowPath(), last.irq().droppedTotal(), last.irq().irqchipRaised()));
         } else {
             sb.append(String.format(Locale.ROOT, "summary after %.1f s (the guest ended the run)%n",
                     (System.nanoTime() - start) / 1e9));

@@ -86,7 +86,7 @@ final class BootCommand implements Callable<Integer> {
         VirtMachine vm = BoardRun.build(cfg, console);
         try {
             return BoardRun.run(vm, spec.commandLine().getOut(), spec.commandLine().getErr(),
-                    new BoardRun.Options(duration, null, false, Duration.ofSeconds(20)), null);
+                    new BoardRun.Options(duration, null, false, false, Duration.ofSeconds(20)), null);
         } finally {
             console.close();
         }

@@ -118,6 +118,16 @@ class BootCommandTest {
         assertThat(toy.err()).contains("its guest is the Java toy guest");
     }
 
+    /** The shipped configuration of the compiled guest is valid, and check says what it boots. */
+    @Test
+    void theShippedArm64ConfigurationChecks() {
+        CommandLineTest.Result r = vmm("check", TestSupport.configs().resolve("arm64-guest.yaml").toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("net0: udp on 127.0.0.1:5001, virtio-mmio slot 31 at 0x0a003e00, DeviceID 31")
+                .contains("guest kernel " + GUESTS.resolve("udp-sink/udp-sink.elf") + " on the virt board, bootargs "
+                        + "\"interval=1\"");
+    }
+
     /** {@code vmm run} of a kernel configuration: the guest's console lines, the status lines and the summary. */
     @Test
     void runShowsTheGuestsCountersBesideTheHosts(@TempDir Path dir) throws Exception {

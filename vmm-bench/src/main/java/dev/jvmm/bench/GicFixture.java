@@ -5,6 +5,7 @@ import dev.jvmm.gic.cache.CacheStrategy;
 import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.vcpu.SystemRegister;
+import dev.jvmm.gic.DistributorRegisterDescriptor;
 import dev.jvmm.gic.GicV3;
 import dev.jvmm.gic.LpiTableDescriptor;
 import dev.jvmm.gic.guest.GicDriver;
@@ -114,8 +115,26 @@ final class GicFixture implements AutoCloseable {
     }
 
     /**
+     * SPI {@code intid} edge-triggered, Group 1, priority 0xA0, routed to {@code pe} and enabled, through the
+     * distributor's registers as a guest's driver writes them (Linux's {@code gic_configure_irq} for a device-tree
+     * trigger of edge rising).
+     */
+    void configureSpi(int intid, int pe) {
+        long d = gic.distributorBase();
+        long word = 4L * (intid / 32);
+        int bit = 1 << (intid % 32);
+        bus.write(d + DistributorRegisterDescriptor.GICD_IGROUPR + word, 4,
+                bus.read(d + DistributorRegisterDescriptor.GICD_IGROUPR + word, 4) | (bit & 0xFFFF_FFFFL), 0);
+        bus.write(d + DistributorRegisterDescriptor.GICD_IPRIORITYR + intid, 1, 0xA0, 0);
+        long cfg = d + DistributorRegisterDescriptor.GICD_ICFGR + 4L * (intid / 16);
+        bus.write(cfg, 4, bus.read(cfg, 4) | ((long) DistributorRegisterDescriptor.ICFGR_EDGE << (2 * (intid % 16))), 0);
+        bus.write(d + DistributorRegisterDescriptor.irouter(intid), 8, pe, 0);
+        bus.write(d + DistributorRegisterDescriptor.GICD_ISENABLER + word, 4, bit & 0xFFFF_FFFFL, 0);
+    }
+
+    /**
      * What a guest's interrupt handler does on vCPU {@code pe}: ICC_IAR1_EL1 acknowledges the most urgent pending
-     * LPI, ICC_EOIR1_EL1 ends it. Returns the INTID, or {@link SystemRegister#SPURIOUS_INTID} (1023) when nothing
+     * interrupt (an LPI, or a wired SPI), ICC_EOIR1_EL1 ends it. Returns the INTID, or {@link SystemRegister#SPURIOUS_INTID} (1023) when nothing
      * was pending. Allocation-free.
      */
     int take(int pe) {

@@ -6,6 +6,8 @@ import dev.jvmm.core.irq.InjectionMode;
 import dev.jvmm.core.irq.IrqObserver;
 import dev.jvmm.core.irq.IrqRouter;
 import dev.jvmm.core.irq.IrqStats;
+import dev.jvmm.core.irq.IrqchipRoute;
+import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.core.irq.MsiRoute;
 import dev.jvmm.gic.GicV3;
 import dev.jvmm.gic.LpiTableDescriptor;
@@ -44,6 +46,7 @@ import java.util.concurrent.locks.LockSupport;
  *       inline:      tryInjectCached ─ hit ─▶ LPI pending  t2            (no other thread involved)
  *       inline-miss: tryInjectCached ─ miss ─▶ MPSC queue ─────────────▶ injectSlow ─▶ LPI pending t2
  *       worker:      MPSC queue (unpark) ──────────────────────────────▶ injectSlow ─▶ LPI pending t2
+ *       wired:       irqchip route: an edge on SPI 48 ─▶ SPI pending t2  (no translation, no other thread)
  *   wait until vCPU 0 has the LPI pending (inline: already true; worker: halt-poll 50 us, then park until kicked)
  *   ICC_IAR1_EL1 + ICC_EOIR1_EL1 on vCPU 0 (so the next signal is a new delivery)
  * </pre>
@@ -59,6 +62,9 @@ import java.util.concurrent.locks.LockSupport;
  *       kworker.</li>
  *   <li>{@code worker-spin}: WORKER mode with the injector spinning 50 us before it parks: the hand-off without the
  *       wake-up, at the price of a core spinning.</li>
+ *   <li>{@code wired}: INLINE mode, the irqfd on an irqchip route to SPI 48 (virtio-mmio slot 0's, edge-triggered,
+ *       routed to vCPU 0): the distributor's wired path with no translation at all, the base that prices the
+ *       {@code inline} path's ITS translation ({@code vmm bench seed}'s {@code wired} cell).</li>
  * </ul>
  *
  * <h2>Reading the figures</h2>
@@ -82,6 +88,7 @@ import java.util.concurrent.locks.LockSupport;
  *  java -jar vmm-bench/target/benchmarks.jar IrqfdInject -f 1 -wi 3 -i 5
  *  java -jar vmm-bench/target/benchmarks.jar IrqfdInject -bm sample -p path=inline,worker      # percentiles
  *  java -jar vmm-bench/target/benchmarks.jar IrqfdInject -p path=inline -p cache=global-lru,sharded,per-its
+ *  java -jar vmm-bench/target/benchmarks.jar IrqfdInject -p path=inline,wired                  # translation's cost
  * </pre>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -95,7 +102,9 @@ public class IrqfdInjectBenchmark {
     private static final int VCPU = 0;
     private static final int DEVICE_ID = 0;
     private static final int EVENT_ID = 0;
-    private static final int INTID = LpiTableDescriptor.FIRST_LPI;
+    private static final int LPI = LpiTableDescriptor.FIRST_LPI;
+    /** The {@code wired} path's SPI: virtio-mmio slot 0's on QEMU's virt. */
+    private static final int SPI = MemoryMap.virtioSlotIntid(0);
     /** The injector thread's spin before parking on {@code worker-spin}. */
     private static final long SPIN_NANOS = 50_000;
     /** A delivery that takes longer than this is a bug, not a slow machine: the run fails instead of hanging. */
@@ -105,8 +114,8 @@ public class IrqfdInjectBenchmark {
     /** Longest single park: a lost kick costs at most this much, never a hang. */
     private static final long PARK_NANOS = 1_000_000;
 
-    /** {@code inline}, {@code inline-miss}, {@code worker} or {@code worker-spin}. */
-    @Param({"inline", "inline-miss", "worker", "worker-spin"})
+    /** {@code inline}, {@code inline-miss}, {@code worker}, {@code worker-spin} or {@code wired}. */
+    @Param({"inline", "inline-miss", "worker", "worker-spin", "wired"})
     public String path;
 
     /** The cache strategy of the {@code inline} path ({@code inline-miss} always uses {@code none}). */
@@ -124,6 +133,7 @@ public class IrqfdInjectBenchmark {
     private long haltsAtMark;
     /** The benchmark thread while it is parked waiting for the kick, else null. */
     private volatile Thread halted;
+    private int intid;
     private long operations;
     private long operationsAtMark;
     private ThreadAllocation allocation;
@@ -142,13 +152,21 @@ public class IrqfdInjectBenchmark {
             case "inline-miss": mode = InjectionMode.INLINE; strategy = CacheStrategy.NONE; break;
             case "worker": mode = InjectionMode.WORKER; break;
             case "worker-spin": mode = InjectionMode.WORKER; spin = SPIN_NANOS; break;
+            case "wired": mode = InjectionMode.INLINE; break;
             default: throw new IllegalArgumentException("unknown path " + path);
         }
         fixture = GicFixture.boot(1, strategy, this::kick);
         gic = fixture.gic;
-        fixture.mapDevice(DEVICE_ID, 1, INTID, VCPU);
         router = new IrqRouter(gic, mode, spin, IrqObserver.NONE, "bench");
-        router.setRoute(new MsiRoute(0, gic.doorbell(0), EVENT_ID, DEVICE_ID));
+        if (path.equals("wired")) {
+            intid = SPI;
+            fixture.configureSpi(SPI, VCPU);
+            router.setRoute(IrqchipRoute.forSpi(0, SPI));
+        } else {
+            intid = LPI;
+            fixture.mapDevice(DEVICE_ID, 1, LPI, VCPU);
+            router.setRoute(new MsiRoute(0, gic.doorbell(0), EVENT_ID, DEVICE_ID));
+        }
         eventFd = new EventFd("bench-irqfd", false);
         router.bind(eventFd, 0);
         router.start();
@@ -181,12 +199,12 @@ public class IrqfdInjectBenchmark {
         if (!gic.hasPendingInterrupt(VCPU)) {
             awaitPending();
         }
-        int intid = fixture.take(VCPU);
-        if (intid != INTID) {
+        int taken = fixture.take(VCPU);
+        if (taken != intid) {
             failures++;
         }
         operations++;
-        return intid;
+        return taken;
     }
 
     /**
@@ -204,7 +222,7 @@ public class IrqfdInjectBenchmark {
                 continue;
             }
             if (waited > STUCK_NANOS) {
-                throw new IllegalStateException("the LPI did not become pending within 5 s on path " + path);
+                throw new IllegalStateException("the interrupt did not become pending within 5 s on path " + path);
             }
             // Publish that this thread sleeps, then look once more: a kick that ran before the write finds null and
             // does not unpark, but its LPI is then visible to this re-check (both sides are volatile).
@@ -236,15 +254,16 @@ public class IrqfdInjectBenchmark {
             Histogram fast = s.fastLatencyNanos();
             Histogram slow = s.slowLatencyNanos();
             System.out.printf(Locale.ROOT, "%n[irqfd] %s (%s): signal->pending, router histogram over the measured "
-                            + "iterations: fast path %s; slow path %s; dropped %d%n",
-                    path, gic.cacheStrategy().configName(), describe(fast), describe(slow), s.droppedTotal());
+                            + "iterations: fast path %s; slow path %s; irqchip route %s; dropped %d%n",
+                    path, gic.cacheStrategy().configName(), describe(fast), describe(slow),
+                    describe(s.irqchipLatencyNanos()), s.droppedTotal());
             if (allocation != null) {
                 System.out.printf(Locale.ROOT, "[irqfd] %s: %s; the waiting thread parked %,d times%n", path,
                         allocation.describe(operations - operationsAtMark), halts - haltsAtMark);
             }
             if (failures != 0 || s.droppedTotal() != 0) {
                 throw new IllegalStateException(failures + " acknowledges returned another INTID, "
-                        + s.droppedTotal() + " MSIs dropped");
+                        + s.droppedTotal() + " interrupts dropped");
             }
         } finally {
             router.close();
@@ -256,7 +275,7 @@ public class IrqfdInjectBenchmark {
         if (h.getTotalCount() == 0) {
             return "none";
         }
-        return String.format(Locale.ROOT, "%,d MSIs, p50 %,d ns, p90 %,d ns, p99 %,d ns, p99.9 %,d ns, max %,d ns",
+        return String.format(Locale.ROOT, "%,d, p50 %,d ns, p90 %,d ns, p99 %,d ns, p99.9 %,d ns, max %,d ns",
                 h.getTotalCount(), h.getValueAtPercentile(50), h.getValueAtPercentile(90),
                 h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), h.getMaxValue());
     }

@@ -8,7 +8,8 @@ import dev.jvmm.core.vcpu.SystemRegister;
  * The toy guest's GICv3 driver, in the style of Linux's {@code irq-gic-v3.c} and {@code irq-gic-v3-its.c}: it
  * allocates the LPI configuration table, a pending table per redistributor, each ITS's command queue, device and
  * collection tables and each device's ITT in guest RAM, programs the registers, and drives the ITS with commands
- * whose completion it waits for on GITS_CREADR, as Linux's {@code its_wait_for_range_completion} does.
+ * whose completion it waits for on GITS_CREADR, as Linux's {@code its_wait_for_range_completion} does. A device with
+ * a wired interrupt gets its SPI configured in the distributor ({@link #configureSpi}).
  *
  * <p>It only uses what a guest has: MMIO accesses through the vCPU, guest RAM, and the CPU-interface system
  * registers. Register offsets and command layouts are written out here from the GICv3 architecture
@@ -23,9 +24,21 @@ final class GicDriver {
     // Distributor (GICD) registers.
     static final long GICD_CTLR = 0x0000;
     static final long GICD_TYPER = 0x0004;
+    static final long GICD_IGROUPR = 0x0080;
+    static final long GICD_ISENABLER = 0x0100;
+    static final long GICD_ICENABLER = 0x0180;
+    static final long GICD_ICPENDR = 0x0280;
+    static final long GICD_IPRIORITYR = 0x0400;
+    static final long GICD_ICFGR = 0x0C00;
+    static final long GICD_IROUTER = 0x6000;
     static final int GICD_CTLR_ENABLE_GRP1 = 1 << 1;
     static final int GICD_CTLR_ARE = 1 << 4;
+    static final int GICD_CTLR_RWP = 1 << 31;
     static final int GICD_TYPER_LPIS = 1 << 17;
+    static final int GICD_TYPER_IT_LINES = 0x1F;
+    /** GICD_ICFGR: the upper bit of an interrupt's two-bit field, 1 for edge-triggered. */
+    static final int ICFGR_EDGE = 0b10;
+    static final int FIRST_SPI = 32;
 
     // Redistributor (GICR, RD_base frame) registers.
     static final long GICR_CTLR = 0x0000;
@@ -63,6 +76,8 @@ final class GicDriver {
 
     /** Linux's default: priority 0xA0, group 1 (the reserved bit 1 set), enabled. */
     static final int LPI_PROP_DEFAULT = 0xA3;
+    /** Linux's GICD_INT_DEF_PRI, the priority it gives every SPI: the same as its LPIs'. */
+    static final int SPI_PRIORITY = 0xA0;
     /** Linux's DEFAULT_PMR_VALUE: every priority numerically below 0xF0 is signalled. */
     static final int DEFAULT_PMR = 0xF0;
     static final int FIRST_LPI = 8192;
@@ -129,6 +144,45 @@ final class GicDriver {
         for (Its i : its) {
             initIts(i);
         }
+    }
+
+    /**
+     * Configures SPI {@code intid} edge-triggered, Group 1, priority 0xA0, routed to vCPU {@code vcpu}, and enables
+     * it: what Linux's {@code irq-gic-v3.c} does for an SPI whose device-tree trigger is edge rising
+     * ({@code gic_configure_irq}, {@code gic_set_affinity}, {@code gic_poke_irq}), disabled while it is changed.
+     * The routing affinity is the one the target's redistributor reports in GICR_TYPER[63:32], as Linux matches a
+     * CPU's MPIDR to its redistributor.
+     */
+    void configureSpi(int intid, int vcpu) {
+        long d = platform.gicdBase();
+        int typer = (int) cpu.mmioRead(d + GICD_TYPER, 4);
+        int limit = 32 * ((typer & GICD_TYPER_IT_LINES) + 1);
+        if (intid < FIRST_SPI || intid >= Math.min(limit, 1020)) {
+            throw new GuestPanic("SPI " + intid + " is beyond GICD_TYPER.ITLinesNumber (INTIDs below " + limit + ")");
+        }
+        long word = 4L * (intid / 32);
+        int bit = 1 << (intid % 32);
+        cpu.mmioWrite(d + GICD_ICENABLER + word, 4, bit & 0xFFFF_FFFFL);
+        waitForRwp();
+        cpu.mmioWrite(d + GICD_IGROUPR + word, 4, (cpu.mmioRead(d + GICD_IGROUPR + word, 4) | bit) & 0xFFFF_FFFFL);
+        cpu.mmioWrite(d + GICD_IPRIORITYR + intid, 1, SPI_PRIORITY);
+        long cfg = d + GICD_ICFGR + 4L * (intid / 16);
+        int shift = 2 * (intid % 16);
+        cpu.mmioWrite(cfg, 4, (cpu.mmioRead(cfg, 4) | ((long) ICFGR_EDGE << shift)) & 0xFFFF_FFFFL);
+        if (((cpu.mmioRead(cfg, 4) >>> shift) & ICFGR_EDGE) == 0) {
+            throw new GuestPanic("SPI " + intid + " did not become edge-triggered (GICD_ICFGR)");
+        }
+        long affinity = cpu.mmioRead(platform.gicrBase(vcpu) + GICR_TYPER, 8) >>> 32;
+        long route = (affinity & 0xFF_FFFFL) | ((affinity >>> 24) << 32);   // Aff3 moves to IROUTER[39:32]
+        cpu.mmioWrite(d + GICD_IROUTER + 8L * intid, 8, route);
+        cpu.mmioWrite(d + GICD_ICPENDR + word, 4, bit & 0xFFFF_FFFFL);
+        cpu.mmioWrite(d + GICD_ISENABLER + word, 4, bit & 0xFFFF_FFFFL);
+    }
+
+    /** Linux's {@code gic_dist_wait_for_rwp}: an enable cleared in the distributor has taken effect. */
+    private void waitForRwp() {
+        long ctlr = platform.gicdBase() + GICD_CTLR;
+        waitFor(() -> (cpu.mmioRead(ctlr, 4) & GICD_CTLR_RWP) == 0, "GICD_CTLR.RWP to clear");
     }
 
     private void initRedistributor(int n) {

@@ -7,8 +7,9 @@ import java.util.List;
 /**
  * What the toy guest is told at boot about its platform, the analogue of the device tree that QEMU's {@code virt}
  * machine passes to a kernel: how many CPUs, where RAM, the GIC's distributor, redistributors and ITSes are, and for
- * each virtio-mmio slot that holds a NIC, its MSI parent (ITS and DeviceID, as {@code msi-parent = <&its DEVICEID>}
- * says) and the addresses the guest's network stack is configured with. Whoever wires the machine (the launcher)
+ * each virtio-mmio slot that holds a NIC, its wired interrupt (as {@code interrupts = <0 16+slot 1>} says), its MSI
+ * parent when it has one (ITS and DeviceID, as {@code msi-parent = <&its DEVICEID>} says) and the addresses the
+ * guest's network stack is configured with. Whoever wires the machine (the launcher)
  * builds it from the devices as built; the guest still probes each slot through MMIO.
  *
  * @param vcpus     CPUs
@@ -26,13 +27,17 @@ public record GuestPlatform(int vcpus, RamRegion ram, long gicdBase, long[] gicr
      *
      * @param index     the NIC's index (its block in the report page)
      * @param mmioBase  the slot's registers
-     * @param deviceId  the DeviceID its MSIs carry
-     * @param its       the ITS its MSIs go to (an index into {@link #itsBases})
+     * @param intid     the slot's wired interrupt, an edge-triggered SPI (INTID 48 + slot on QEMU's virt)
+     * @param msi       whether the NIC has an MSI parent and interrupts with MSIs ({@code deviceId}, {@code its});
+     *                  otherwise it raises {@code intid}
+     * @param deviceId  the DeviceID its MSIs carry (with {@code msi})
+     * @param its       the ITS its MSIs go to, an index into {@link #itsBases} (with {@code msi})
      * @param guestIp   the guest's IPv4 address, as a big-endian int
      * @param gatewayIp the gateway's IPv4 address
      * @param guestPort the UDP port the application listens on
      */
-    public record Nic(int index, long mmioBase, int deviceId, int its, int guestIp, int gatewayIp, int guestPort) {
+    public record Nic(int index, long mmioBase, int intid, boolean msi, int deviceId, int its, int guestIp,
+                      int gatewayIp, int guestPort) {
     }
 
     public GuestPlatform {

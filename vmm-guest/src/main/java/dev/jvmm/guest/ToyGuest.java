@@ -16,10 +16,18 @@ import java.util.function.IntFunction;
  * <pre>
  *  vCPU 0 (boot):  report page ─ GIC: distributor, redistributors (PROPBASER/PENDBASER, EnableLPIs), ITS (tables,
  *                  CBASER, enable, MAPC per vCPU) ─ per NIC: probe, negotiate, queues, MAPD + MAPTI of its EventIDs
- *                  to LPIs on vCPU (nic % vcpus) ─ DRIVER_OK ─ ARP for the gateway ─ "booted"
+ *                  to LPIs on vCPU (nic % vcpus), or for a NIC without an MSI parent its wired SPI (edge, routed
+ *                  to that vCPU) ─ DRIVER_OK ─ ARP for the gateway ─ "booted"
  *  vCPU n > 0:     wait for "booted"
  *  every vCPU:     ICC_PMR_EL1, ICC_IGRPEN1_EL1 ─ loop { WFI; while (IAR1 != 1023) { dispatch; EOIR1 } }
  * </pre>
+ *
+ * <p>An LPI names its queue. A wired SPI is shared by the NIC's queues and its configuration change, so its handler
+ * does what Linux's {@code vm_interrupt} does: read InterruptStatus, write it back to InterruptACK, then act on the
+ * bits read (the configuration, and every queue for a used buffer). Acknowledging before walking the rings is what
+ * keeps every notification: one that lands after the read either finds its bit already read (its used entries are in
+ * the rings walked next) or sets it anew with an edge of its own, which the GIC keeps pending until this handler's
+ * EOI (see vmm-net's {@code VirtioInterrupts}).
  *
  * <p>Programs and options: {@link ToyGuestConfig} (the {@code guest} section). A NIC that reports
  * DEVICE_NEEDS_RESET is reset and brought up again.
@@ -43,12 +51,17 @@ public final class ToyGuest {
     private final long resetAfter;
     /** INTID - 8192 -> handler; written by the boot vCPU before "booted" is published. */
     private volatile Handler[] handlers = new Handler[0];
+    /** INTID - 32 -> handler of a wired NIC's SPI; published with {@link #handlers}. */
+    private volatile Handler[] spiHandlers = new Handler[0];
     private final long[] interruptsPerVcpu;
     private final long bootFlag;
 
-    /** What an LPI means to the guest. */
+    /** What an interrupt means to the guest: an LPI's EventID, or {@link #WIRED} for a NIC's SPI. */
     private record Handler(int vcpu, VirtioNetDriver nic, UdpApplication app, int event, long[] irqs) {
     }
+
+    /** The event of a wired NIC's SPI: every source at once, told apart by InterruptStatus. */
+    private static final int WIRED = -1;
 
     private ToyGuest(ToyGuestConfig config, GuestPlatform platform) {
         this.platform = platform;
@@ -101,6 +114,7 @@ public final class ToyGuest {
         GicDriver gic = new GicDriver(cpu, alloc, platform);
         gic.init();
         Handler[] table = new Handler[0];
+        Handler[] spis = new Handler[0];
         if (!program.equals("idle")) {
             List<GuestPlatform.Nic> nics = platform.nics();
             VirtioNetDriver[] drivers = new VirtioNetDriver[nics.size()];
@@ -113,21 +127,34 @@ public final class ToyGuest {
                 }
                 d.init(alloc);
                 int target = i % platform.vcpus();
-                int first = gic.mapDevice(n.its(), n.deviceId(), d.eventCount(), target);
                 UdpApplication app = new UdpApplication(cpu, d, program.equals("udp-echo")
                         ? UdpApplication.Mode.ECHO : UdpApplication.Mode.SINK, iperf, workNanos, resetAfter);
-                int need = first - GicDriver.FIRST_LPI + d.eventCount();
-                if (table.length < need) {
-                    table = java.util.Arrays.copyOf(table, need);
-                }
                 long[] irqs = new long[1];
-                for (int e = 0; e < d.eventCount(); e++) {
-                    table[first - GicDriver.FIRST_LPI + e] = new Handler(target, d, app, e, irqs);
+                if (n.msi()) {
+                    int first = gic.mapDevice(n.its(), n.deviceId(), d.eventCount(), target);
+                    int need = first - GicDriver.FIRST_LPI + d.eventCount();
+                    if (table.length < need) {
+                        table = java.util.Arrays.copyOf(table, need);
+                    }
+                    for (int e = 0; e < d.eventCount(); e++) {
+                        table[first - GicDriver.FIRST_LPI + e] = new Handler(target, d, app, e, irqs);
+                    }
+                } else {
+                    gic.configureSpi(n.intid(), target);
+                    int slot = n.intid() - GicDriver.FIRST_SPI;
+                    if (spis.length <= slot) {
+                        spis = java.util.Arrays.copyOf(spis, slot + 1);
+                    }
+                    if (spis[slot] != null) {
+                        throw new GuestPanic("two NICs share SPI " + n.intid());
+                    }
+                    spis[slot] = new Handler(target, d, app, WIRED, irqs);
                 }
                 drivers[i] = d;
                 apps[i] = app;
             }
             handlers = table;
+            spiHandlers = spis;
             ram.storeRelease32(GuestReportDescriptor.BASE + GuestReportDescriptor.OFF_NICS, nics.size());
             for (int i = 0; i < drivers.length; i++) {
                 drivers[i].start();
@@ -174,6 +201,7 @@ public final class ToyGuest {
         int me = cpu.index();
         long counter = GuestReportDescriptor.BASE + GuestReportDescriptor.OFF_VCPU_IRQS + 8L * Math.min(me, GuestReportDescriptor.MAX_VCPUS - 1);
         Handler[] table = handlers;
+        Handler[] spis = spiHandlers;
         while (true) {
             cpu.waitForInterrupt();
             int intid;
@@ -181,8 +209,11 @@ public final class ToyGuest {
                 interruptsPerVcpu[me]++;
                 ram.storeRelease64(counter, interruptsPerVcpu[me]);
                 int slot = intid - GicDriver.FIRST_LPI;
+                int spi = intid - GicDriver.FIRST_SPI;
                 if (slot >= 0 && slot < table.length && table[slot] != null) {
                     dispatch(table[slot]);
+                } else if (spi >= 0 && spi < spis.length && spis[spi] != null) {
+                    dispatch(spis[spi]);
                 }
                 cpu.writeSystemRegister(SystemRegister.ICC_EOIR1_EL1, intid);
             }
@@ -192,19 +223,43 @@ public final class ToyGuest {
     private static void dispatch(Handler h) {
         h.irqs()[0]++;
         h.app().countInterrupt(h.irqs()[0]);
-        if (h.event() == VirtioNetDriver.RX_QUEUE) {
-            h.nic().receive(h.app());
-            if (h.app().takeResetRequest()) {
-                h.nic().reinitialize();
-            }
-            // The counters of the whole batch, published once.
-            h.app().publish();
+        if (h.event() == WIRED) {
+            dispatchWired(h);
+        } else if (h.event() == VirtioNetDriver.RX_QUEUE) {
+            receive(h);
         } else if (h.event() == VirtioNetDriver.TX_QUEUE) {
             h.nic().reclaimTransmitted();
         } else if (h.event() == h.nic().configEvent() && h.nic().configChanged()) {
             // DEVICE_NEEDS_RESET: the device gave up on our rings (virtio 1.x, 2.1.2). Reset and start again.
             h.nic().reinitialize();
             h.app().publish();
+        }
+    }
+
+    private static void receive(Handler h) {
+        h.nic().receive(h.app());
+        if (h.app().takeResetRequest()) {
+            h.nic().reinitialize();
+        }
+        // The counters of the whole batch, published once.
+        h.app().publish();
+    }
+
+    /** A wired NIC's SPI, as Linux's {@code vm_interrupt}: read InterruptStatus, acknowledge it, then act on it. */
+    private static void dispatchWired(Handler h) {
+        VirtioNetDriver nic = h.nic();
+        int isr = nic.interruptStatus();
+        nic.acknowledgeInterrupt(isr);
+        if ((isr & VirtioNetDriver.INT_CONFIG) != 0 && nic.needsReset()) {
+            // DEVICE_NEEDS_RESET (virtio 1.x, 2.1.2): the rings are gone; start again.
+            nic.reinitialize();
+            h.app().publish();
+            return;
+        }
+        if ((isr & VirtioNetDriver.INT_USED_BUFFER) != 0) {
+            // One bit for every queue: walk them all (vm_interrupt calls vring_interrupt on each).
+            receive(h);
+            nic.reclaimTransmitted();
         }
     }
 

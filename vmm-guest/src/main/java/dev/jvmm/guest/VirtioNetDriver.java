@@ -10,7 +10,8 @@ import dev.jvmm.core.vcpu.GuestCpu;
  * DRIVER_OK; then receive buffers are kept posted and re-posted after each interrupt.
  *
  * <p>Queue 0 receives, queue 1 transmits. Interrupts arrive as LPIs, one EventID per queue (EventID = queue index)
- * and one for configuration changes (EventID = number of queues), which the boot code maps with MAPTI.
+ * and one for configuration changes (EventID = number of queues), which the boot code maps with MAPTI; or, for a
+ * NIC without an MSI parent, as the slot's one wired SPI, whose reason InterruptStatus gives (virtio 1.x, 4.2.3.4).
  */
 final class VirtioNetDriver {
     // virtio-mmio register offsets (virtio 1.x, 4.2.2).
@@ -47,6 +48,10 @@ final class VirtioNetDriver {
     static final int FEATURES_OK = 8;
     static final int DEVICE_NEEDS_RESET = 64;
     static final int FAILED = 128;
+
+    /** InterruptStatus bits (virtio 1.x, 4.2.2): a used buffer, a configuration change. */
+    static final int INT_USED_BUFFER = 1;
+    static final int INT_CONFIG = 2;
 
     static final int VIRTIO_NET_F_MAC = 5;
     static final int VIRTIO_NET_F_MRG_RXBUF = 15;
@@ -350,8 +355,22 @@ final class VirtioNetDriver {
 
     /** A configuration-change interrupt: acknowledge it and report whether the device needs a reset. */
     boolean configChanged() {
-        int isr = reg(INTERRUPT_STATUS);
-        reg(INTERRUPT_ACK, isr);
+        acknowledgeInterrupt(interruptStatus());
+        return needsReset();
+    }
+
+    /** InterruptStatus: why the device interrupted. */
+    int interruptStatus() {
+        return reg(INTERRUPT_STATUS);
+    }
+
+    /** InterruptACK: the driver has seen {@code bits} and handles what they stand for. */
+    void acknowledgeInterrupt(int bits) {
+        reg(INTERRUPT_ACK, bits);
+    }
+
+    /** Whether the device reports DEVICE_NEEDS_RESET (it gave up on the rings: virtio 1.x, 2.1.2). */
+    boolean needsReset() {
         return (reg(STATUS) & DEVICE_NEEDS_RESET) != 0;
     }
 

@@ -27,11 +27,12 @@ import java.util.concurrent.Callable;
  *   vmm bench seed                                   # 1 and 10 NICs, every cell, 3 x 10 s each, iperf if installed
  *   vmm bench seed --nics 1 --seconds 2 --repeat 1 --cells worker,per-its --report /tmp/seed
  *
- *   repetition 1:  1 NIC: plain, worker, none, global-lru, sharded, per-its   10 NICs: plain, worker, ...
+ *   repetition 1:  1 NIC: plain, worker, none, global-lru, sharded, per-its, wired   10 NICs: plain, worker, ...
  *   repetition 2:  the same, in the same order ...     (each cell a fresh machine, the same traffic)
  * </pre>
  *
- * It prints the seed's table (p50 and p99 per path, changes against {@code worker} and {@code global-lru}), the
+ * It prints the seed's table (p50 and p99 per path, changes against {@code worker}, {@code global-lru} and
+ * {@code wired}: what translation costs over a plain SPI), the
  * end-to-end latencies, the traffic with the plain Netty receiver as the receive path's limit, the seed's own kernel
  * figures for orientation (marked as such) and the issue's targets with a verdict each. {@code --report DIR} adds
  * {@code seed.json} and {@code report.html}. Missed targets are reported, not failed: the exit status is 0 for a
@@ -42,7 +43,8 @@ import java.util.concurrent.Callable;
                 + " guest acknowledge, for 1 and 10 NICs under UDP load, through the worker thread and each cached"
                 + " path, with a plain Netty receiver as baseline.",
                 "Cells: worker (every MSI through the injector thread), none (inline, the cache forced to miss),"
-                        + " global-lru (Linux 5.4), sharded (the seed patch), per-its (Linux 6.10)."})
+                        + " global-lru (Linux 5.4), sharded (the seed patch), per-its (Linux 6.10), wired (the NICs'"
+                        + " virtio-mmio SPIs through irqfds, no translation at all)."})
 final class SeedCommand implements Callable<Integer> {
 
     @Spec
@@ -77,9 +79,10 @@ final class SeedCommand implements Callable<Integer> {
             description = "Runs of every cell, interleaved; medians and min..max are reported (default ${DEFAULT-VALUE}).")
     int repeat;
 
-    @Option(names = "--cells", paramLabel = "CELL[,CELL...]", split = ",", defaultValue = "worker,none,global-lru,sharded,per-its",
+    @Option(names = "--cells", paramLabel = "CELL[,CELL...]", split = ",", defaultValue = "worker,none,global-lru,sharded,per-its,wired",
             converter = Converters.SeedCellConverter.class,
-            description = "A subset of worker, none, global-lru, sharded, per-its (default all; the plain receiver always runs).")
+            description = "A subset of worker, none, global-lru, sharded, per-its, wired (default all; the plain receiver"
+                    + " always runs).")
     List<SeedCell> cells;
 
     @Option(names = "--event-loop-threads", paramLabel = "N", defaultValue = "1",

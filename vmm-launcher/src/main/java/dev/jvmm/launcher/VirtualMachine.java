@@ -5,6 +5,7 @@ import dev.jvmm.core.config.ConfigSection;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.IrqObserver;
 import dev.jvmm.core.irq.IrqStats;
+import dev.jvmm.core.irq.MsiTarget;
 import dev.jvmm.core.machine.FailureListener;
 import dev.jvmm.core.machine.Machine;
 import dev.jvmm.core.vcpu.GuestProgram;
@@ -143,7 +144,10 @@ public final class VirtualMachine implements AutoCloseable {
         }
     }
 
-    /** The toy guest's description of the machine as built: where the GIC's frames are, each NIC's slot and MSI parent. */
+    /**
+     * The toy guest's description of the machine as built: where the GIC's frames are, each NIC's slot, wired
+     * interrupt and, in MSI mode, MSI parent.
+     */
     static GuestPlatform platform(GicV3 gic, List<VirtioNetDevice> nics, VmConfig config) {
         int vcpus = config.machine().vcpus();
         long[] gicr = new long[vcpus];
@@ -158,7 +162,9 @@ public final class VirtualMachine implements AutoCloseable {
         for (int i = 0; i < nics.size(); i++) {
             VirtioNetDevice d = nics.get(i);
             NicConfig n = d.config();
-            list.add(new GuestPlatform.Nic(i, d.mmioBase(), d.msiTarget().deviceId(), d.msiTarget().controller(),
+            MsiTarget msi = d.msiTarget();
+            list.add(new GuestPlatform.Nic(i, d.mmioBase(), d.wiredIntid(), msi != null,
+                    msi == null ? -1 : msi.deviceId(), msi == null ? -1 : msi.controller(),
                     GuestPlatform.ipv4(n.guestIp()), GuestPlatform.ipv4(n.gatewayIp()), n.guestPort()));
         }
         return new GuestPlatform(vcpus, config.machine().memory().get(0), gic.distributorBase(), gicr, its, list);

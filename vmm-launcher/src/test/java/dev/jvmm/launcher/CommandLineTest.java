@@ -77,6 +77,22 @@ class CommandLineTest {
     }
 
     @Test
+    void runWithAWiredNicReportsItsSpiEdges(@TempDir Path dir) throws Exception {
+        Path cfg = write(dir, "wired.yaml", "nics:\n  - listen: 127.0.0.1:0\n    guest-port: 5001\n    interrupt: wired\n"
+                + "guest:\n  program: udp-sink\n");
+        Path json = dir.resolve("stats.json");
+        Result r = vmm("run", cfg.toString(), "--duration", "2s", "--traffic", "1m", "--stats-json", json.toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).as("the status line counts the SPI's edges").containsPattern("\\| msi 0 spi \\d+ ");
+        assertThat(r.out()).containsPattern("wired SPIs: [1-9]\\d* edges raised");
+        JsonNode doc = new ObjectMapper().readTree(json.toFile());
+        assertThat(doc.get("spi_raised").asLong()).isPositive();
+        assertThat(doc.get("msi_injected").asLong()).isZero();
+        assertThat(doc.get("injection_latency_spi_ns").get("p50").asLong()).isPositive();
+        assertThat(doc.get("guest_received").asLong()).isPositive();
+    }
+
+    @Test
     void runWithBuiltInTrafficWritesTheStatsJson(@TempDir Path dir) throws Exception {
         Path cfg = write(dir, "run.yaml", "nics:\n  - listen: 127.0.0.1:0\n    guest-port: 5001\nguest:\n  program: udp-sink\n");
         Path json = dir.resolve("stats.json");

@@ -124,13 +124,41 @@ class ConfigSectionsTest {
                 "bad.yaml:3: nics[0].its: must name one of the 1 ITS (0..0), got 1");
         assertError("nics:\n  - listen: 5001\n    interupt: msi\n",
                 "bad.yaml:3: nics[0].interupt: unknown key in 'nics[0]'; known keys are id, backend, listen, remote,"
-                        + " mac, guest-ip, gateway-ip, guest-port, queue-size, queue-pairs, mrg-rxbuf, slot, device-id, its");
+                        + " mac, guest-ip, gateway-ip, guest-port, queue-size, queue-pairs, mrg-rxbuf, slot, device-id, its,"
+                        + " interrupt");
         assertError("guest:\n  program: udp-sink\n  options:\n    sequence: maybe\n",
                 "bad.yaml:4: guest.options.sequence: must be one of iperf, none, got 'maybe'");
         assertError("guest:\n  program: udp-sink\n  options:\n    work-per-frame: 20\n",
                 "bad.yaml:4: guest.options.work-per-frame: a duration needs a unit (ns, us, ms, s, m or h), got '20'");
         assertError("bogus: 1\n", "bad.yaml:1: bogus: unknown key in top level; known keys are machine, irq, gic, net,"
                 + " nics, guest, trace");
+    }
+
+    @Test
+    void aNicChoosesMsiOrItsSlotsWiredInterrupt() {
+        VmConfig c = VirtualMachine.configLoader().parse(String.join("\n",
+                "nics:",
+                "  - listen: 127.0.0.1:5001",
+                "  - listen: 127.0.0.1:5002",
+                "    interrupt: wired",
+                "  - listen: 127.0.0.1:5003",
+                "    interrupt: msi",
+                "    device-id: 1",
+                ""), "modes.yaml");
+        java.util.List<NicConfig> nics = c.get(NicConfig.SECTION);
+        assertThat(nics.get(0).interrupt()).as("the default").isEqualTo(NicConfig.NicInterrupt.MSI);
+        assertThat(nics.get(1).interrupt()).isEqualTo(NicConfig.NicInterrupt.WIRED);
+        assertThat(nics.get(1).wiredIntid()).isEqualTo(49);
+        assertThat(nics.get(2).deviceId()).as("a wired NIC's slot is no DeviceID an MSI NIC collides with")
+                .isEqualTo(1);
+        assertError("nics:\n  - listen: 5001\n    interrupt: level\n",
+                "bad.yaml:3: nics[0].interrupt: must be one of msi, wired, got 'level'");
+        assertError("nics:\n  - listen: 5001\n    interrupt: wired\n    device-id: 3\n",
+                "bad.yaml:4: nics[0].device-id: only a NIC with 'interrupt: msi' has an MSI parent; a wired NIC raises"
+                        + " its slot's SPI (INTID 48)");
+        assertError("nics:\n  - listen: 5001\n    slot: 2\n    its: 0\n    interrupt: wired\n",
+                "bad.yaml:4: nics[0].its: only a NIC with 'interrupt: msi' has an MSI parent; a wired NIC raises"
+                        + " its slot's SPI (INTID 50)");
     }
 
     @Test

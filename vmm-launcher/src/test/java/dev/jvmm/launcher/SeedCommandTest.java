@@ -55,7 +55,7 @@ class SeedCommandTest {
         assertThat(o.repeat()).isEqualTo(3);
         assertThat(o.report()).isNull();
         assertThat(o.cells()).containsExactly(SeedCell.values());
-        assertThat(o.runs()).as("3 repetitions x 2 NIC counts x (5 cells + plain)").isEqualTo(36);
+        assertThat(o.runs()).as("3 repetitions x 2 NIC counts x (6 cells + plain)").isEqualTo(42);
         assertThat(o.eventLoopThreads()).as("as configs/seed-10nics.yaml").isEqualTo(1);
         assertThat(o.socketBuffer()).isEqualTo(4L << 20);
         assertThat(o.senderNice()).isEqualTo(19);

@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A tiny real run of {@code vmm bench seed}: one NIC, one second per cell, the built-in sender at 1 Mbit/s, the
- * worker and per-its cells. It checks that every cell ran and counted (not how fast: that is the benchmark's job).
+ * worker, per-its and wired cells. It checks that every cell ran and counted (not how fast: that is the benchmark's job).
  */
 class SeedRunTest {
 
@@ -27,7 +27,7 @@ class SeedRunTest {
         StringWriter err = new StringWriter();
         int status = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true),
                 "bench", "seed", "--nics", "1", "--seconds", "1", "--warmup", "0", "--repeat", "1",
-                "--sender", "builtin", "--rate", "1m", "--cells", "worker,per-its", "--report", report.toString());
+                "--sender", "builtin", "--rate", "1m", "--cells", "worker,per-its,wired", "--report", report.toString());
         assertThat(status).as("exit status; stderr: %s", err).isZero();
         assertThat(out.toString()).contains("signal -> pending (t1 -> t2)")
                 .contains("kernel figures from other hardware, for orientation");
@@ -47,7 +47,7 @@ class SeedRunTest {
                 continue;
             }
             assertThat(rep.get("received_by_nics").asLong()).as("%s: datagrams the NIC read", name).isPositive();
-            assertThat(rep.get("injected").asLong()).as("%s: MSIs injected", name).isPositive();
+            assertThat(rep.get("injected").asLong()).as("%s: MSIs injected (wired: SPI edges)", name).isPositive();
             for (String latency : new String[]{"signal_to_pending", "arrival_to_ack", "pending_to_ack"}) {
                 JsonNode l = rep.get(latency);
                 assertThat(l.get("count").asLong()).as("%s: %s values", name, latency).isPositive();
@@ -59,7 +59,13 @@ class SeedRunTest {
                         .as("%s: %s percentile curve", name, latency).isPositive();
             }
         }
-        assertThat(cells).containsExactly("plain", "worker", "per-its");
+        assertThat(cells).containsExactly("plain", "worker", "per-its", "wired");
+        JsonNode wired = doc.get("cells").get(3);
+        assertThat(wired.get("interrupt").asText()).isEqualTo("wired");
+        assertThat(wired.at("/repetitions/0/msis_signalled").asLong()).as("wired: the NIC signalled its SPI").isPositive();
+        assertThat(wired.at("/repetitions/0/cache_hits").asLong()).as("wired: no translation").isZero();
+        assertThat(doc.at("/cells/2/median/p50_change_vs_wired").isNumber()).as("per-its priced against wired").isTrue();
+        assertThat(out.toString()).contains("vs wired");
         JsonNode perIts = doc.get("cells").get(2);
         assertThat(perIts.at("/repetitions/0/fast_path").asLong()).as("per-its: the cached path delivered").isPositive();
         assertThat(doc.at("/cells/1/repetitions/0/fast_path").asLong()).as("worker: never the cached path").isZero();

@@ -1,6 +1,7 @@
 package dev.jvmm.launcher;
 
 import dev.jvmm.core.testing.Await;
+import dev.jvmm.guest.GuestReport;
 import dev.jvmm.net.NicConfig;
 import dev.jvmm.core.config.VmConfig;
 
@@ -13,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Helpers for the launcher's end-to-end tests. */
 public final class TestSupport {
@@ -81,6 +84,71 @@ public final class TestSupport {
             Thread.sleep(1);
         }
         return null;
+    }
+
+    /**
+     * Sends {@code count} datagrams of {@code length} bytes ({@link #payload}) to NIC {@code nic}, never more than 32
+     * or 64 KiB in flight (the host socket's receive buffer must not overflow: these tests are about correctness,
+     * not rate), and waits until the guest counted them all; returns their CRC-32 sum.
+     */
+    public static long sendAndAwait(VirtualMachine vm, Sender s, int nic, int count, int length, int salt)
+            throws IOException {
+        long crcSum = 0;
+        long before = vm.guest().counter(nic, GuestReport.Counter.FRAMES);
+        for (int i = 0; i < count; i++) {
+            byte[] p = payload(i, length, salt);
+            crcSum += crc(p);
+            s.send(p, vm.nicPort(nic));
+            if (i % 32 == 31 || (long) (i % 32 + 1) * length > 64 * 1024) {
+                long want = before + i + 1;
+                await(() -> vm.guest().counter(nic, GuestReport.Counter.FRAMES) >= want, 20_000,
+                        "the guest to take datagram " + i + " on NIC " + nic);
+            }
+        }
+        long want = before + count;
+        await(() -> vm.guest().counter(nic, GuestReport.Counter.FRAMES) >= want, 20_000, "all datagrams on NIC " + nic);
+        return crcSum;
+    }
+
+    /**
+     * {@code rounds} rounds of 10 datagrams to each of the first 10 NICs at once, each round waited for; returns each
+     * NIC's CRC-32 sum.
+     */
+    public static long[] tenNicRounds(VirtualMachine vm, Sender s, int rounds) throws IOException {
+        long[] crcs = new long[10];
+        long before = vm.guest().total(GuestReport.Counter.FRAMES);
+        for (int round = 0; round < rounds; round++) {
+            for (int nic = 0; nic < 10; nic++) {
+                for (int k = 0; k < 10; k++) {
+                    byte[] p = payload(round * 10 + k, 64, nic);
+                    crcs[nic] += crc(p);
+                    s.send(p, vm.nicPort(nic));
+                }
+            }
+            long want = before + (round + 1) * 100L;
+            await(() -> vm.guest().total(GuestReport.Counter.FRAMES) == want, 20_000, "round " + round);
+        }
+        return crcs;
+    }
+
+    /** Sends {@code count} datagrams of varied lengths to NIC 0 one at a time; each must come back unchanged. */
+    public static void echoRoundTrips(VirtualMachine vm, int count) throws Exception {
+        try (DatagramChannel ch = DatagramChannel.open()) {
+            ch.bind(new InetSocketAddress("127.0.0.1", 0));
+            ch.configureBlocking(false);
+            InetSocketAddress nic = new InetSocketAddress("127.0.0.1", vm.nicPort(0));
+            ByteBuffer in = ByteBuffer.allocate(2048);
+            for (int i = 0; i < count; i++) {
+                byte[] p = payload(i, 16 + (i * 13) % 1400, 9);
+                ch.send(ByteBuffer.wrap(p), nic);
+                in.clear();
+                assertThat(receive(ch, in, 10_000)).as("echo %d", i).isEqualTo(nic);
+                in.flip();
+                byte[] got = new byte[in.remaining()];
+                in.get(got);
+                assertThat(got).as("echo %d", i).isEqualTo(p);
+            }
+        }
     }
 
     /** Sends datagrams from one socket; closes with the test. */

@@ -9,14 +9,9 @@ import dev.jvmm.guest.GuestReport;
 import dev.jvmm.net.NicStats;
 import org.junit.jupiter.api.Test;
 
-import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
 import java.time.Duration;
 
 import static dev.jvmm.launcher.TestSupport.await;
-import static dev.jvmm.launcher.TestSupport.crc;
-import static dev.jvmm.launcher.TestSupport.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -28,33 +23,11 @@ class ToyGuestEndToEndTest {
 
     private static final Duration BOOT = Duration.ofSeconds(30);
 
-    /** Sends {@code count} datagrams of {@code length} bytes to NIC {@code nic}, in small paced batches. */
-    private static long sendAndAwait(VirtualMachine vm, TestSupport.Sender s, int nic, int count, int length, int salt)
-            throws Exception {
-        long crcSum = 0;
-        long before = vm.guest().counter(nic, GuestReport.Counter.FRAMES);
-        for (int i = 0; i < count; i++) {
-            byte[] p = payload(i, length, salt);
-            crcSum += crc(p);
-            s.send(p, vm.nicPort(nic));
-            // Never more than 32 datagrams or 64 KiB in flight: the host socket's receive buffer must not overflow.
-            if (i % 32 == 31 || (long) (i % 32 + 1) * length > 64 * 1024) {
-                // Keep well inside the socket's receive buffer: this test is about correctness, not rate.
-                long want = before + i + 1;
-                await(() -> vm.guest().counter(nic, GuestReport.Counter.FRAMES) >= want, 20_000,
-                        "the guest to take datagram " + i + " on NIC " + nic);
-            }
-        }
-        long want = before + count;
-        await(() -> vm.guest().counter(nic, GuestReport.Counter.FRAMES) >= want, 20_000, "all datagrams on NIC " + nic);
-        return crcSum;
-    }
-
     @Test
     void theToyGuestReceivesEveryDatagramByteForByte() throws Exception {
         try (VirtualMachine vm = TestSupport.bootedToyGuest(); TestSupport.Sender s = new TestSupport.Sender()) {
-            long crcSum = sendAndAwait(vm, s, 0, 1000, 64, 1);
-            crcSum += sendAndAwait(vm, s, 0, 50, 1400, 2);
+            long crcSum = TestSupport.sendAndAwait(vm, s, 0, 1000, 64, 1);
+            crcSum += TestSupport.sendAndAwait(vm, s, 0, 50, 1400, 2);
             GuestReport g = vm.guest();
             assertThat(g.counter(0, GuestReport.Counter.FRAMES)).isEqualTo(1050);
             assertThat(g.counter(0, GuestReport.Counter.BAD)).as("frames failing a header or checksum check").isZero();
@@ -125,8 +98,8 @@ class ToyGuestEndToEndTest {
     @Test
     void datagramsLargerThanOneBufferSpreadOverMergeableBuffers() throws Exception {
         try (VirtualMachine vm = TestSupport.bootedToyGuest(); TestSupport.Sender s = new TestSupport.Sender()) {
-            long crcSum = sendAndAwait(vm, s, 0, 20, 9000, 3);
-            crcSum += sendAndAwait(vm, s, 0, 3, 60000, 4);
+            long crcSum = TestSupport.sendAndAwait(vm, s, 0, 20, 9000, 3);
+            crcSum += TestSupport.sendAndAwait(vm, s, 0, 3, 60000, 4);
             assertThat(vm.guest().counter(0, GuestReport.Counter.CRC_SUM)).isEqualTo(crcSum);
             assertThat(vm.guest().counter(0, GuestReport.Counter.BAD)).isZero();
         }
@@ -143,7 +116,7 @@ class ToyGuestEndToEndTest {
                      TestSupport.Sender s = new TestSupport.Sender()) {
                     vm.start();
                     vm.awaitGuestRunning(BOOT);
-                    long crcSum = sendAndAwait(vm, s, 0, 200, 64, 5);
+                    long crcSum = TestSupport.sendAndAwait(vm, s, 0, 200, 64, 5);
                     assertThat(vm.guest().counter(0, GuestReport.Counter.CRC_SUM)).as(cache + "/" + mode).isEqualTo(crcSum);
                     if (mode == InjectionMode.WORKER) {
                         assertThat(vm.irqStats().fastPath()).as("worker mode never takes the fast path").isZero();
@@ -156,24 +129,10 @@ class ToyGuestEndToEndTest {
     @Test
     void theEchoConfigReturnsEveryDatagramUnchanged() throws Exception {
         VmConfig config = TestSupport.shipped("echo.yaml");
-        try (VirtualMachine vm = VirtualMachine.builder(config).build(); DatagramChannel ch = DatagramChannel.open()) {
+        try (VirtualMachine vm = VirtualMachine.builder(config).build()) {
             vm.start();
             vm.awaitGuestRunning(BOOT);
-            ch.bind(new InetSocketAddress("127.0.0.1", 0));
-            ch.configureBlocking(false);
-            InetSocketAddress nic = new InetSocketAddress("127.0.0.1", vm.nicPort(0));
-            ByteBuffer in = ByteBuffer.allocate(2048);
-            for (int i = 0; i < 100; i++) {
-                byte[] p = payload(i, 16 + (i * 13) % 1400, 9);
-                ch.send(ByteBuffer.wrap(p), nic);
-                in.clear();
-                var from = TestSupport.receive(ch, in, 10_000);
-                assertThat(from).as("echo %d", i).isEqualTo(nic);
-                in.flip();
-                byte[] got = new byte[in.remaining()];
-                in.get(got);
-                assertThat(got).as("echo %d", i).isEqualTo(p);
-            }
+            TestSupport.echoRoundTrips(vm, 100);
             assertThat(vm.guest().counter(0, GuestReport.Counter.ECHOED)).isEqualTo(100);
             assertThat(vm.nicStats().get(0).txDatagrams()).isGreaterThanOrEqualTo(100);
         }
@@ -185,18 +144,7 @@ class ToyGuestEndToEndTest {
         try (VirtualMachine vm = VirtualMachine.builder(config).build(); TestSupport.Sender s = new TestSupport.Sender()) {
             vm.start();
             vm.awaitGuestRunning(BOOT);
-            long[] crcs = new long[10];
-            for (int round = 0; round < 20; round++) {
-                for (int nic = 0; nic < 10; nic++) {
-                    for (int k = 0; k < 10; k++) {
-                        byte[] p = payload(round * 10 + k, 64, nic);
-                        crcs[nic] += crc(p);
-                        s.send(p, vm.nicPort(nic));
-                    }
-                }
-                int r = round;
-                await(() -> vm.guest().total(GuestReport.Counter.FRAMES) == (r + 1) * 100L, 20_000, "round " + round);
-            }
+            long[] crcs = TestSupport.tenNicRounds(vm, s, 20);
             for (int nic = 0; nic < 10; nic++) {
                 assertThat(vm.guest().counter(nic, GuestReport.Counter.FRAMES)).as("NIC %d", nic).isEqualTo(200);
                 assertThat(vm.guest().counter(nic, GuestReport.Counter.CRC_SUM)).as("NIC %d", nic).isEqualTo(crcs[nic]);

@@ -43,12 +43,13 @@ import java.util.Objects;
  * @param queuePairs receive/transmit queue pairs offered (more than one offers VIRTIO_NET_F_MQ)
  * @param mrgRxbuf   whether VIRTIO_NET_F_MRG_RXBUF is offered
  * @param slot       the virtio-mmio slot (its registers are at 0x0A00_0000 + slot * 0x200)
- * @param deviceId   the DeviceID its MSIs carry to the interrupt controller
- * @param its        which MSI controller (ITS) its MSIs go to: its MSI parent
+ * @param deviceId   the DeviceID its MSIs carry to the interrupt controller (MSI mode only)
+ * @param its        which MSI controller (ITS) its MSIs go to: its MSI parent (MSI mode only)
+ * @param interrupt  how the device interrupts the guest: MSIs through the ITS, or the slot's wired SPI
  */
 public record NicConfig(String id, NicBackend backend, InetSocketAddress listen, InetSocketAddress remote,
                         MacAddress mac, Inet4Address guestIp, Inet4Address gatewayIp, int guestPort, int queueSize,
-                        int queuePairs, boolean mrgRxbuf, int slot, int deviceId, int its) {
+                        int queuePairs, boolean mrgRxbuf, int slot, int deviceId, int its, NicInterrupt interrupt) {
 
     /** The host side of a NIC. A new backend is a constant here and a line of {@link VirtioNetDevices#defaultBackend}. */
     public enum NicBackend {
@@ -56,6 +57,30 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
         UDP,
         /** Whole Ethernet frames over UDP, to and from {@code remote}. */
         UDP_TUNNEL;
+
+        public String configName() {
+            return ConfigValues.configName(this);
+        }
+    }
+
+    /**
+     * How a NIC interrupts the guest: the {@code interrupt} key. A board's device tree describes either to a kernel:
+     * every virtio-mmio node has its slot's {@code interrupts} (as on QEMU's {@code virt}), and an MSI NIC also has
+     * {@code msi-parent = <&its DEVICEID>}.
+     *
+     * <pre>
+     *  msi    one MSI per source (EventID = queue index, then the configuration change) to the ITS named by
+     *         {@code its}, with DeviceID {@code device-id}: the guest maps each with MAPD/MAPTI to an LPI, and the
+     *         LPI says which queue. InterruptStatus is kept but needs no ACK. Stock virtio-mmio drivers (Linux's)
+     *         do not use it.
+     *  wired  one edge-triggered SPI per slot, SPI 16 + slot (INTID 48 + slot), as QEMU's virt wires virtio-mmio:
+     *         the guest reads InterruptStatus to learn why and writes InterruptACK (virtio 1.x, 4.2.3.4). Raised
+     *         through an irqfd on an irqchip route, as Firecracker and QEMU with KVM raise it.
+     * </pre>
+     */
+    public enum NicInterrupt {
+        MSI,
+        WIRED;
 
         public String configName() {
             return ConfigValues.configName(this);
@@ -74,14 +99,29 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
 
     public NicConfig {
         Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(interrupt, "interrupt");
+    }
+
+    /** Whether the NIC raises its slot's wired SPI rather than MSIs. */
+    public boolean wired() {
+        return interrupt == NicInterrupt.WIRED;
+    }
+
+    /**
+     * The INTID of the slot's wired interrupt, SPI 16 + slot as QEMU's {@code virt} board wires virtio-mmio slots
+     * ({@link MemoryMap#virtioSlotIntid}): what the device raises in wired mode, and what a device tree gives the
+     * slot's {@code interrupts} property in either mode.
+     */
+    public int wiredIntid() {
+        return MemoryMap.virtioSlotIntid(slot);
     }
 
     /**
      * A builder for the NIC in virtio-mmio slot {@code slot}, with these defaults, each changed by its setter:
      * id {@code net<slot>}, backend {@code udp}, MAC 52:54:00:12:34:(56 + slot) (QEMU's pattern), guest 10.0.2.15
      * behind gateway 10.0.2.2 (QEMU's user networking), guest port the listen port, queue size 256, one queue pair,
-     * MRG_RXBUF offered (QEMU's {@code mrg_rxbuf=on}), DeviceID {@code slot} on ITS 0. The listen address has no
-     * default, and a listen port of 0 needs an explicit guest port.
+     * MRG_RXBUF offered (QEMU's {@code mrg_rxbuf=on}), MSIs with DeviceID {@code slot} on ITS 0. The listen address
+     * has no default, and a listen port of 0 needs an explicit guest port.
      */
     public static Builder builder(int slot) {
         return new Builder(slot);
@@ -117,9 +157,21 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
         int slot = s.integer("slot", i);
         int deviceId = s.integer("device-id", slot);
         int its = s.integer("its", 0);
+        String interruptName = s.choice("interrupt", NicInterrupt.MSI.configName(),
+                Arrays.stream(NicInterrupt.values()).map(NicInterrupt::configName).toArray(String[]::new));
+        NicInterrupt interrupt = ConfigValues.fromConfigName(NicInterrupt.values(), interruptName);
+        if (interrupt == NicInterrupt.WIRED) {
+            // A wired NIC raises its slot's SPI; an MSI parent would be a setting that silently does nothing.
+            for (String k : new String[]{"device-id", "its"}) {
+                if (s.has(k)) {
+                    throw s.error(k, "only a NIC with 'interrupt: msi' has an MSI parent; a wired NIC raises its"
+                            + " slot's SPI (INTID " + MemoryMap.virtioSlotIntid(slot) + ")");
+                }
+            }
+        }
         s.rejectUnknown();
         return new NicConfig(id, ConfigValues.fromConfigName(NicBackend.values(), backendName), listen, remote, mac, guestIp, gatewayIp,
-                guestPort, queueSize, pairs, mrg, slot, deviceId, its);
+                guestPort, queueSize, pairs, mrg, slot, deviceId, its, interrupt);
     }
 
     private static void validateNics(List<NicConfig> nics, VmConfig config) {
@@ -188,6 +240,12 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
             if (prev != null) {
                 throw s.error(k + ".slot", "virtio-mmio slot " + n.slot() + " is already used by nics[" + prev + "]");
             }
+            if (n.interrupt() == null) {
+                throw s.error(k + ".interrupt", "a NIC needs an interrupt mode (msi or wired)");
+            }
+            if (n.wired()) {
+                continue; // DeviceID and ITS are an MSI NIC's; a wired NIC's SPI follows from its slot
+            }
             if (n.its() < 0 || (msiControllers >= 0 && n.its() >= msiControllers)) {
                 throw s.error(k + ".its", msiControllers < 0 ? "must not be negative, got " + n.its()
                         : "must name one of the " + msiControllers + " ITS (0.." + (msiControllers - 1) + "), got "
@@ -229,7 +287,7 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
                 + (remote == null ? "" : " <-> " + ConfigValues.hostPort(remote)) + ", mac " + mac + ", guest "
                 + guestIp.getHostAddress() + ":" + guestPort + " via " + gatewayIp.getHostAddress() + ", queue-size "
                 + queueSize + ", queue-pairs " + queuePairs + ", mrg-rxbuf " + mrgRxbuf + ", slot " + slot
-                + ", DeviceID " + deviceId + " on ITS " + its + "]";
+                + (wired() ? ", wired INTID " + wiredIntid() : ", DeviceID " + deviceId + " on ITS " + its) + "]";
     }
 
     /** Builds a {@link NicConfig}; see {@link NicConfig#builder(int)} for the defaults. */
@@ -248,6 +306,7 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
         private int slot;
         private int deviceId;
         private int its;
+        private NicInterrupt interrupt = NicInterrupt.MSI;
 
         private Builder(int slot) {
             this.slot = slot;
@@ -271,6 +330,7 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
             slot = n.slot;
             deviceId = n.deviceId;
             its = n.its;
+            interrupt = n.interrupt;
         }
 
         public Builder id(String v) {
@@ -358,6 +418,12 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
             return this;
         }
 
+        /** MSIs (the default) or the slot's wired SPI; see {@link NicInterrupt}. */
+        public Builder interrupt(NicInterrupt v) {
+            interrupt = v;
+            return this;
+        }
+
         /**
          * The NIC; ranges and relations between NICs are checked with the rest of the machine's configuration.
          *
@@ -376,7 +442,7 @@ public record NicConfig(String id, NicBackend backend, InetSocketAddress listen,
                 port = listen.getPort();
             }
             return new NicConfig(id, backend, listen, remote, mac, guestIp, gatewayIp, port, queueSize, queuePairs,
-                    mrgRxbuf, slot, deviceId, its);
+                    mrgRxbuf, slot, deviceId, its, interrupt);
         }
     }
 

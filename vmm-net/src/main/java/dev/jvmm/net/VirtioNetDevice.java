@@ -4,6 +4,7 @@ import dev.jvmm.core.bus.MmioBus;
 import dev.jvmm.core.event.EventFd;
 import dev.jvmm.core.irq.IrqFd;
 import dev.jvmm.core.irq.IrqRouter;
+import dev.jvmm.core.irq.IrqchipRoute;
 import dev.jvmm.core.irq.MsiRoute;
 import dev.jvmm.core.irq.MsiTarget;
 import dev.jvmm.core.machine.MachineContext;
@@ -23,13 +24,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One virtio-net NIC: a virtio-mmio version 2 window on the MMIO bus, a virtio-net device behind it, and a host
- * backend fed by a Netty event loop; its interrupts are MSIs raised through irqfds.
+ * backend fed by a Netty event loop; its interrupts are MSIs, or its slot's wired SPI, raised through irqfds.
  *
  * <pre>
  *   guest driver ── MMIO 0x0A00_0000 + slot * 0x200 ──▶ VirtioMmioTransport ──▶ VirtioNet ──▶ NetBackend ──▶ host
  *                                                                                  │
- *   ITS ◀── MSI (DeviceID = nic.deviceId, EventID) ◀── irqfd ◀── EventFd.signal() ◀┘
+ *   msi:   ITS ◀── MSI (DeviceID = nic.deviceId, EventID) ◀── irqfd ◀── EventFd.signal() ◀┤
+ *   wired: distributor ◀── edge on SPI 16 + slot ◀── irqfd (irqchip route) ◀── EventFd.signal() ◀┘
  * </pre>
+ *
+ * <h2>Interrupt mode</h2>
+ * {@link NicConfig#interrupt()} chooses. A board tells a guest with its device tree: every slot's node has
+ * {@code interrupts = <0 16+slot 1>} ({@link #wiredIntid()}), and a NIC in MSI mode adds
+ * {@code msi-parent = <&its DEVICEID>} ({@link #msiTarget()}). In wired mode every source shares the slot's SPI and
+ * the guest learns the reason from InterruptStatus (see {@link VirtioInterrupts} for edge versus level).
  *
  * <h2>Interrupts: the EventID of each source</h2>
  * Every NIC has the DeviceID {@link NicConfig#deviceId()} on the MSI controller {@link NicConfig#its()}; the
@@ -44,7 +52,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *                        queue 2, EventID 2)
  *   EventID {@link #configEventId()}  configuration change = the number of queues (2 for one pair, 2P+1)
  * </pre>
- * A guest driver maps each (DeviceID, EventID) to an LPI with MAPTI. InterruptStatus is set before each MSI.
+ * A guest driver maps each (DeviceID, EventID) to an LPI with MAPTI. InterruptStatus is set before each MSI, as
+ * before each edge of the wired SPI.
  *
  * <h2>Features offered</h2>
  * VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_NET_F_MAC, VIRTIO_NET_F_STATUS (link up), VIRTIO_NET_F_MTU (the backend's MTU),
@@ -52,7 +61,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * No checksum or segmentation offloads.
  *
  * <h2>Lifecycle</h2>
- * Created (and registered on the bus, MSI routes bound) when the machine is built; {@link #start()} binds the
+ * Created (and registered on the bus, interrupt routes bound) when the machine is built; {@link #start()} binds the
  * backend's socket; {@link #pause()}/{@link #resume()} stop and restart reading host input; {@link #close()} closes
  * the socket, waits until the event loop no longer touches guest memory for this NIC, unbinds its interrupts, and
  * releases the event loop group (the last NIC shuts it down).
@@ -83,14 +92,33 @@ public final class VirtioNetDevice implements MachineDevice {
         this.loop = loop;
         this.release = release;
         int queues = VirtioNet.maxQueueCount(nic.queuePairs());
-        // EventIDs 0..queues-1: the queues; EventID queues: the configuration change.
-        EventFd[] vectors = new EventFd[queues + 1];
-        List<IrqFd> fds = new ArrayList<>(vectors.length);
-        try {
-            this.msiTarget = ctx.msiTarget(nic.its(), nic.deviceId());
-        } catch (IllegalArgumentException ex) {
-            throw ctx.config().source().error(configKey + ".its", ex.getMessage());
+        List<IrqFd> fds = new ArrayList<>(queues + 1);
+        if (nic.wired()) {
+            this.msiTarget = null;
+            this.interrupts = bindWired(nic, queues, fds);
+        } else {
+            try {
+                this.msiTarget = ctx.msiTarget(nic.its(), nic.deviceId());
+            } catch (IllegalArgumentException ex) {
+                throw ctx.config().source().error(configKey + ".its", ex.getMessage());
+            }
+            this.interrupts = bindMsis(nic, queues, fds);
         }
+        this.irqfds = fds;
+        this.net = new VirtioNet(nic, netConfig, ctx.memory(), loop, backend, interrupts, counters, ctx.failures());
+        this.transport = new VirtioMmioTransport(net, ctx.memory(), interrupts);
+        try {
+            bus.register(nic.id(), mmioBase(), MemoryMap.VIRTIO_MMIO_STRIDE, transport);
+        } catch (IllegalArgumentException ex) {
+            net.close();
+            unbind(fds);
+            throw new MachineException("nic " + nic.id() + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** EventIDs 0..queues-1: the queues; EventID {@code queues}: the configuration change. One MSI route each. */
+    private VirtioInterrupts bindMsis(NicConfig nic, int queues, List<IrqFd> fds) {
+        EventFd[] vectors = new EventFd[queues + 1];
         try {
             for (int e = 0; e < vectors.length; e++) {
                 vectors[e] = new EventFd(nic.id() + (e < queues ? "-q" + e : "-config"), false);
@@ -101,17 +129,21 @@ public final class VirtioNetDevice implements MachineDevice {
             unbind(fds);
             throw new MachineException("nic " + nic.id() + ": cannot set up its MSIs: " + ex.getMessage(), ex);
         }
-        this.irqfds = fds;
-        this.interrupts = new VirtioInterrupts(vectors, queues);
-        this.net = new VirtioNet(nic, netConfig, ctx.memory(), loop, backend, interrupts, counters, ctx.failures());
-        this.transport = new VirtioMmioTransport(net, ctx.memory(), interrupts);
+        return VirtioInterrupts.msi(vectors, queues);
+    }
+
+    /** One eventfd for every source, on an irqchip route to the slot's SPI ({@code KVM_IRQ_ROUTING_IRQCHIP}). */
+    private VirtioInterrupts bindWired(NicConfig nic, int queues, List<IrqFd> fds) {
+        EventFd line = new EventFd(nic.id() + "-spi", false);
         try {
-            bus.register(nic.id(), mmioBase(), MemoryMap.VIRTIO_MMIO_STRIDE, transport);
-        } catch (IllegalArgumentException ex) {
-            net.close();
+            IrqchipRoute route = router.addIrqchipRoute(nic.wiredIntid());
+            fds.add(router.bind(line, route.gsi()));
+        } catch (RuntimeException ex) {
             unbind(fds);
-            throw new MachineException("nic " + nic.id() + ": " + ex.getMessage(), ex);
+            throw new MachineException("nic " + nic.id() + ": cannot wire its interrupt to INTID " + nic.wiredIntid()
+                    + ": " + ex.getMessage(), ex);
         }
+        return VirtioInterrupts.wired(line, queues);
     }
 
     /**
@@ -189,9 +221,26 @@ public final class VirtioNetDevice implements MachineDevice {
         return nic;
     }
 
-    /** Where the NIC's MSIs go, as the interrupt controller handed it out. */
+    /**
+     * Where the NIC's MSIs go, as the interrupt controller handed it out: a device tree's
+     * {@code msi-parent = <&its DEVICEID>}. Null for a NIC in wired mode, which raises no MSIs.
+     */
     public MsiTarget msiTarget() {
         return msiTarget;
+    }
+
+    /** How the NIC interrupts the guest: MSIs, or its slot's wired SPI. */
+    public NicConfig.NicInterrupt interrupt() {
+        return nic.interrupt();
+    }
+
+    /**
+     * The INTID of the slot's wired interrupt (SPI 16 + slot, edge rising, as QEMU's {@code virt} wires
+     * virtio-mmio): what the NIC raises in wired mode, and what a device tree gives the slot's {@code interrupts}
+     * in either mode.
+     */
+    public int wiredIntid() {
+        return nic.wiredIntid();
     }
 
     /** The guest physical address of the NIC's virtio-mmio window. */

@@ -30,6 +30,23 @@ class NicConfigTest {
     }
 
     @Test
+    void msiIsTheDefaultAndAWiredNicNamesItsSlotsSpi() {
+        NicConfig n = NicConfig.builder(7).listen(6000).build();
+        assertThat(n.interrupt()).as("existing configs keep their MSIs").isEqualTo(NicConfig.NicInterrupt.MSI);
+        assertThat(n.wired()).isFalse();
+        assertThat(n.wiredIntid()).as("the slot's SPI 16 + 7, for a device tree in either mode").isEqualTo(55);
+        assertThat(n.toString()).contains("DeviceID 7 on ITS 0");
+        NicConfig w = n.toBuilder().interrupt(NicConfig.NicInterrupt.WIRED).slot(31).build();
+        assertThat(w.wired()).isTrue();
+        assertThat(w.wiredIntid()).as("QEMU's last virtio-mmio slot: SPI 47").isEqualTo(32 + 47);
+        assertThat(w.toString()).contains("wired INTID 79").doesNotContain("DeviceID");
+        assertThat(w.toBuilder().build()).as("toBuilder keeps the mode").isEqualTo(w);
+        assertThat(NicConfig.NicInterrupt.WIRED.configName()).isEqualTo("wired");
+        assertThatThrownBy(() -> NicConfig.builder(0).listen(5001).interrupt(null).build())
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("interrupt");
+    }
+
+    @Test
     void nothingIsGuessedWhereNoDefaultIsSafe() {
         assertThatThrownBy(() -> NicConfig.builder(0).build()).hasMessageContaining("a listen address is required");
         assertThatThrownBy(() -> NicConfig.builder(0).listen(0).build())

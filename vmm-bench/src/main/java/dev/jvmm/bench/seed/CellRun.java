@@ -21,9 +21,10 @@ import org.HdrHistogram.Histogram;
  * @param deviceDropped   datagrams the NICs dropped (no guest buffer, too big, unsupported)
  * @param kernelDropped   datagrams the kernel dropped at the sockets (their receive buffers were full)
  * @param guestLost       gaps in iperf sequence numbers the guest saw (every loss on the way, kernel's included)
- * @param msisSignalled   MSIs the NICs raised
- * @param injected        MSIs made pending, both paths
- * @param fastPath        of which through the cached path in the signalling thread
+ * @param msisSignalled   interrupts the NICs signalled (MSIs; edges of their SPIs in the wired cell)
+ * @param injected        MSIs made pending, both paths (the wired cell: SPI edges raised)
+ * @param fastPath        of which in the signalling thread: through the cached path (the wired cell: every inline
+ *                        edge, which needs no translation)
  * @param coalesced       signals folded into an injection already queued for the injector thread
  * @param cacheHits       translation cache hits
  * @param cacheMisses     translation cache misses
@@ -52,7 +53,7 @@ record CellRun(int nics, String cell, int repetition, int vcpus, double seconds,
         return count < 0 ? Double.NaN : count / seconds;
     }
 
-    /** Share of injections that took the cached path; NaN with no injections. */
+    /** Share of injections completed in the signalling thread (the cached path, or a wired edge); NaN with none. */
     double fastPathShare() {
         return injected == 0 ? Double.NaN : (double) fastPath / injected;
     }

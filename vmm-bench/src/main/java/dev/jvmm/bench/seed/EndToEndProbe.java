@@ -3,7 +3,9 @@ package dev.jvmm.bench.seed;
 import dev.jvmm.net.NicConfig;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.irq.IrqObserver;
+import dev.jvmm.core.irq.IrqchipRoute;
 import dev.jvmm.core.irq.MsiRoute;
+import dev.jvmm.core.irq.MsiTarget;
 import dev.jvmm.net.VirtioNetDevice;
 import dev.jvmm.net.ForwardingNetBackend;
 import dev.jvmm.net.NetBackend;
@@ -24,9 +26,16 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *  event loop:  backend ── Guest.receive(...) ──▶ device        {@link #backends}: a decorator of every NIC's backend
  *                 t0 = nanoTime(), before the frame is copied; if the NIC has no arrival pending, it becomes t0
  *  any thread:  IrqRouter ── injected(route, result, ...)       learns INTID → NIC from (doorbell, DeviceID, EventID)
+ *               IrqRouter ── injected(irqchip route, ...)       a wired NIC's SPI raised: t2, if none is remembered
  *  vCPU:        guest reads ICC_IAR1_EL1 ── acknowledged(intid, ..., t3)
- *                 INTID is NIC n's receive LPI: record t3 - arrival[n], clear arrival[n]
+ *                 INTID is NIC n's receive LPI, or its SPI (wired mode, INTID 48 + slot from the configuration):
+ *                 record t3 - arrival[n], clear arrival[n]
  * </pre>
+ *
+ * <p>A wired NIC's one SPI stands for all its queues (the guest walks every ring on it, as Linux's
+ * {@code vm_interrupt} does), so each acknowledge of it is one of its receive interrupts here. The GIC keeps no
+ * timestamps for SPIs, so the probe keeps t2 itself: the first raise since the SPI's last acknowledge, which is
+ * the raise that made it pending, as an LPI's t2 is the delivery that made it pending.
  *
  * <h2>The definition, precisely</h2>
  * For each NIC, the probe remembers the arrival time of the <em>first datagram since that NIC's last acknowledged
@@ -43,8 +52,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * compare-and-set, the datagram arrived before that acknowledge and is, by the definition, not the first one since it.
  *
  * <h2>Also recorded</h2>
- * t2 → t3 (pending to acknowledge, the vCPU's wake-up and the guest's dispatch) for every MSI-raised LPI, which
- * together with the router's t1 → t2 splits the end-to-end figure.
+ * t2 → t3 (pending to acknowledge, the vCPU's wake-up and the guest's dispatch) for every MSI-raised LPI and every
+ * wired NIC's SPI, which together with the router's t1 → t2 splits the end-to-end figure.
  *
  * <h2>Cost</h2>
  * Nothing is allocated per datagram or per interrupt: per-NIC state lives in padded atomic arrays, latencies go into
@@ -70,7 +79,15 @@ public final class EndToEndProbe implements IrqObserver {
     private final int[] queuePairs;
     /** INTID - 8192 → 0 unknown, -1 not a receive interrupt of a NIC, n + 1 receive interrupt of NIC n. */
     private final AtomicIntegerArray lpiToNic = new AtomicIntegerArray(MAX_LPIS);
-    /** NIC n's first arrival since its last acknowledge at [n * STRIDE], 0 when none. */
+    /** SPIs: INTIDs 32..1019. */
+    static final int FIRST_SPI = 32;
+    static final int SPI_LIMIT = 1020;
+    /** INTID - 32 → n + 1 for the SPI of NIC n in wired mode, 0 for any other; fixed by the configuration. */
+    private final int[] spiToNic = new int[SPI_LIMIT - FIRST_SPI];
+    /**
+     * NIC n's first arrival since its last acknowledge at [n * STRIDE], 0 when none; for a wired NIC, its SPI's first
+     * raise since its last acknowledge at [n * STRIDE + 1].
+     */
     private final AtomicLongArray arrival;
     private final Recorder arrivalToAck = new Recorder(HIGHEST_NANOS, 3);
     private final Recorder pendingToAck = new Recorder(HIGHEST_NANOS, 3);
@@ -85,22 +102,28 @@ public final class EndToEndProbe implements IrqObserver {
         this.deviceIds = new int[nics];
         this.queuePairs = new int[nics];
         for (int i = 0; i < nics; i++) {
-            deviceIds[i] = list.get(i).deviceId();
-            queuePairs[i] = list.get(i).queuePairs();
+            NicConfig n = list.get(i);
+            deviceIds[i] = n.deviceId();
+            queuePairs[i] = n.queuePairs();
             doorbells[i] = -1;
+            if (n.wired()) {
+                spiToNic[n.wiredIntid() - FIRST_SPI] = i + 1;
+            }
         }
         this.arrival = new AtomicLongArray(Math.max(1, nics) * STRIDE);
     }
 
     /**
      * Learns each NIC's MSI doorbell (the GITS_TRANSLATER address of its ITS, as the interrupt controller handed it
-     * to the NIC), so that a route's (doorbell, DeviceID) names the NIC. Call after building the machine and before
-     * starting it: starting the machine's threads publishes these writes to them.
+     * to the NIC), so that a route's (doorbell, DeviceID) names the NIC; a wired NIC has none (its SPI is known from
+     * the configuration). Call after building the machine and before starting it: starting the machine's threads
+     * publishes these writes to them.
      */
     public void attach(List<VirtioNetDevice> devices) {
         long[] d = new long[nics];
         for (int i = 0; i < nics; i++) {
-            d[i] = devices.get(i).msiTarget().doorbell();
+            MsiTarget t = devices.get(i).msiTarget();
+            d[i] = t == null ? -1 : t.doorbell();
         }
         doorbells(d);
     }
@@ -133,6 +156,9 @@ public final class EndToEndProbe implements IrqObserver {
 
     /** The NIC whose receive interrupt INTID {@code intid} is, or -1 (not seen yet, or another interrupt). */
     public int nicOf(int intid) {
+        if (intid >= FIRST_SPI && intid < SPI_LIMIT) {
+            return spiToNic[intid - FIRST_SPI] - 1;
+        }
         int idx = intid - FIRST_LPI;
         if (idx < 0 || idx >= MAX_LPIS) {
             return -1;
@@ -167,11 +193,29 @@ public final class EndToEndProbe implements IrqObserver {
     }
 
     @Override
+    public void injected(IrqchipRoute route, long result, boolean inline, long signalNanos, long raisedNanos) {
+        int intid = route.intid();
+        if (!InjectResult.isDelivered(result) || intid >= SPI_LIMIT) {
+            return;
+        }
+        int nic = spiToNic[intid - FIRST_SPI] - 1;
+        if (nic >= 0) {
+            int slot = nic * STRIDE + 1;
+            if (arrival.get(slot) == 0) {
+                arrival.compareAndSet(slot, 0, raisedNanos);
+            }
+        }
+    }
+
+    @Override
     public void acknowledged(int vcpu, int intid, long signalNanos, long pendingNanos, long ackNanos) {
+        int nic = nicOf(intid);
+        if (pendingNanos == 0 && nic >= 0 && intid < SPI_LIMIT) {
+            pendingNanos = arrival.getAndSet(nic * STRIDE + 1, 0);   // a wired NIC's SPI: the probe's own t2
+        }
         if (pendingNanos != 0) {
             pendingToAck.recordValue(clamp(ackNanos - pendingNanos));
         }
-        int nic = nicOf(intid);
         if (nic < 0) {
             return;
         }

@@ -3,6 +3,7 @@ package dev.jvmm.bench.seed;
 import dev.jvmm.bench.BenchFailure;
 import dev.jvmm.core.config.IrqConfig;
 import dev.jvmm.core.config.VmConfig;
+import dev.jvmm.core.irq.InjectionMode;
 import dev.jvmm.core.irq.IrqStats;
 import dev.jvmm.core.machine.Machine;
 import dev.jvmm.core.vcpu.Vcpu;
@@ -106,12 +107,13 @@ public final class SeedBenchmark {
 
     /**
      * The machine of one cell: vCPUs = min(4, NICs), NICs on free ports of 127.0.0.1 forwarding to guest port 5001,
-     * the toy guest's udp-sink with iperf sequence checks.
+     * interrupting as the cell says, the toy guest's udp-sink with iperf sequence checks.
      */
     static VmConfig config(int nics, SeedCell cell, int eventLoopThreads, long socketBuffer) {
         List<NicConfig> list = new ArrayList<>();
         for (int i = 0; i < nics; i++) {
-            list.add(NicConfig.builder(i).listen(0).guestPort(NicConfig.DEFAULT_GUEST_PORT).build());
+            list.add(NicConfig.builder(i).listen(0).guestPort(NicConfig.DEFAULT_GUEST_PORT).interrupt(cell.interrupt())
+                    .build());
         }
         return VmConfig.builder()
                 .vcpus(SeedOptions.vcpusFor(nics))
@@ -175,11 +177,15 @@ public final class SeedBenchmark {
             Counters after = Counters.of(vm, nics, guest, sockets);
             checkGuest(vm, guest, cell);
 
+            // MSIs made pending or, in the wired cell, SPI edges raised: the cell's one kind of injection.
             Histogram signalToPending = irq.latencyNanos();
+            signalToPending.add(irq.irqchipLatencyNanos());
+            long injected = irq.injected() + irq.irqchipRaised();
+            long inThread = irq.fastPath() + (cell.mode() == InjectionMode.INLINE ? irq.irqchipRaised() : 0);
             return new CellRun(n, cell.configName(), rep, cfg.machine().vcpus(), seconds, m.windowSeconds,
                     m.sent, after.received - before.received, after.delivered - before.delivered,
                     after.deviceDropped - before.deviceDropped, diff(before.kernelDropped, after.kernelDropped),
-                    after.guestLost - before.guestLost, after.msis - before.msis, irq.injected(), irq.fastPath(),
+                    after.guestLost - before.guestLost, after.msis - before.msis, injected, inThread,
                     irq.coalesced(), after.cacheHits - before.cacheHits, after.cacheMisses - before.cacheMisses,
                     after.guestIrqs - before.guestIrqs, after.haltPolls - before.haltPolls, after.halts - before.halts,
                     loadAverage(), LatencySummary.of(signalToPending),

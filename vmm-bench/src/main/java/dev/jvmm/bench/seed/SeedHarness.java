@@ -92,7 +92,8 @@ public final class SeedHarness {
         m.put("machine_shape", "vCPUs = min(4, NICs); irq.halt-poll 200us (yielding), injector-spin 0; gic: 1 ITS,"
                 + " cache-shards 8, 16 entries per vCPU; net: " + o.eventLoopThreads() + " event loop thread(s),"
                 + " transport auto, socket receive buffer " + bufferSize(o.socketBuffer()) + "; NICs: udp backend on"
-                + " 127.0.0.1:0, queue-size 256, mrg-rxbuf; guest: udp-sink with iperf sequence checks");
+                + " 127.0.0.1:0, queue-size 256, mrg-rxbuf, MSIs (wired cell: each slot's SPI); guest: udp-sink with"
+                + " iperf sequence checks");
         m.put("socket_receive_buffer", o.socketBuffer());
         m.put("sender_nice", o.senderNice());
         m.put("netty_leak_detection", ResourceLeakDetector.getLevel().name().toLowerCase(Locale.ROOT));

@@ -2,7 +2,9 @@ package dev.jvmm.bench.seed;
 
 import dev.jvmm.net.NetConfig;
 import dev.jvmm.net.NicConfig;
+import dev.jvmm.core.irq.DropReason;
 import dev.jvmm.core.irq.InjectResult;
+import dev.jvmm.core.irq.IrqchipRoute;
 import dev.jvmm.core.irq.MsiRoute;
 import dev.jvmm.net.NetBackend;
 import dev.jvmm.net.NicCounters;
@@ -83,6 +85,36 @@ class EndToEndProbeTest {
         assertThat(h.valuesAreEquivalent(h.getMaxValue(), 3_000)).as("NIC 1: 2000 -> 5000").isTrue();
         Histogram pending = p.pendingToAck();
         assertThat(pending.getTotalCount()).as("every acknowledge of an MSI-raised LPI (pending time known)").isEqualTo(4);
+    }
+
+    @Test
+    void aWiredNicsSpiIsItsReceiveInterruptAndTheProbeKeepsItsPendingTime() {
+        // NIC 0 wired in slot 0 (SPI INTID 48), NIC 1 with MSIs.
+        List<NicConfig> nics = List.of(NicConfig.builder(0).listen(0).guestPort(5001)
+                        .interrupt(NicConfig.NicInterrupt.WIRED).build(),
+                NicConfig.builder(1).listen(0).guestPort(5001).build());
+        EndToEndProbe p = new EndToEndProbe(nics);
+        p.doorbells(new long[]{-1, DOORBELL});
+        IrqchipRoute spi = IrqchipRoute.forSpi(0, 48);
+        assertThat(p.nicOf(48)).as("known from the configuration, before any interrupt").isZero();
+        assertThat(p.nicOf(49)).as("slot 1 is an MSI NIC: its SPI is nobody's").isEqualTo(-1);
+        p.arrived(0, 1_000);
+        p.injected(spi, InjectResult.raised(48), true, 1_100, 1_200);
+        p.injected(spi, InjectResult.raised(48), true, 1_300, 1_400);   // merged into the pending SPI: not its t2
+        p.injected(spi, InjectResult.dropped(DropReason.STOPPED), true, 1_350, 1_450);
+        p.acknowledged(0, 48, 0, 0, 1_700);
+        p.arrived(0, 2_000);
+        p.injected(spi, InjectResult.raised(48), false, 2_100, 2_300);
+        p.acknowledged(0, 48, 0, 0, 2_400);
+        p.acknowledged(0, 48, 0, 0, 2_600);                              // spurious: nothing raised, nothing arrived
+        Histogram arrival = p.arrivalToAck();
+        assertThat(arrival.getTotalCount()).as("one value per acknowledge that found an arrival").isEqualTo(2);
+        assertThat(arrival.getMinValue()).as("2000 -> 2400").isEqualTo(400);
+        assertThat(arrival.getMaxValue()).as("1000 -> 1700").isEqualTo(700);
+        Histogram pending = p.pendingToAck();
+        assertThat(pending.getTotalCount()).as("the raises that made the SPI pending").isEqualTo(2);
+        assertThat(pending.getMinValue()).as("2300 -> 2400").isEqualTo(100);
+        assertThat(pending.getMaxValue()).as("1200 -> 1700, the first raise since the last acknowledge").isEqualTo(500);
     }
 
     @Test

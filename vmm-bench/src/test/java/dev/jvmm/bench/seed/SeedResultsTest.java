@@ -35,7 +35,8 @@ class SeedResultsTest {
 
     private static SeedResults results(List<CellRun> runs) {
         SeedOptions o = new SeedOptions(List.of(1, 10), 1, 0, 40_000_000L, 64, SeedOptions.Sender.BUILTIN, 3, null,
-                List.of(SeedCell.WORKER, SeedCell.GLOBAL_LRU, SeedCell.SHARDED, SeedCell.PER_ITS), 1, 4L << 20, 19);
+                List.of(SeedCell.WORKER, SeedCell.GLOBAL_LRU, SeedCell.SHARDED, SeedCell.PER_ITS, SeedCell.WIRED), 1,
+                4L << 20, 19);
         Map<String, Object> machine = new LinkedHashMap<>();
         machine.put("cores", 2);
         machine.put("jvm", "test");
@@ -59,6 +60,8 @@ class SeedResultsTest {
             runs.add(run(10, "sharded", rep, 1_000 + jitter, 95_000));     // 1.23x of 1 NIC: misses scaling
             runs.add(run(1, "per-its", rep, 500 + jitter, 99_000));
             runs.add(run(10, "per-its", rep, 520 + jitter, 95_000));       // 1.04x: meets scaling
+            runs.add(run(1, "wired", rep, 400 + jitter, 99_000));          // no translation: the base of "vs wired"
+            runs.add(run(10, "wired", rep, 400 + jitter, 96_000));
         }
         return runs;
     }
@@ -79,6 +82,26 @@ class SeedResultsTest {
     }
 
     @Test
+    void theWiredCellIsTheBaseThatPricesTranslation() {
+        SeedResults r = results(runs());
+        String text = SeedReport.text(r);
+        assertThat(text).contains("vs wired").as("per-its 0.52 us over wired 0.42 us at 1 NIC, 0.54 over 0.42 at 10")
+                .contains("+23.8%").contains("+28.6%");
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> cells = (List<Map<String, Object>>) r.json().get("cells");
+        Map<String, Object> wired = cells.stream().filter(c -> c.get("cell").equals("wired") && c.get("nics").equals(1))
+                .findFirst().orElseThrow();
+        assertThat(wired).containsEntry("interrupt", "wired").containsEntry("cache", "unused")
+                .containsEntry("irq_mode", "inline");
+        Map<String, Object> perIts = cells.stream().filter(c -> c.get("cell").equals("per-its") && c.get("nics").equals(1))
+                .findFirst().orElseThrow();
+        assertThat(perIts).containsEntry("interrupt", "msi").containsEntry("cache", "per-its");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> median = (Map<String, Object>) perIts.get("median");
+        assertThat((Double) median.get("p50_change_vs_wired")).isCloseTo(0.238, within(0.001));
+    }
+
+    @Test
     void eachTargetGetsTheVerdictItsFiguresCallFor() {
         Map<String, Boolean> verdicts = new LinkedHashMap<>();
         for (SeedResults.Target t : results(runs()).targets()) {
@@ -93,14 +116,16 @@ class SeedResultsTest {
                 .containsEntry("ten_vs_one_nic_p50 per-its", true)
                 .containsEntry("delivered_vs_plain_at_10_nics global-lru", false)
                 .containsEntry("delivered_vs_plain_at_10_nics per-its", true)
-                .doesNotContainKey("cached_p50_below_1us 1 NIC, worker");
+                .containsEntry("delivered_vs_plain_at_10_nics wired", true)
+                .doesNotContainKey("cached_p50_below_1us 1 NIC, worker")
+                .as("the wired cell translates nothing: no cache target").doesNotContainKey("cached_p50_below_1us 1 NIC, wired");
     }
 
     @Test
     void theTextReportHasTheSeedTableAndMarksTheKernelFigures() {
         String text = SeedReport.text(results(runs()));
         assertThat(text).contains("signal -> pending (t1 -> t2), p50 / p99 in us, median over 3 repetitions")
-                .contains("vs worker").contains("vs global-lru")
+                .contains("vs worker").contains("vs global-lru").contains("vs wired")
                 .contains("kernel figures from other hardware, for orientation")
                 .contains("6.692").contains("1.848")
                 .contains("MISSED").contains("MET");
@@ -112,7 +137,7 @@ class SeedResultsTest {
         assertThat(html).startsWith("<!DOCTYPE html>").contains("<svg").doesNotContain("<script")
                 .doesNotContain("http://cdn").doesNotContain("<link");
         int plots = html.split("<svg", -1).length - 1;
-        assertThat(plots).as("per NIC count: two overlays and one plot per cell").isEqualTo(2 * (2 + 4));
+        assertThat(plots).as("per NIC count: two overlays and one plot per cell").isEqualTo(2 * (2 + 5));
     }
 
     @Test

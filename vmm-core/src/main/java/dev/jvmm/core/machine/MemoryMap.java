@@ -10,7 +10,7 @@ package dev.jvmm.core.machine;
  *  0x080A_0000  GICR 0, 1, ... (RD_base + SGI_base)         128 KiB each
  *     ...       ITS 1.. (after the last redistributor)     128 KiB each
  *  0x0900_0000  (end of the redistributor/ITS window)
- *  0x0A00_0000  virtio-mmio slot 0, 1, ... 31                512 B each
+ *  0x0A00_0000  virtio-mmio slot 0, 1, ... 31                512 B each   (wired: SPI 16 + slot, INTID 48 + slot)
  *  0x4000_0000  RAM
  * </pre>
  *
@@ -30,6 +30,13 @@ public final class MemoryMap {
     public static final long VIRTIO_MMIO_BASE = 0x0A00_0000L;
     public static final long VIRTIO_MMIO_STRIDE = 0x200L;
     public static final int VIRTIO_MMIO_SLOTS = 32;
+    /**
+     * The SPI of virtio-mmio slot 0; slot n has SPI {@code 16 + n}, which QEMU's device tree declares edge-rising
+     * ({@code interrupts = <0 0x10+n 1>}; {@code hw/arm/virt.c}, {@code a15irqmap[VIRT_MMIO] = 16}).
+     */
+    public static final int VIRTIO_MMIO_FIRST_SPI = 16;
+    /** INTID of SPI 0 (GICv3: INTIDs 32..1019 are SPIs). */
+    public static final int FIRST_SPI_INTID = 32;
     public static final long RAM_BASE = 0x4000_0000L;
 
     private MemoryMap() {
@@ -48,6 +55,11 @@ public final class MemoryMap {
     /** Base of virtio-mmio slot {@code n}. */
     public static long virtioSlot(int slot) {
         return VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_STRIDE;
+    }
+
+    /** The INTID of virtio-mmio slot {@code slot}'s wired interrupt: {@code 32 + 16 + slot} (48 for slot 0). */
+    public static int virtioSlotIntid(int slot) {
+        return FIRST_SPI_INTID + VIRTIO_MMIO_FIRST_SPI + slot;
     }
 
     /** How many vCPUs fit the redistributor window beside {@code itsCount} ITSes. */

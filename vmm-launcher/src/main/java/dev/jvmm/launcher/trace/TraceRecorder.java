@@ -5,6 +5,7 @@ import dev.jvmm.net.VirtioNetDevice;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.irq.IrqObserver;
 import dev.jvmm.core.irq.MsiRoute;
+import dev.jvmm.core.irq.MsiTarget;
 import io.netty.buffer.ByteBuf;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ChronicleQueue;
@@ -88,11 +89,13 @@ public final class TraceRecorder implements IrqObserver, AutoCloseable {
 
     /**
      * Learns each NIC's MSI doorbell, as the interrupt controller handed it to the NIC, so that an MSI's (doorbell,
-     * DeviceID) names its NIC. Call after building the machine and before starting it.
+     * DeviceID) names its NIC. Call after building the machine and before starting it. A wired NIC raises no MSIs
+     * (its SPI's edges are not recorded; its datagrams and acknowledges are).
      */
     public void attach(List<VirtioNetDevice> devices) {
         for (int i = 0; i < nicDoorbells.length && i < devices.size(); i++) {
-            nicDoorbells[i] = devices.get(i).msiTarget().doorbell();
+            MsiTarget t = devices.get(i).msiTarget();
+            nicDoorbells[i] = t == null ? -1 : t.doorbell();
         }
     }
 

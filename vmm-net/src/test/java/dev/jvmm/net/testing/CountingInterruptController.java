@@ -3,20 +3,24 @@ package dev.jvmm.net.testing;
 import dev.jvmm.core.irq.DropReason;
 import dev.jvmm.core.irq.InjectResult;
 import dev.jvmm.core.irq.InterruptController;
+import dev.jvmm.core.irq.IrqLine;
 import dev.jvmm.core.irq.MsiTarget;
 import dev.jvmm.core.machine.MachineContext;
 import dev.jvmm.core.vcpu.SystemRegister;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A minimal interrupt controller for benchmarks and tests of devices, with no dependency on vmm-gic: every MSI to
- * the doorbell is delivered to vCPU 0 as INTID {@code LPI_BASE + EventID} and counted per (DeviceID, EventID).
+ * the doorbell is delivered to vCPU 0 as INTID {@code LPI_BASE + EventID} and counted per (DeviceID, EventID); every
+ * rising edge of an SPI's line is counted per INTID and makes it pending at vCPU 0 (the lines are edge-triggered).
  *
  * <pre>
  *  MSI (doorbell, EventID, DeviceID) ──▶ count[DeviceID][EventID]++ ──▶ pending |= 1 &lt;&lt; EventID ──▶ kick vCPU 0
- *  ICC_IAR1_EL1 ──▶ lowest pending EventID (cleared), as LPI_BASE + EventID; 1023 when none
+ *  spiLine(intid).pulse()            ──▶ edges[intid]++              ──▶ spis |= 1 &lt;&lt; (intid - 32) ──▶ kick
+ *  ICC_IAR1_EL1 ──▶ lowest pending SPI, else lowest pending EventID as LPI_BASE + EventID (cleared); 1023 when none
  * </pre>
  *
  * Both injection paths take the same allocation-free, lock-free route, so an MSI raised on a NIC's event loop
@@ -39,6 +43,13 @@ public final class CountingInterruptController implements InterruptController {
     private final AtomicLong pending = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong acknowledged = new AtomicLong();
+    /** The first SPI's INTID. */
+    public static final int FIRST_SPI = 32;
+    /** INTIDs 32..95: the SPIs of the 32 virtio-mmio slots (48..79) and their neighbours. */
+    public static final int SPIS = 64;
+    private final AtomicLongArray edges = new AtomicLongArray(SPIS);
+    private final AtomicLong pendingSpis = new AtomicLong();
+    private final Line[] lines = new Line[SPIS];
 
     /** A controller whose one MSI doorbell is {@link #DOORBELL} (MSIs to any other address are dropped). */
     public CountingInterruptController(MachineContext context) {
@@ -81,10 +92,68 @@ public final class CountingInterruptController implements InterruptController {
     }
 
     private void orPending(long bit) {
+        orBits(pending, bit);
+    }
+
+    private static void orBits(AtomicLong word, long bit) {
         long p;
         do {
-            p = pending.get();
-        } while ((p & bit) == 0 && !pending.compareAndSet(p, p | bit));
+            p = word.get();
+        } while ((p & bit) == 0 && !word.compareAndSet(p, p | bit));
+    }
+
+    /** An edge-triggered SPI input: a rising edge counts and makes the SPI pending at vCPU 0. */
+    private final class Line implements IrqLine {
+        private final int intid;
+        private final AtomicBoolean high = new AtomicBoolean();
+
+        Line(int intid) {
+            this.intid = intid;
+        }
+
+        @Override
+        public int intid() {
+            return intid;
+        }
+
+        @Override
+        public void set(boolean level) {
+            if (high.getAndSet(level) != level && level) {
+                edge(intid);
+            }
+        }
+
+        @Override
+        public void pulse() {
+            if (!high.get()) {
+                edge(intid);
+            }
+        }
+    }
+
+    private void edge(int intid) {
+        // Pending first: whoever sees the edge counted finds the SPI pending (or already taken).
+        orBits(pendingSpis, 1L << (intid - FIRST_SPI));
+        edges.incrementAndGet(intid - FIRST_SPI);
+        context.kick(0);
+    }
+
+    @Override
+    public synchronized IrqLine spiLine(int intid) {
+        if (intid < FIRST_SPI || intid >= FIRST_SPI + SPIS) {
+            throw new IllegalArgumentException("no SPI " + intid + " (this controller has INTIDs " + FIRST_SPI + ".."
+                    + (FIRST_SPI + SPIS - 1) + ")");
+        }
+        Line l = lines[intid - FIRST_SPI];
+        if (l == null) {
+            l = lines[intid - FIRST_SPI] = new Line(intid);
+        }
+        return l;
+    }
+
+    /** Rising edges seen on SPI {@code intid}'s line. */
+    public long edges(int intid) {
+        return edges.get(intid - FIRST_SPI);
     }
 
     /** MSIs delivered for (deviceId, eventId). */
@@ -113,7 +182,7 @@ public final class CountingInterruptController implements InterruptController {
 
     @Override
     public boolean hasPendingInterrupt(int vcpu) {
-        return vcpu == 0 && pending.get() != 0;
+        return vcpu == 0 && (pending.get() != 0 || pendingSpis.get() != 0);
     }
 
     @Override
@@ -122,6 +191,15 @@ public final class CountingInterruptController implements InterruptController {
             return 0;
         }
         while (true) {
+            long s = pendingSpis.get();
+            if (s != 0) {
+                long lowest = Long.lowestOneBit(s);
+                if (pendingSpis.compareAndSet(s, s & ~lowest)) {
+                    acknowledged.incrementAndGet();
+                    return FIRST_SPI + Long.numberOfTrailingZeros(lowest);
+                }
+                continue;
+            }
             long p = pending.get();
             if (p == 0) {
                 return SystemRegister.SPURIOUS_INTID;

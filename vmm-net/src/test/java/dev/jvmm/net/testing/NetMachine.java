@@ -41,8 +41,13 @@ public final class NetMachine implements AutoCloseable {
     }
 
     public static NetMachine create(List<NicConfig> nics, NetConfig net, DeviceFactory devices) {
+        return create(nics, net, devices, InjectionMode.INLINE);
+    }
+
+    /** As {@link #create(List, NetConfig, DeviceFactory)}, with irqfds in {@code mode} (inline or worker). */
+    public static NetMachine create(List<NicConfig> nics, NetConfig net, DeviceFactory devices, InjectionMode mode) {
         VmConfig config = VmConfig.builder().vcpus(1).memorySize(RAM)
-                .irq(new IrqConfig(InjectionMode.INLINE, 0, 0))
+                .irq(new IrqConfig(mode, 0, 0))
                 .with(NetConfig.SECTION, net)
                 .with(NicConfig.SECTION, List.copyOf(nics))
                 .build();

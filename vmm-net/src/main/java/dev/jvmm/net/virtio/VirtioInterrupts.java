@@ -114,15 +114,17 @@ public final class VirtioInterrupts {
     /** Queue {@code queue} used buffers: set bit 0 of InterruptStatus, then signal the queue's interrupt. */
     public void signalUsedBuffer(int queue) {
         setBits(VirtioMmioRegisterDescriptor.VIRTIO_MMIO_INT_VRING);
-        sources[queue].signal();
+        // Counted before the signal: an injector thread may raise the interrupt before this thread returns, and the
+        // count of signals must never read below the count of interrupts raised.
         signalled.increment();
+        sources[queue].signal();
     }
 
     /** The configuration changed (or the device needs a reset): set bit 1, then signal the configuration interrupt. */
     public void signalConfigChange() {
         setBits(VirtioMmioRegisterDescriptor.VIRTIO_MMIO_INT_CONFIG);
-        sources[configVector].signal();
         signalled.increment();
+        sources[configVector].signal();
     }
 
     private void setBits(int bits) {

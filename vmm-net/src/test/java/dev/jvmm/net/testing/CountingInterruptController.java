@@ -132,8 +132,9 @@ public final class CountingInterruptController implements InterruptController {
     }
 
     private void edge(int intid) {
-        edges.incrementAndGet(intid - FIRST_SPI);
+        // Pending first: whoever sees the edge counted finds the SPI pending (or already taken).
         orBits(pendingSpis, 1L << (intid - FIRST_SPI));
+        edges.incrementAndGet(intid - FIRST_SPI);
         context.kick(0);
     }
 

@@ -393,6 +393,20 @@ public final class Arm64Cpu implements GuestProgram {
         exitCheck = true;
     }
 
+    /**
+     * WFI on behalf of the board's {@link HypervisorCall} handler (PSCI CPU_SUSPEND, which QEMU and this board implement
+     * as a WFI): sleeps as the WFI instruction does, until an interrupt is signalled or this CPU's earliest timer
+     * deadline, or returns spuriously, as WFI may. Only on this CPU's own thread, from inside the handler.
+     *
+     * @throws IllegalStateException on another thread
+     */
+    public void waitForInterruptInCall() {
+        if (Thread.currentThread() != thread || io == null) {
+            throw new IllegalStateException("CPU " + index + ": a hypervisor call's WFI runs on the CPU's own thread");
+        }
+        waitForInterrupt();
+    }
+
     /** What wakes this CPU's vCPU from WFI (the board passes {@code vcpu::kick}): used by SEV, CPU_ON, monitors. */
     public void setWaker(Runnable waker) {
         this.waker = waker == null ? () -> { } : waker;

@@ -111,6 +111,8 @@ final class Redistributor implements MmioDevice {
     /** GICR_WAKER.ProcessorSleep and GICR_CTLR.DPG*: written under the wired lock, read by 1-of-N distribution. */
     private volatile boolean processorSleep = true;
     private volatile int dpg;
+    /** LPIs made pending from the pending table at EnableLPIs with no ITS mapping; guarded by this. */
+    private final java.util.BitSet tableOnly = new java.util.BitSet();
     /** The pending table latched at EnableLPIs 0 to 1, and whether all of it is RAM. */
     private volatile long pendingTable;
     private volatile boolean pendingTableValid;
@@ -289,6 +291,45 @@ final class Redistributor implements MmioDevice {
                 lpi.resume();
             }
         }
+        takeUnmappedPending(bits);
+    }
+
+    /**
+     * EnableLPIs 0 to 1 with PTZ = 0, the LPIs no ITS maps: the pending table is this redistributor's, so a bit set
+     * in it is an LPI pending here whatever the ITSes say (IHI 0069H, 5.1.1 "LPIs": the pending state of an LPI is in
+     * the LPI Pending table of the redistributor it targets; QEMU's redistributor scans the table the same way). KVM
+     * loads only the LPIs it knows from an ITS mapping; the team's {@code its} guest prepares a table for a CPU
+     * before any MAPTI and expects QEMU's answer. An enabled one joins the pending set at the priority the
+     * configuration table gives it now; a disabled one stays a bit in the table (no ITS entry can INV it, and a later
+     * MAPTI of its INTID starts from the table as a new mapping would). The caller holds every ITS lock, so the
+     * registry does not change meanwhile.
+     */
+    private void takeUnmappedPending(byte[] bits) {
+        long limit = gic.lpiLimit();
+        int first = (int) (LpiTableDescriptor.FIRST_LPI / 8);
+        int end = (int) Math.min(bits.length, limit / 8);
+        boolean kick = false;
+        for (int b = first; b < end; b++) {
+            if (bits[b] == 0) {
+                continue;
+            }
+            for (int bit = 0; bit < 8; bit++) {
+                int intid = b * 8 + bit;
+                if ((bits[b] & (1 << bit)) == 0 || gic.registry().get(intid) != null) {
+                    continue;
+                }
+                int config = gic.readLpiConfig(intid, 0);
+                if (!LpiTableDescriptor.enabled(config)) {
+                    continue;
+                }
+                pending.prepare(level(config));
+                kick |= pending.add(level(config), intid);
+                tableOnly.set(intid);
+            }
+        }
+        if (kick) {
+            gic.kick(index);
+        }
     }
 
     /**
@@ -339,6 +380,12 @@ final class Redistributor implements MmioDevice {
             }
         }
         pending.clearAll();
+        // Pending LPIs taken from the table without an ITS mapping are dropped too, their bits with them, so that
+        // re-enabling with PTZ = 0 cannot bring back one that was already taken.
+        for (int intid = tableOnly.nextSetBit(0); intid >= 0; intid = tableOnly.nextSetBit(intid + 1)) {
+            tableClear(intid);
+        }
+        tableOnly.clear();
     }
 
     // ------------------------------------------------------------------------------------------ pending state

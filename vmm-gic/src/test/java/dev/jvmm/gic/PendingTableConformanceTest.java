@@ -91,4 +91,32 @@ class PendingTableConformanceTest {
             assertThat(rig.takeAll(0)).as("dropped LPIs do not come back from the table").isEmpty();
         }
     }
+
+    /**
+     * The pending table belongs to its redistributor: a bit set there is a pending LPI at EnableLPIs (PTZ = 0) even
+     * when no ITS maps that INTID (IHI 0069H 5.1.1; QEMU scans the table the same way; KVM loads mapped LPIs only).
+     * guests/its prepares a CPU's table before any MAPTI and expects QEMU's answer. Disabled ones stay in the table;
+     * once taken and dropped by EnableLPIs 1 to 0, none comes back.
+     */
+    @Test
+    void unmappedLpisPendingInTheTableAreTakenAtEnableLpis() {
+        try (GicRig rig = GicRig.booted(2, CacheStrategy.PER_ITS)) {
+            rig.driver.disableLpis(1);
+            for (int i = 0; i < 16; i++) {
+                rig.driver.setConfig(8492 + i, CONFIG_DEFAULT);
+                rig.driver.setPendingBit(1, 8492 + i, true);
+            }
+            rig.driver.setConfig(8600, CONFIG_DEFAULT & ~1);            // disabled: stays a bit in the table
+            rig.driver.setPendingBit(1, 8600, true);
+            rig.driver.writePendbaser(1, false);
+            rig.driver.enableLpis(1);
+            assertThat(rig.takeAll(1)).as("PE 1 takes the 16 enabled LPIs its table marks, once each")
+                    .containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.range(8492, 8508).boxed().toList());
+            assertThat(rig.takeAll(0)).isEmpty();
+            rig.driver.disableLpis(1);
+            rig.driver.writePendbaser(1, false);
+            rig.driver.enableLpis(1);
+            assertThat(rig.takeAll(1)).as("LPIs taken before EnableLPIs 1 -> 0 do not come back").isEmpty();
+        }
+    }
 }

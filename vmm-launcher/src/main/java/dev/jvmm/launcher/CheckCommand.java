@@ -52,7 +52,14 @@ final class CheckCommand implements Callable<Integer> {
                     n.backend().configName(), n.listen().getHostString() + ":" + n.listen().getPort(), n.slot(), MemoryMap.virtioSlot(n.slot()), n.deviceId(),
                     n.its(), n.mac());
         }
-        out.printf("  guest program %s%n", c.get(ToyGuestConfig.SECTION).program());
+        var kernel = c.find(dev.jvmm.virt.KernelConfig.SECTION);
+        if (kernel.isPresent()) {
+            var k = kernel.get();
+            out.printf("  guest kernel %s on the virt board%s, serial %s%n", k.kernelPath(c),
+                    k.append().isEmpty() ? "" : ", bootargs \"" + k.append() + "\"", k.serial());
+        } else {
+            out.printf("  guest program %s%n", c.get(ToyGuestConfig.SECTION).program());
+        }
         return Main.EXIT_OK;
     }
 }

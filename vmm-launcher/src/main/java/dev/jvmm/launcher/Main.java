@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
 import java.io.PrintWriter;
 
 /**
- * The {@code vmm} command line: {@code run}, {@code trace}, {@code replay}, {@code check}, {@code bench} and
- * {@code soak}.
+ * The {@code vmm} command line: {@code run}, {@code boot}, {@code trace}, {@code replay}, {@code check},
+ * {@code bench} and {@code soak}.
  *
  * <p>Exit status: 0 when the run ended cleanly, 2 for bad usage or a bad configuration (one message naming the
  * file, the line and the key), 1 for a failure at run time (a port in use, a guest that panicked) with a message.
@@ -19,7 +19,7 @@ import java.io.PrintWriter;
  */
 @Command(name = "vmm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A virtual machine monitor component: guest memory, virtio-net over UDP, a GICv3 ITS.",
-        subcommands = {RunCommand.class, TraceCommand.class, ReplayCommand.class, CheckCommand.class,
+        subcommands = {RunCommand.class, BootCommand.class, TraceCommand.class, ReplayCommand.class, CheckCommand.class,
                 BenchCommand.class, SoakCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -94,6 +94,11 @@ final class RunCommand implements Callable<Integer> {
             checkWritable(statsJson);
         }
         VmConfig cfg = VirtualMachine.configLoader().load(config);
+        if (BoardRun.isBoard(cfg)) {
+            // guest.kernel: a compiled guest on the virt board (vmm-virt), not the toy guest.
+            return BoardRun.runConfig(cfg, out, spec.commandLine().getErr(), limit, t, quiet, boot, statsJson, trace,
+                    metricsAt, config);
+        }
         VirtualMachine.Builder builder = VirtualMachine.builder(cfg);
         if (trace != null) {
             builder.trace(trace);

@@ -36,7 +36,9 @@ import java.util.function.IntFunction;
  * A whole toy-guest machine as the launcher wires it: {@link Machine} with the GICv3 of vmm-gic, the virtio-net NICs
  * of vmm-net, the toy guest of vmm-guest on its vCPUs (told about the machine as built, as a device tree would tell a
  * kernel), and optionally a trace journal. This class and the launcher's commands are the only place that wires the
- * modules together; {@link #SECTIONS} are the configuration sections such a machine reads.
+ * modules together; {@link #SECTIONS} are the configuration sections such a machine reads (with the board's guest
+ * section, so that one loader reads every file {@code vmm run} takes: a {@code guest.kernel} goes to vmm-virt's
+ * board through {@link BoardRun}).
  *
  * <pre>{@code
  * VmConfig config = VirtualMachine.configLoader().load(Path.of("configs/toy-guest.yaml"));
@@ -52,7 +54,7 @@ public final class VirtualMachine implements AutoCloseable {
 
     /** The sections of a toy-guest machine's configuration, besides core's machine and irq, in file order. */
     public static final List<ConfigSection<?>> SECTIONS = List.of(GicConfig.SECTION, NetConfig.SECTION,
-            NicConfig.SECTION, ToyGuestConfig.SECTION, TraceConfig.SECTION);
+            NicConfig.SECTION, ToyGuestConfig.SECTION, dev.jvmm.virt.KernelConfig.SECTION, TraceConfig.SECTION);
 
     private final VmConfig config;
     private final Machine machine;
@@ -68,6 +70,10 @@ public final class VirtualMachine implements AutoCloseable {
 
     private VirtualMachine(Builder b) {
         this.config = b.config;
+        if (config.find(dev.jvmm.virt.KernelConfig.SECTION).isPresent()) {
+            throw new IllegalArgumentException("this configuration's guest is a kernel (guest.kernel): the virt board "
+                    + "boots it (dev.jvmm.virt.VirtMachine), not the toy guest's machine");
+        }
         List<NicConfig> nicConfigs = config.get(NicConfig.SECTION);
         TraceRecorder recorder = null;
         if (b.traceDir != null) {

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: seed (the seed patch's measurement), lpi-stress (the interrupt controller alone),"
-                + " rx-throughput (one NIC against a plain Netty receiver).",
-        subcommands = {SeedCommand.class, LpiStressCommand.class, RxThroughputCommand.class})
+                + " rx-throughput (one NIC against a plain Netty receiver), cpu (a compute-bound guest on jvmm and"
+                + " QEMU TCG).",
+        subcommands = {SeedCommand.class, LpiStressCommand.class, RxThroughputCommand.class, CpuBenchCommand.class})
 final class BenchCommand {
 }

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: seed (the seed patch's measurement), lpi-stress (the interrupt controller alone),"
                 + " rx-throughput (one NIC against a plain Netty receiver), cpu (a compute-bound guest on jvmm and"
-                + " QEMU TCG).",
-        subcommands = {SeedCommand.class, LpiStressCommand.class, RxThroughputCommand.class, CpuBenchCommand.class})
+                + " QEMU TCG), peer (the compiled udp-sink on QEMU and jvmm).",
+        subcommands = {SeedCommand.class, LpiStressCommand.class, RxThroughputCommand.class, CpuBenchCommand.class,
+            PeerBenchCommand.class})
 final class BenchCommand {
 }

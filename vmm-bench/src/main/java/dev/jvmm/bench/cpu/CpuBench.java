@@ -74,7 +74,23 @@ public final class CpuBench {
      * event loop, console; and this harness's, asleep) and of the whole process (which adds the JVM's own threads:
      * JIT compilers, garbage collector). QEMU: the process alone.
      */
-    record Idle(double seconds, double vcpuShare, double javaThreadsShare, double processShare) {
+    record Idle(double seconds, double vcpuShare, double javaThreadsShare, double processShare, long jitMillis,
+                long gcMillis) {
+    }
+
+    /** Milliseconds the JIT compilers spent so far (-1 where not counted). */
+    private static long jitMillis() {
+        var c = ManagementFactory.getCompilationMXBean();
+        return c != null && c.isCompilationTimeMonitoringSupported() ? c.getTotalCompilationTime() : -1;
+    }
+
+    /** Milliseconds of garbage collection so far. */
+    private static long gcMillis() {
+        long t = 0;
+        for (var g : ManagementFactory.getGarbageCollectorMXBeans()) {
+            t += Math.max(0, g.getCollectionTime());
+        }
+        return t;
     }
 
     /** What a run measured (medians over repetitions), for the command and the tests. */
@@ -241,10 +257,14 @@ public final class CpuBench {
             long v0 = THREADS.getThreadCpuTime(tid);
             long[] ids = THREADS.getAllThreadIds();
             long[] j0 = THREADS.getThreadCpuTime(ids);
+            long jit0 = jitMillis();
+            long gc0 = gcMillis();
             Thread.sleep((long) (o.idleSeconds() * 1000));
             long p1 = OS.getProcessCpuTime();
             long v1 = THREADS.getThreadCpuTime(tid);
             long[] j1 = THREADS.getThreadCpuTime(ids);
+            long jit1 = jitMillis();
+            long gc1 = gcMillis();
             long w1 = System.nanoTime();
             long java = 0;
             for (int i = 0; i < ids.length; i++) {
@@ -257,7 +277,7 @@ public final class CpuBench {
             }
             double wall = (w1 - w0) / 1e9;
             return new Idle(wall, v0 < 0 || v1 < 0 ? Double.NaN : (v1 - v0) / 1e9 / wall, java / 1e9 / wall,
-                    p0 < 0 || p1 < 0 ? Double.NaN : (p1 - p0) / 1e9 / wall);
+                    p0 < 0 || p1 < 0 ? Double.NaN : (p1 - p0) / 1e9 / wall, jit0 < 0 ? -1 : jit1 - jit0, gc1 - gc0);
         } finally {
             vm.close();
         }
@@ -326,7 +346,8 @@ public final class CpuBench {
             long c1 = q.cpuNanosNow();
             long w1 = System.nanoTime();
             double wall = (w1 - w0) / 1e9;
-            return new Idle(wall, Double.NaN, Double.NaN, c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9 / wall);
+            return new Idle(wall, Double.NaN, Double.NaN,
+                    c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9 / wall, -1, -1);
         } finally {
             q.close();
         }
@@ -401,8 +422,9 @@ public final class CpuBench {
                 out.printf(Locale.ROOT, "  %-34s QEMU: process %.3f%% of a core (10 ms ticks: +-%.2f%%)%n", "",
                         idleQemu.processShare() * 100, 1.0 / idleQemu.seconds());
             }
-            out.printf(Locale.ROOT, "  %-34s over %.1f s of WFI with a 1 s timer tick, after %d s to settle%n", "",
-                    idleJvmm.seconds(), IDLE_SETTLE_MILLIS / 1000);
+            out.printf(Locale.ROOT, "  %-34s over %.1f s of WFI with a 1 s timer tick, after %d s to settle; in the"
+                    + " window the JVM spent %d ms compiling (JIT), %d ms collecting%n", "", idleJvmm.seconds(),
+                    IDLE_SETTLE_MILLIS / 1000, idleJvmm.jitMillis(), idleJvmm.gcMillis());
         }
         out.printf(Locale.ROOT, "  load average %.2f before, %.2f after (%d cores)%n", load0, load1,
                 Runtime.getRuntime().availableProcessors());

@@ -1,6 +1,7 @@
 package dev.jvmm.launcher;
 
 import dev.jvmm.bench.BenchFailure;
+import dev.jvmm.bench.board.GuestFiles;
 import dev.jvmm.bench.seed.MachineFactory;
 import dev.jvmm.bench.seed.SeedCell;
 import dev.jvmm.bench.seed.SeedHarness;
@@ -12,6 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -103,6 +105,15 @@ final class SeedCommand implements Callable<Integer> {
     @Option(names = "--report", paramLabel = "DIR", description = "Write seed.json and report.html into DIR.")
     Path report;
 
+    @Option(names = "--guest", paramLabel = "java|arm64", defaultValue = "java",
+            description = "The guest of every cell: java (the toy guest, default) or arm64 (the compiled udp-sink on the"
+                    + " virt board, t0 -> t3 ending at its ICC_IAR1_EL1 read).")
+    String guest;
+
+    @Option(names = "--kernel", paramLabel = "FILE",
+            description = "With --guest arm64: the udp-sink kernel (default guests/udp-sink/udp-sink.elf).")
+    Path kernel;
+
     /** The machines of the cells, wired by the launcher. */
     static final MachineFactory MACHINES = (config, name, observer, backends) -> VirtualMachine.builder(config)
             .name(name).observer(observer).backends(backends).build().machine();
@@ -117,11 +128,34 @@ final class SeedCommand implements Callable<Integer> {
         }
     }
 
+    /** The compiled guest's kernel with --guest arm64, null with --guest java. */
+    Path kernel() {
+        if (guest.equals("java")) {
+            if (kernel != null) {
+                throw new Main.UsageException("--kernel: only with --guest arm64");
+            }
+            return null;
+        }
+        if (!guest.equals("arm64")) {
+            throw new Main.UsageException("--guest: must be java or arm64, got '" + guest + "'");
+        }
+        Path k = kernel != null ? kernel : GuestFiles.find("udp-sink");
+        if (k == null) {
+            throw new Main.UsageException("--guest arm64: guests/udp-sink/udp-sink.elf not found from the working folder;"
+                    + " run from the project's root or give --kernel FILE");
+        }
+        if (!Files.isRegularFile(k)) {
+            throw new Main.UsageException("--kernel: no such file: " + k);
+        }
+        return k;
+    }
+
     @Override
     public Integer call() throws Exception {
         SeedOptions o = options();
+        Path k = kernel();
         try {
-            SeedHarness.run(o, MACHINES, spec.commandLine().getOut(), spec.commandLine().getErr());
+            SeedHarness.run(o, MACHINES, k, spec.commandLine().getOut(), spec.commandLine().getErr());
         } catch (IllegalArgumentException e) {
             // An option this host cannot honour (iperf asked for but not installed).
             throw new Main.UsageException(e.getMessage());

@@ -11,20 +11,20 @@ import dev.jvmm.core.vcpu.VcpuStats;
 import dev.jvmm.gic.GicConfig;
 import dev.jvmm.gic.GicV3;
 import dev.jvmm.gic.cache.CacheStats;
-import dev.jvmm.guest.GuestFailure;
-import dev.jvmm.guest.GuestReport;
 import dev.jvmm.guest.ToyGuestConfig;
 import dev.jvmm.net.KernelUdpSockets;
+import dev.jvmm.net.NetBackend;
 import dev.jvmm.net.NetConfig;
 import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.NicStats;
 import dev.jvmm.net.VirtioNetDevice;
 import dev.jvmm.net.VirtioNetDevices;
+import dev.jvmm.virt.KernelConfig;
 import org.HdrHistogram.Histogram;
 
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.time.Duration;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -46,17 +46,24 @@ public final class SeedBenchmark {
     private static final long SETTLE_MILLIS = 100;
     /** After the measured traffic: time for datagrams in flight to reach the guest before the snapshot. */
     private static final long GRACE_MILLIS = 100;
-    private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(30);
     /** Guest RAM: enough for 32 NICs' rings and buffers (the shipped seed-10nics config uses the same). */
     private static final long MEMORY = 512L << 20;
 
     private final SeedOptions options;
     private final TrafficSender sender;
     private final MachineFactory machines;
+    private final Path kernel;
     private final PrintWriter out;
     private final PrintWriter err;
 
     SeedBenchmark(SeedOptions options, TrafficSender sender, MachineFactory machines, PrintWriter out, PrintWriter err) {
+        this(options, sender, machines, null, out, err);
+    }
+
+    /** @param kernel a compiled udp-sink to run on the virt board instead of the toy guest, or null */
+    SeedBenchmark(SeedOptions options, TrafficSender sender, MachineFactory machines, Path kernel, PrintWriter out,
+                  PrintWriter err) {
+        this.kernel = kernel;
         this.options = options;
         this.sender = sender;
         this.machines = machines;
@@ -148,34 +155,36 @@ public final class SeedBenchmark {
     // -------------------------------------------------------------------------------------------- one machine
 
     private CellRun runMachine(int n, SeedCell cell, int rep, double seconds) throws InterruptedException {
-        VmConfig cfg = config(n, cell, options.eventLoopThreads(), options.socketBuffer());
+        VmConfig cfg = kernel == null ? config(n, cell, options.eventLoopThreads(), options.socketBuffer())
+                : boardConfig(n, cell, options.eventLoopThreads(), options.socketBuffer(), kernel);
         EndToEndProbe probe = new EndToEndProbe(cfg.get(NicConfig.SECTION));
-        Machine vm = machines.build(cfg, "seed-" + cell.configName(), probe,
-                probe.backends(VirtioNetDevices::defaultBackend, cfg.get(NicConfig.SECTION)));
+        NetBackend.Factory backends = probe.backends(VirtioNetDevices::defaultBackend, cfg.get(NicConfig.SECTION));
+        String name = "seed-" + cell.configName();
+        CellMachine cm = kernel == null ? new CellMachine.Toy(machines.build(cfg, name, probe, backends))
+                : new CellMachine.Board(cfg, name, probe, backends);
         try {
-            List<VirtioNetDevice> nics = vm.devices().stream().filter(VirtioNetDevice.class::isInstance)
-                    .map(VirtioNetDevice.class::cast).toList();
-            GuestReport guest = new GuestReport(vm.memory());
+            Machine vm = cm.machine();
+            List<VirtioNetDevice> nics = cm.nics();
             probe.attach(nics);
-            vm.start();
-            awaitGuest(vm, guest, cell);
+            cm.start();
+            cm.awaitReady(cell);
             List<InetSocketAddress> targets = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 targets.add(new InetSocketAddress("127.0.0.1", nics.get(i).boundPort()));
             }
             List<InetSocketAddress> sockets = targets;
             warmUp(targets);
-            checkGuest(vm, guest, cell);
+            cm.check(cell);
 
-            Counters before = Counters.of(vm, nics, guest, sockets);
+            Counters before = Counters.of(cm, nics, sockets);
             vm.irqRouter().resetStats();
             probe.reset();
             Measured m = measure(targets, seconds);
             IrqStats irq = vm.irqRouter().stats();
             Histogram arrivalToAck = probe.arrivalToAck();
             Histogram pendingToAck = probe.pendingToAck();
-            Counters after = Counters.of(vm, nics, guest, sockets);
-            checkGuest(vm, guest, cell);
+            Counters after = Counters.of(cm, nics, sockets);
+            cm.check(cell);
 
             // MSIs made pending or, in the wired cell, SPI edges raised: the cell's one kind of injection.
             Histogram signalToPending = irq.latencyNanos();
@@ -185,42 +194,39 @@ public final class SeedBenchmark {
             return new CellRun(n, cell.configName(), rep, cfg.machine().vcpus(), seconds, m.windowSeconds,
                     m.sent, after.received - before.received, after.delivered - before.delivered,
                     after.deviceDropped - before.deviceDropped, diff(before.kernelDropped, after.kernelDropped),
-                    after.guestLost - before.guestLost, after.msis - before.msis, injected, inThread,
+                    diff(before.guestLost, after.guestLost), after.msis - before.msis, injected, inThread,
                     irq.coalesced(), after.cacheHits - before.cacheHits, after.cacheMisses - before.cacheMisses,
                     after.guestIrqs - before.guestIrqs, after.haltPolls - before.haltPolls, after.halts - before.halts,
                     loadAverage(), LatencySummary.of(signalToPending),
                     LatencySummary.of(arrivalToAck), LatencySummary.of(pendingToAck),
                     new Histogram[]{signalToPending, arrivalToAck, pendingToAck});
         } finally {
-            for (String p : vm.stop()) {
+            for (String p : cm.stop()) {
                 err.println("vmm: warning: " + p);
             }
         }
     }
 
-    private static void awaitGuest(Machine vm, GuestReport guest, SeedCell cell) {
-        try {
-            guest.awaitRunning(vm, BOOT_TIMEOUT);
-        } catch (GuestFailure e) {
-            throw new BenchFailure("cell " + cell.configName() + ": " + e.getMessage());
-        }
-    }
-
-    private static void checkGuest(Machine vm, GuestReport guest, SeedCell cell) {
-        if (guest.state() == GuestReport.STATE_PANICKED) {
-            throw new BenchFailure("cell " + cell.configName() + ": the guest panicked: " + guest.panicMessage());
-        }
-        List<String> faults = vm.vcpuFaults();
-        if (!faults.isEmpty()) {
-            throw new BenchFailure("cell " + cell.configName() + ": a vCPU faulted: " + faults.get(0));
-        }
+    /**
+     * The machine of one cell for a compiled guest on the virt board: as {@link #config}, with the kernel instead of
+     * the toy guest (udp-sink's defaults: iperf sequence checks, NIC i's interrupts to CPU i % vCPUs; no counter
+     * lines, which nobody reads here).
+     */
+    static VmConfig boardConfig(int nics, SeedCell cell, int eventLoopThreads, long socketBuffer, Path kernel) {
+        VmConfig toy = config(nics, cell, eventLoopThreads, socketBuffer);
+        return VmConfig.builder().machine(toy.machine()).irq(toy.irq())
+                .with(GicConfig.SECTION, toy.get(GicConfig.SECTION))
+                .with(NetConfig.SECTION, toy.get(NetConfig.SECTION))
+                .with(NicConfig.SECTION, toy.get(NicConfig.SECTION))
+                .with(KernelConfig.SECTION, KernelConfig.of(kernel.toAbsolutePath()).withAppend("interval=0"))
+                .build();
     }
 
     /** What the machine counted up to one moment: each figure is a difference of two of these. */
     private record Counters(long received, long delivered, long deviceDropped, long kernelDropped, long guestLost,
                             long msis, long cacheHits, long cacheMisses, long guestIrqs, long haltPolls,
                             long halts) {
-        static Counters of(Machine vm, List<VirtioNetDevice> nics, GuestReport g, List<InetSocketAddress> sockets) {
+        static Counters of(CellMachine cm, List<VirtioNetDevice> nics, List<InetSocketAddress> sockets) {
             long received = 0;
             long dropped = 0;
             long msis = 0;
@@ -232,15 +238,14 @@ public final class SeedBenchmark {
             }
             long polls = 0;
             long halts = 0;
-            for (Vcpu v : vm.vcpus()) {
+            for (Vcpu v : cm.machine().vcpus()) {
                 VcpuStats s = v.stats();
                 polls += s.haltPollSuccesses();
                 halts += s.halts();
             }
-            CacheStats c = ((GicV3) vm.interruptController()).stats().cache();
-            return new Counters(received, g.total(GuestReport.Counter.FRAMES), dropped, KernelUdpSockets.drops(sockets),
-                    g.total(GuestReport.Counter.LOST), msis, c.hits(), c.misses(), g.total(GuestReport.Counter.IRQS),
-                    polls, halts);
+            CacheStats c = ((GicV3) cm.machine().interruptController()).stats().cache();
+            return new Counters(received, cm.delivered(), dropped, KernelUdpSockets.drops(sockets), cm.guestLost(),
+                    msis, c.hits(), c.misses(), cm.guestIrqs(), polls, halts);
         }
     }
 

@@ -80,7 +80,7 @@ class BoardBenchRunTest {
         for (String side : sides) {
             assertThat(number(out, "^  " + side + "\\s+([0-9]+)\\s")).as("%s sent/s", side).isPositive();
             assertThat(number(out, "^  " + side + "\\s+[0-9]+\\s+([0-9]+)\\s")).as("%s delivered/s", side).isPositive();
-            assertThat(number(out, "^  " + side + "\\s+[0-9]+\\s+[0-9]+\\s+[0-9.]+%\\s+([0-9.]+)"))
+            assertThat(number(out, "^  " + side + "\\s+[0-9]+\\s+[0-9]+\\s+[0-9.]+%\\s+[0-9]+\\s+([0-9.]+)"))
                     .as("%s datagrams per interrupt", side).isPositive();
         }
         if (!QEMU) {

@@ -111,8 +111,8 @@ public final class PeerBench {
         out.println();
         out.printf(Locale.ROOT, "results: medians of %d repetition%s (min..max)%n", o.repetitions(),
                 o.repetitions() == 1 ? "" : "s");
-        out.printf(Locale.ROOT, "  %-18s %-24s %-24s %-18s %-14s %s%n", "side", "sent/s", "delivered/s", "loss",
-                "datagrams/irq", "irq interval (guest-measured)");
+        out.printf(Locale.ROOT, "  %-18s %-24s %-24s %-22s %-22s %-20s %s%n", "side", "sent/s", "delivered/s", "loss",
+                "guest lost", "datagrams/irq", "irq interval (guest-measured)");
         for (Side s : sides) {
             List<SideRun> mine = runs.stream().filter(r -> r.side().equals(s.label)).toList();
             double[] sent = mine.stream().mapToDouble(SideRun::sentPerSecond).toArray();
@@ -121,11 +121,14 @@ public final class PeerBench {
             double[] per = mine.stream().mapToDouble(r -> r.irqs() == 0 ? Double.NaN
                     : (double) r.delivered() / r.irqs()).toArray();
             double[] iv = mine.stream().mapToDouble(SideRun::irqIntervalMicros).toArray();
-            out.printf(Locale.ROOT, "  %-18s %-24s %-24s %-18s %-14s %s%n", s.label, range(sent, "%.0f"),
-                    range(del, "%.0f"), range(loss, "%.1f%%"), range(per, "%.2f"), range(iv, "%.1f us"));
+            double[] lost = mine.stream().mapToDouble(SideRun::guestLost).toArray();
+            out.printf(Locale.ROOT, "  %-18s %-24s %-24s %-22s %-22s %-20s %s%n", s.label, range(sent, "%.0f"),
+                    range(del, "%.0f"), range(loss, "%.1f%%"), range(lost, "%.0f"), range(per, "%.2f"),
+                    range(iv, "%.1f us"));
         }
-        out.printf(Locale.ROOT, "  load average %.2f before, %.2f after (%d cores); guest lost = gaps in the iperf"
-                + " sequence numbers the guest saw%n", load0, load1, Runtime.getRuntime().availableProcessors());
+        out.printf(Locale.ROOT, "  load average %.2f before, %.2f after (%d cores); loss = sent - delivered (the"
+                + " guest's datagram counter); guest lost = gaps in the iperf sequence numbers the guest saw%n", load0,
+                load1, Runtime.getRuntime().availableProcessors());
         out.flush();
         return runs;
     }

@@ -100,7 +100,8 @@ final class VirtBoard implements AutoCloseable {
     static final int PSCI_0_1_MIGRATE = Psci.MIGRATE_64;
 
     /** Everything a boot is made from; the same for every reset of one {@link VirtMachine}. */
-    record Parts(VmConfig config, KernelConfig kernel, BootLoader.Kernel kernelFile, UserDtb userDtb, SerialConsole console,
+    record Parts(VmConfig config, KernelConfig kernel, BootLoader.Kernel kernelFile, BootLoader.Initrd initrd,
+                 UserDtb userDtb, SerialConsole console,
                  String name, IrqObserver observer, NetBackend.Factory backends, EventLoopGroup eventLoopGroup,
                  FailureListener failureListener, Psci.SystemControl control, Consumer<FatalReport> fatal) {
     }
@@ -146,8 +147,13 @@ final class VirtBoard implements AutoCloseable {
             createChosen();
             Fdt tree = parts.userDtb() != null ? userTree(parts.userDtb()) : fdt;
             int size = parts.userDtb() != null ? parts.userDtb().size() : FDT_SIZE;
-            this.dtb = tree.toBlob(size, 0);
-            this.plan = BootLoader.plan(parts.kernelFile(), ram, dtb);
+            this.plan = BootLoader.plan(parts.kernelFile(), parts.initrd(), ram, (start, length) -> {
+                if (length > 0) {
+                    chosenInitrd(tree, start, length);
+                }
+                return tree.toBlob(size, 0);
+            });
+            this.dtb = plan.dtb();
         } catch (RuntimeException e) {
             machine.stop();
             throw e;
@@ -394,6 +400,31 @@ final class VirtBoard implements AutoCloseable {
         }
         chosen.cells("rng-seed", rng);
         chosen.cells("kaslr-seed", r.nextInt(), r.nextInt());
+    }
+
+    /**
+     * arm_load_dtb: the initrd's range in /chosen, {@code linux,initrd-end} exclusive, each as many cells as the
+     * root's {@code #address-cells} (2 on this board; a user's tree may say 1).
+     */
+    static void chosenInitrd(Fdt tree, long start, long length) {
+        Fdt.Node root = tree.root();
+        byte[] ac = root.get("#address-cells");
+        boolean oneCell = ac != null && ac.length == 4 && java.nio.ByteBuffer.wrap(ac).getInt() == 1;
+        Fdt.Node chosen = root.child("chosen");
+        if (chosen == null) {
+            chosen = root.add("chosen");
+        }
+        long end = start + length;
+        if (oneCell && (end >>> 32) != 0) {
+            throw new BootException(String.format("the device tree's #address-cells is 1, too few for the initrd's "
+                    + "end 0x%x", end));
+        }
+        if (oneCell) {
+            chosen.cells("linux,initrd-start", (int) start).cells("linux,initrd-end", (int) end);
+        } else {
+            chosen.cells("linux,initrd-start", (int) (start >>> 32), (int) start)
+                    .cells("linux,initrd-end", (int) (end >>> 32), (int) end);
+        }
     }
 
     /**

@@ -403,28 +403,21 @@ final class VirtBoard implements AutoCloseable {
     }
 
     /**
-     * arm_load_dtb: the initrd's range in /chosen, {@code linux,initrd-end} exclusive, each as many cells as the
-     * root's {@code #address-cells} (2 on this board; a user's tree may say 1).
+     * arm_load_dtb: the initrd's range in /chosen, {@code linux,initrd-end} exclusive, one cell each whatever the
+     * root's {@code #address-cells} (QEMU 7.2's qemu_fdt_setprop_cell; Linux reads either width). An initrd ending
+     * above 4 GiB, which QEMU would truncate, is refused.
      */
     static void chosenInitrd(Fdt tree, long start, long length) {
-        Fdt.Node root = tree.root();
-        byte[] ac = root.get("#address-cells");
-        boolean oneCell = ac != null && ac.length == 4 && java.nio.ByteBuffer.wrap(ac).getInt() == 1;
-        Fdt.Node chosen = root.child("chosen");
-        if (chosen == null) {
-            chosen = root.add("chosen");
-        }
         long end = start + length;
-        if (oneCell && (end >>> 32) != 0) {
-            throw new BootException(String.format("the device tree's #address-cells is 1, too few for the initrd's "
-                    + "end 0x%x", end));
+        if ((end >>> 32) != 0) {
+            throw new BootException(String.format("the initrd ends at 0x%x, above the 4 GiB its device tree "
+                    + "properties (one cell, as QEMU writes them) can name", end));
         }
-        if (oneCell) {
-            chosen.cells("linux,initrd-start", (int) start).cells("linux,initrd-end", (int) end);
-        } else {
-            chosen.cells("linux,initrd-start", (int) (start >>> 32), (int) start)
-                    .cells("linux,initrd-end", (int) (end >>> 32), (int) end);
+        Fdt.Node chosen = tree.root().child("chosen");
+        if (chosen == null) {
+            chosen = tree.root().add("chosen");
         }
+        chosen.cells("linux,initrd-start", (int) start).cells("linux,initrd-end", (int) end);
     }
 
     /**

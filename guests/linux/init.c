@@ -137,11 +137,15 @@ static void init_main(void)
         end_line();
     }
 
-    /* A timing, not a fact: differs from run to run and between QEMU and jvmm. */
+    /*
+     * A timing, not a fact: differs from run to run and between QEMU and jvmm. CLOCK_BOOTTIME runs from the
+     * kernel's timekeeping start, on jiffies until the arch timer's clocksource takes over, so it lags the
+     * printk timestamps wherever timer ticks came late (a slow CPU with interrupts masked for long).
+     */
     if (syscall2(SYS_clock_gettime, CLOCK_BOOTTIME, &t) == 0) {
-        put("jvmm-init: up ");
+        put("jvmm-init: CLOCK_BOOTTIME ");
         put_frac3((u64)t.tv_sec * 1000 + (u64)t.tv_nsec / 1000000);
-        put(" s since the kernel started");
+        put(" s");
         end_line();
     }
 

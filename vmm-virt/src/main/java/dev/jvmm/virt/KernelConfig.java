@@ -147,7 +147,8 @@ public record KernelConfig(String kernel, String append, String initrd, String d
         });
         boolean noReboot = s.bool("no-reboot", d.noReboot());
         String smc = s.choice("smc", "psci", "psci", "undefined");
-        return new KernelConfig(kernel, append, initrd, dtb, serial, noReboot, Smc.valueOf(smc.toUpperCase(java.util.Locale.ROOT)));
+        return new KernelConfig(kernel, append, initrd, dtb, serial, noReboot,
+                Smc.valueOf(smc.toUpperCase(java.util.Locale.ROOT)));
     }
 
     /**

@@ -45,7 +45,8 @@ import java.util.function.Consumer;
  *                        + n * 0x200                  wired mode: the SPI; MSI mode: msi-parent &lt;&amp;its DeviceID&gt;
  *  RAM                   0x4000_0000    machine.memory                              /memory@40000000
  *  CPUs, PSCI, timer                                  PPIs 13 14 11 10, level     /cpus, /psci, /timer
- *  /chosen: bootargs, stdout-path = "/pl011@9000000", rng-seed, kaslr-seed
+ *  /chosen: bootargs, stdout-path = "/pl011@9000000", rng-seed, kaslr-seed, and with an initrd
+ *           linux,initrd-start and linux,initrd-end (BootLoader places it)
  * </pre>
  *
  * <h2>Left out of QEMU's board, and why</h2>

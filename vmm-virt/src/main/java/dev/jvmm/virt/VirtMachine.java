@@ -387,10 +387,15 @@ public final class VirtMachine implements AutoCloseable {
         return board.deviceTreeBlob();
     }
 
-    /** Where the current boot put things, in words ("ELF entry 0x40200000, device tree at 0x40000000"). */
+    /**
+     * Where the current boot put things, in words ("ELF, entry 0x40200000, device tree at 0x40000000"; with an
+     * initrd: "arm64 Image, entry 0x40200000, initrd at 0x48000000 (5288 bytes), device tree at 0x48200000").
+     */
     public String bootSummary() {
         BootLoader.Plan p = board.plan();
-        return String.format("%s, entry 0x%x, %s", p.format().description, p.entry(),
+        return String.format("%s, entry 0x%x, %s%s", p.format().description, p.entry(),
+                p.initrdSize() == 0 ? "" : String.format("initrd at 0x%x (%d bytes), ", p.initrdStart(),
+                        p.initrdSize()),
                 p.dtbAddress() < 0 ? "no device tree in memory (no room below the ELF)"
                         : String.format("device tree at 0x%x", p.dtbAddress()));
     }

@@ -256,7 +256,8 @@ class BootLoaderTest {
                 .hasMessage("i: not enough space after the kernel to load the initrd (it would go at 0x48000000, RAM "
                         + "ends at 0x48000000)");
         long room = 64L << 20;                               // from 0x44000000 to the end of 128 MiB
-        assertThatThrownBy(() -> plan(image(0x200000, 0x10000, 64), RAM_128M, new byte[(int) room + 1], new TreeCalls()))
+        assertThatThrownBy(() -> plan(image(0x200000, 0x10000, 64), RAM_128M, new byte[(int) room + 1],
+                new TreeCalls()))
                 .isInstanceOf(BootException.class)
                 .hasMessage("i: the initrd (67108865 bytes) is too big to fit into RAM after the kernel (it would go "
                         + "at 0x44000000, RAM ends at 0x48000000)");
@@ -279,7 +280,8 @@ class BootLoaderTest {
         for (int i = 0; i < HostileCases.cases(300); i++) {
             long ramSize = (1L + random.nextInt(48)) << 20;
             RamRegion ram = new RamRegion(RAM, ramSize);
-            long imageSize = random.nextInt(4) == 0 ? random.nextLong(1, ramSize + 1) : 0x1000 + random.nextInt(1 << 20);
+            long imageSize = random.nextInt(4) == 0 ? random.nextLong(1, ramSize + 1)
+                    : 0x1000 + random.nextInt(1 << 20);
             int initrdSize = random.nextInt(3) == 0 ? random.nextInt((int) ramSize + 1) : random.nextInt(1 << 16);
             TreeCalls tree = new TreeCalls();
             try {

@@ -284,7 +284,9 @@ class DeviceTreeTest {
             assertThat(console).as("boot-info runs on QEMU").isNotNull();
             Matcher x0 = Pattern.compile("entry: x0 0x([0-9a-f]+) ").matcher(console);
             assertThat(x0.find()).as("boot-info prints x0: %s", console).isTrue();
-            assertThat(summary).as("the tree where QEMU's stub passes it").endsWith("device tree at 0x" + x0.group(1));
+            assertThat(summary).as("the tree where QEMU's stub passes it").endsWith("device tree at 0x" + x0.group(1))
+                    .contains("initrd at " + theirs.get("linux,initrd-start").replaceAll("[<>]", "") + " ("
+                            + initrdSize + " bytes)");
         } finally {
             Files.deleteIfExists(initrd);
             Files.deleteIfExists(dump);

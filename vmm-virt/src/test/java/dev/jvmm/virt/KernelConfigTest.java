@@ -24,7 +24,8 @@ class KernelConfigTest {
     @Test
     void everyKeyIsReadAndPathsStartAtTheFilesFolder() {
         VmConfig c = LOADER.parse("machine: {vcpus: 2, memory: 256M}\nguest:\n  kernel: ../k.elf\n  append: a=1 b\n"
-                + "  initrd: initramfs.cpio\n  dtb: t.dtb\n  serial: file:/tmp/console\n  no-reboot: true\n  smc: undefined\n",
+                + "  initrd: initramfs.cpio\n  dtb: t.dtb\n  serial: file:/tmp/console\n  no-reboot: true\n"
+                + "  smc: undefined\n",
                 "/etc/jvmm/m.yaml");
         KernelConfig k = c.get(KernelConfig.SECTION);
         assertThat(k.kernelPath(c)).isEqualTo(Path.of("/etc/k.elf"));

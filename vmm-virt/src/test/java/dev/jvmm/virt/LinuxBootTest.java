@@ -34,7 +34,8 @@ class LinuxBootTest {
         String cache = System.getenv("JVMM_LINUX_CACHE");
         if (cache == null || cache.isEmpty()) {
             String xdg = System.getenv("XDG_CACHE_HOME");
-            Path base = xdg == null || xdg.isEmpty() ? Path.of(System.getProperty("user.home"), ".cache") : Path.of(xdg);
+            Path base = xdg == null || xdg.isEmpty() ? Path.of(System.getProperty("user.home"), ".cache")
+                    : Path.of(xdg);
             return base.resolve("jvmm/linux/vmlinuz");
         }
         return Path.of(cache, "vmlinuz");
@@ -68,7 +69,7 @@ class LinuxBootTest {
         String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
         System.out.printf("LinuxBootTest: %s booted to SYSTEM_OFF in %.1f s wall, %,d instructions retired "
                 + "(2 vCPUs); init's line: %s%n", kernel.toRealPath().getFileName(), millis / 1000.0, retired,
-                lines.stream().filter(l -> l.startsWith("jvmm-init: up ")).findFirst().orElse("none"));
+                lines.stream().filter(l -> l.startsWith("jvmm-init: CLOCK_BOOTTIME ")).findFirst().orElse("none"));
         assertThat(text).as("the kernel reached userspace; the console's last lines:\n%s", tail)
                 .contains("Run /init as init process")
                 .contains("jvmm-init: hello from userspace")

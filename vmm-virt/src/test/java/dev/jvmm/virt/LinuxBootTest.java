@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * Issue 16's promise with a real kernel: Debian bookworm's arm64 Linux (guests/linux/fetch-kernel.sh puts it in the
  * cache) boots on the virt board with two vCPUs and guests/linux/initramfs.cpio, runs the init in userspace and powers
- * the machine off through PSCI SYSTEM_OFF. Skipped when the kernel is not in the cache (CI without network).
+ * the machine off through PSCI SYSTEM_OFF. Skipped when the kernel is not in the cache (CI without network). With
+ * QEMU installed, the init's facts (every line of it but the time) must be QEMU's for the same files.
  *
  * <p>The kernel is {@code $JVMM_LINUX_KERNEL}, else {@code vmlinuz} in {@code $JVMM_LINUX_CACHE}, else in
  * {@code ~/.cache/jvmm/linux} (fetch-kernel.sh's folders).
@@ -82,5 +83,35 @@ class LinuxBootTest {
                 .doesNotContain("BUG:");
         assertThat(outcome.kind()).as("%s; the console's last lines:\n%s", outcome, tail)
                 .isEqualTo(VirtMachine.Outcome.Kind.POWER_OFF);
+        if (GuestCase.qemuInstalled()) {
+            assertThat(initFacts(text)).as("the init's facts on jvmm and on QEMU")
+                    .isEqualTo(initFacts(onQemu(kernel, initrd, 2, "512M")));
+        }
+    }
+
+    /** The init's lines, but the one with a time. */
+    static List<String> initFacts(String console) {
+        return console.lines().filter(l -> l.startsWith("jvmm-init: "))
+                .filter(l -> !l.startsWith("jvmm-init: CLOCK_BOOTTIME ")).toList();
+    }
+
+    static String onQemu(Path kernel, Path initrd, int smp, String memory) throws Exception {
+        Process p = new ProcessBuilder("qemu-system-aarch64", "-M", "virt,gic-version=3", "-cpu", "cortex-a57",
+                "-nographic", "-no-reboot", "-smp", String.valueOf(smp), "-m", memory, "-kernel", kernel.toString(),
+                "-initrd", initrd.toString(), "-append", APPEND).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.PIPE).start();
+        p.getOutputStream().close();
+        java.util.concurrent.CompletableFuture<byte[]> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return p.getInputStream().readAllBytes();
+            } catch (java.io.IOException e) {
+                return new byte[0];
+            }
+        });
+        if (!p.waitFor(3, java.util.concurrent.TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new AssertionError("QEMU did not power off within 3 minutes");
+        }
+        return new String(out.get(), StandardCharsets.UTF_8).replace("\r", "");
     }
 }

@@ -13,7 +13,7 @@ set -eu
 
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org}
 # The pinned kernel: bookworm's (Debian 12) point-release kernel. Packages of a point release leave the mirror after
-# the next one or two; snapshot.debian.org keeps them forever (the fallback below).
+# the next one or two: then the newest kernel of the indexes is taken instead, as with --latest, and said so.
 PIN_PACKAGE=linux-image-6.1.0-50-arm64-unsigned
 PIN_VERSION=6.1.176-1
 PIN_POOL=debian/pool/main/l/linux
@@ -50,7 +50,9 @@ newest_in() {
                pkg = "" }'
 }
 
-if [ $latest = 1 ]; then
+# Sets package, version, url, deb_sha256 to the newest kernel of bookworm's three indexes (vmlinuz_sha256 empty:
+# the package's SHA-256 from the index vouches for it).
+choose_latest() {
     { newest_in debian/dists/bookworm/main
       newest_in debian/dists/bookworm-updates/main
       newest_in debian-security/dists/bookworm-security/main; } > "$work/candidates" \
@@ -59,33 +61,39 @@ if [ $latest = 1 ]; then
     [ -n "$line" ] || die "no linux-image-*-arm64-unsigned package in bookworm's indexes at $MIRROR"
     set -- $line
     package=$1 version=$2 url="$MIRROR/$3" deb_sha256=$4 vmlinuz_sha256=
+}
+
+if [ $latest = 1 ]; then
+    choose_latest
 else
     package=$PIN_PACKAGE version=$PIN_VERSION deb_sha256=$PIN_DEB_SHA256 vmlinuz_sha256=$PIN_VMLINUZ_SHA256
     url="$MIRROR/$PIN_POOL/${package}_${version}_arm64.deb"
 fi
-abi=${package#linux-image-}
-abi=${abi%-unsigned}
-kernel="$cache/vmlinuz-$abi"
 
-if [ -f "$kernel" ] && [ -f "$kernel.sha256" ] \
-        && [ "$(sha256sum "$kernel" | cut -d' ' -f1)" = "$(cat "$kernel.sha256")" ] \
-        && { [ -z "$vmlinuz_sha256" ] || [ "$vmlinuz_sha256" = "$(cat "$kernel.sha256")" ]; }; then
-    ln -sfn "vmlinuz-$abi" "$cache/vmlinuz"
-    echo "$cache/vmlinuz"
-    exit 0
-fi
+# Prints the cached kernel's path and exits when vmlinuz-ABI is there with its recorded SHA-256.
+use_cached() {
+    abi=${package#linux-image-}
+    abi=${abi%-unsigned}
+    kernel="$cache/vmlinuz-$abi"
+    if [ -f "$kernel" ] && [ -f "$kernel.sha256" ] \
+            && [ "$(sha256sum "$kernel" | cut -d' ' -f1)" = "$(cat "$kernel.sha256")" ] \
+            && { [ -z "$vmlinuz_sha256" ] || [ "$vmlinuz_sha256" = "$(cat "$kernel.sha256")" ]; }; then
+        ln -sfn "vmlinuz-$abi" "$cache/vmlinuz"
+        echo "$cache/vmlinuz"
+        exit 0
+    fi
+}
+use_cached
 
-echo "fetch-kernel.sh: downloading $package $version" >&2
 deb="$work/kernel.deb"
+echo "fetch-kernel.sh: downloading $package $version" >&2
 if ! curl -fsSL -o "$deb" "$url"; then
     [ $latest = 0 ] || die "cannot download $url"
-    # Gone from the mirror after a point release: snapshot.debian.org serves every file by its SHA-1, which its
-    # package index names; the SHA-256 check below is what vouches for the bytes either way.
-    snap=https://snapshot.debian.org
-    sha1=$(curl -fsS "$snap/mr/binary/$package/$version/binfiles?fileinfo=1" \
-           | sed -n 's/.*"hash": *"\([0-9a-f]\{40\}\)".*/\1/p' | head -n 1)
-    [ -n "$sha1" ] || die "cannot download $url, and snapshot.debian.org does not know $package $version"
-    curl -fsSL -o "$deb" "$snap/file/$sha1" || die "cannot download $snap/file/$sha1"
+    echo "fetch-kernel.sh: $package $version is no longer on $MIRROR; taking the newest bookworm kernel" >&2
+    choose_latest
+    use_cached
+    echo "fetch-kernel.sh: downloading $package $version" >&2
+    curl -fsSL -o "$deb" "$url" || die "cannot download $url"
 fi
 got=$(sha256sum "$deb" | cut -d' ' -f1)
 [ "$got" = "$deb_sha256" ] || die "$package $version: SHA-256 $got, expected $deb_sha256"

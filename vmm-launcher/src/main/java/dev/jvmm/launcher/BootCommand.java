@@ -22,9 +22,9 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code vmm boot --kernel FILE [CONFIG]}: boots a kernel built for QEMU's {@code virt} board, with QEMU's flags
- * ({@code -kernel}, {@code -append}, {@code -smp}, {@code -m}, {@code -dtb}, {@code -serial}, {@code -no-reboot}). The
- * guest's console is standard output (and standard input feeds it); a flag overrides its key of CONFIG's
- * {@code machine} and {@code guest} sections.
+ * ({@code -kernel}, {@code -append}, {@code -initrd}, {@code -smp}, {@code -m}, {@code -dtb}, {@code -serial},
+ * {@code -no-reboot}). The guest's console is standard output (and standard input feeds it); a flag overrides its key
+ * of CONFIG's {@code machine} and {@code guest} sections.
  */
 @Command(name = "boot", mixinStandardHelpOptions = true,
         description = {"Boot a kernel (ELF, arm64 Image or raw binary) on QEMU's virt board: GICv3 with ITS, PL011 "
@@ -47,6 +47,10 @@ final class BootCommand implements Callable<Integer> {
 
     @Option(names = "--append", paramLabel = "ARGS", description = "The kernel command line (-append); guest.append.")
     String append;
+
+    @Option(names = "--initrd", paramLabel = "FILE",
+            description = "An initrd (initramfs) for a Linux kernel (-initrd); guest.initrd.")
+    Path initrd;
 
     @Option(names = "--smp", paramLabel = "N", description = "vCPUs (-smp; default 1); machine.vcpus.")
     Integer smp;
@@ -128,6 +132,9 @@ final class BootCommand implements Callable<Integer> {
         }
         if (append != null) {
             k = k.withAppend(append);
+        }
+        if (initrd != null) {
+            k = k.withInitrd(BoardRun.absolute(initrd).toString());
         }
         if (dtb != null) {
             k = k.withDtb(BoardRun.absolute(dtb).toString());

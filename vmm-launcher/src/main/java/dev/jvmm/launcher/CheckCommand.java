@@ -55,7 +55,8 @@ final class CheckCommand implements Callable<Integer> {
         var kernel = c.find(dev.jvmm.virt.KernelConfig.SECTION);
         if (kernel.isPresent()) {
             var k = kernel.get();
-            out.printf("  guest kernel %s on the virt board%s, serial %s%n", k.kernelPath(c),
+            out.printf("  guest kernel %s on the virt board%s%s, serial %s%n", k.kernelPath(c),
+                    k.initrd() == null ? "" : ", initrd " + k.initrdPath(c),
                     k.append().isEmpty() ? "" : ", bootargs \"" + k.append() + "\"", k.serial());
         } else {
             out.printf("  guest program %s%n", c.get(ToyGuestConfig.SECTION).program());

@@ -48,6 +48,13 @@ class BootCommandTest {
         Path truncated = dir.resolve("truncated.elf");
         byte[] elf = Files.readAllBytes(GUESTS.resolve("boot-info/boot-info.elf"));
         Files.write(truncated, java.util.Arrays.copyOf(elf, 200));
+        Path huge = dir.resolve("huge.cpio");                // sparse: never read, its size alone is refused
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            f.setLength((128L << 20) + 1);
+        }
+        Path nineMib = dir.resolve("nine.cpio");
+        Files.write(nineMib, new byte[9 << 20]);
+        String img = GUESTS.resolve("boot-info/boot-info.img").toString();
         String[][] cases = {
             {"--kernel", dir.resolve("missing.elf").toString()}, {"no such kernel file"},
             {"--kernel", empty.toString()}, {"the kernel file is empty"},
@@ -57,6 +64,11 @@ class BootCommandTest {
             {"kernel is too large to fit in RAM"},
             {"--smp", "1"}, {"no kernel: give --kernel FILE"},
             {"--kernel", empty.toString(), "--serial", "tty"}, {"--serial: must be stdio, none or file:PATH"},
+            {"--kernel", img, "--initrd", dir.resolve("missing.cpio").toString()}, {"no such initrd file"},
+            {"--kernel", img, "--initrd", dir.toString()}, {"the initrd is a directory"},
+            {"--kernel", img, "--initrd", huge.toString()}, {"bytes) is too big to fit into RAM (134217728 bytes)"},
+            {"--kernel", img, "--initrd", nineMib.toString(), "--memory", "16M"},
+            {"the initrd (9437184 bytes) is too big to fit into RAM after the kernel (it would go at 0x40800000"},
         };
         for (int i = 0; i < cases.length; i += 2) {
             String[] args = new String[cases[i].length + 3];

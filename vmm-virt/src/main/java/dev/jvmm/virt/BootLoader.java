@@ -31,6 +31,10 @@ import java.util.zip.GZIPInputStream;
  *  image_size != 0)                                                                              tree, x1..x3 = 0,
  *  anything else (raw)  RAM base + 0x80000                     as for an Image                   x4 = entry, BR x4
  *  gzip of either       decompressed first (at most 256 MiB)
+ *
+ *  initrd (-initrd)     for an Image or raw binary: at RAM base + min(RAM/2, 128 MiB), or right after the image when
+ *                       that is higher, page aligned; the tree then goes 2 MiB aligned after the initrd, and /chosen
+ *                       gets linux,initrd-start and linux,initrd-end. An ELF is not taken for Linux: no initrd.
  * </pre>
  *
  * The boot stub is QEMU's {@code bootloader_aarch64}: six instructions and four data words at the base of RAM,
@@ -94,9 +98,12 @@ final class BootLoader {
      * @param pc         where the boot CPU starts (the stub, or an ELF's entry)
      * @param x0         the boot CPU's x0 at {@code pc} (0; the stub loads the tree's address itself)
      * @param entry      the kernel's entry point
+     * @param dtb        the device tree blob as loaded (or as it would be, when there is no room for it)
+     * @param initrdStart where the initrd is, 0 when none was loaded
+     * @param initrdSize  its length, 0 when none was loaded
      */
     record Plan(Format format, List<Blob> blobs, long dtbAddress, long pc, long x0, long entry, long kernelLow,
-                long kernelHigh) {
+                long kernelHigh, byte[] dtb, long initrdStart, long initrdSize) {
         /** Copies every blob into {@code memory} (the stub, the kernel's segments, the tree). */
         void load(GuestMemory memory) {
             for (Blob b : blobs) {
@@ -112,24 +119,48 @@ final class BootLoader {
     record Kernel(String name, byte[] bytes) {
     }
 
+    /** The bytes of an initrd file (QEMU's {@code -initrd}: copied as they are), and its name for messages. */
+    record Initrd(String name, byte[] bytes) {
+    }
+
     /**
-     * Plans the boot of {@code kernel} in {@code ram} with the device tree blob {@code dtb} (its length is the room
-     * it takes, as QEMU counts it: totalsize).
-     *
-     * @throws BootException for a kernel that cannot be booted here, with what is wrong
+     * The device tree blob for a boot, made once the initrd's place is known (arm_load_dtb writes the initrd's
+     * range into /chosen). Its length is the room it takes, as QEMU counts it: totalsize.
      */
+    @FunctionalInterface
+    interface DeviceTree {
+        /**
+         * @param initrdStart where the initrd is (0 when there is none)
+         * @param initrdSize  its length in bytes; 0 when there is none, and then no initrd properties
+         */
+        byte[] blob(long initrdStart, long initrdSize);
+    }
+
+    /** Plans the boot of {@code kernel} without an initrd, with a fixed device tree blob. */
     static Plan plan(Kernel kernel, RamRegion ram, byte[] dtb) {
+        return plan(kernel, null, ram, (start, size) -> dtb);
+    }
+
+    /**
+     * Plans the boot of {@code kernel} and {@code initrd} (null for none) in {@code ram}, with the device tree
+     * {@code dtb} makes for the initrd's place.
+     *
+     * @throws BootException for a kernel or initrd that cannot be booted here, with what is wrong
+     */
+    static Plan plan(Kernel kernel, Initrd initrd, RamRegion ram, DeviceTree dtb) {
         byte[] k = kernel.bytes();
         if (k.length == 0) {
             throw new BootException(kernel.name() + ": the kernel file is empty");
         }
         if (isElf(k)) {
-            return planElf(kernel, ram, dtb);
+            // boot.c: "Assume that raw images are linux kernels, and ELF images are not": an ELF's initrd is
+            // never loaded (QEMU says nothing either).
+            return planElf(kernel, ram, dtb.blob(0, 0));
         }
         if (k.length >= 2 && (k[0] & 0xFF) == 0x1f && (k[1] & 0xFF) == 0x8b) {
             k = gunzip(kernel.name(), k);
         }
-        return planImage(kernel.name(), k, ram, dtb);
+        return planImage(kernel.name(), k, initrd, ram, dtb);
     }
 
     static boolean isElf(byte[] k) {
@@ -210,7 +241,7 @@ final class BootLoader {
             blobs.add(0, new Blob("device tree", dtbAddress, dtb, 0, dtb.length, 0));
         }
         // A non-Linux ELF gets no boot stub: the CPU starts at e_entry with its reset registers (x0..x3 = 0).
-        return new Plan(Format.ELF, List.copyOf(blobs), dtbAddress, entry, 0, entry, low, high);
+        return new Plan(Format.ELF, List.copyOf(blobs), dtbAddress, entry, 0, entry, low, high, dtb, 0, 0);
     }
 
     private static void checkOverlaps(String name, List<Blob> blobs) {
@@ -233,7 +264,7 @@ final class BootLoader {
 
     // ------------------------------------------------------------------------------------------------ Image, raw
 
-    private static Plan planImage(String name, byte[] k, RamRegion ram, byte[] dtb) {
+    private static Plan planImage(String name, byte[] k, Initrd initrd, RamRegion ram, DeviceTree tree) {
         ByteBuffer b = ByteBuffer.wrap(k).order(ByteOrder.LITTLE_ENDIAN);
         long loadOffset = KERNEL64_LOAD_ADDR;
         long kernelSize = 0;
@@ -265,22 +296,42 @@ final class BootLoader {
         long high = entry + Math.max(kernelSize, k.length);
         // The initrd's place (half of RAM, at most 128 MiB, never inside the image, page aligned), and the tree
         // 2 MiB aligned after it: "Some AArch64 kernels on early bootup map the fdt region as [ALIGNDOWN(fdt, 2MB)
-        // ... + 2MB]" (boot.c). No initrd here, so the tree sits where an initrd would start.
-        long initrd = ram.base() + Math.min(ram.size() / 2, 128 * MIB);
-        if (Long.compareUnsigned(high, initrd) > 0) {
-            initrd = high;
+        // ... + 2MB]" (boot.c). Without an initrd the tree sits where an initrd would start.
+        long initrdStart = ram.base() + Math.min(ram.size() / 2, 128 * MIB);
+        if (Long.compareUnsigned(high, initrdStart) > 0) {
+            initrdStart = high;
         }
-        initrd = alignUp(initrd, 4096);
-        long dtbAddress = alignUp(initrd, 2 * MIB);
+        initrdStart = alignUp(initrdStart, 4096);
+        long initrdSize = 0;
+        if (initrd != null) {
+            // QEMU's two checks, in its order: no room at all, then a file longer than the room left.
+            if (Long.compareUnsigned(initrdStart, ram.end()) >= 0) {
+                throw new BootException(String.format("%s: not enough space after the kernel to load the initrd "
+                        + "(it would go at 0x%x, RAM ends at 0x%x)", initrd.name(), initrdStart, ram.end()));
+            }
+            initrdSize = initrd.bytes().length;
+            if (initrdSize > ram.end() - initrdStart) {
+                throw new BootException(String.format("%s: the initrd (%d bytes) is too big to fit into RAM after the "
+                        + "kernel (it would go at 0x%x, RAM ends at 0x%x)", initrd.name(), initrdSize, initrdStart,
+                        ram.end()));
+            }
+        }
+        long dtbAddress = alignUp(initrdStart + initrdSize, 2 * MIB);
+        byte[] dtb = tree.blob(initrdSize == 0 ? 0 : initrdStart, initrdSize);
         if (!inRam(ram, dtbAddress, dtb.length)) {
-            throw new BootException(String.format("%s: not enough space for the device tree after the kernel (it "
-                    + "would go at 0x%x, %d bytes, RAM ends at 0x%x)", name, dtbAddress, dtb.length, ram.end()));
+            throw new BootException(String.format("%s: not enough space for the device tree after the kernel%s (it "
+                    + "would go at 0x%x, %d bytes, RAM ends at 0x%x)", name, initrdSize == 0 ? "" : " and the initrd",
+                    dtbAddress, dtb.length, ram.end()));
         }
         List<Blob> blobs = new ArrayList<>();
         blobs.add(new Blob("boot stub", ram.base(), stub(dtbAddress, entry), 0, BOOT_STUB.length * 4 + 16, 0));
         blobs.add(new Blob("kernel", entry, k, 0, k.length, 0));
+        if (initrdSize > 0) {
+            blobs.add(new Blob("initrd", initrdStart, initrd.bytes(), 0, (int) initrdSize, 0));
+        }
         blobs.add(new Blob("device tree", dtbAddress, dtb, 0, dtb.length, 0));
-        return new Plan(format, List.copyOf(blobs), dtbAddress, ram.base(), 0, entry, entry, high);
+        return new Plan(format, List.copyOf(blobs), dtbAddress, ram.base(), 0, entry, entry, high, dtb,
+                initrdSize == 0 ? 0 : initrdStart, initrdSize);
     }
 
     static byte[] stub(long dtb, long entry) {

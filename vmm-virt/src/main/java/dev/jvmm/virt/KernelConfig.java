@@ -21,6 +21,8 @@ import java.util.List;
  *   kernel: ../guests/udp-sink/udp-sink.elf   # -kernel: an ELF, an arm64 Image or a raw binary (gzip allowed);
  *                                             #   relative paths start at the configuration file's folder
  *   append: "seconds=10"                      # -append: /chosen/bootargs
+ *   initrd: initramfs.cpio                    # -initrd: loaded in RAM for a Linux Image or raw binary (never for
+ *                                             #   an ELF, as QEMU), its range in /chosen linux,initrd-start/-end
  *   dtb: my.dtb                               # -dtb: a device tree to pass instead of the board's (QEMU still sets
  *                                             #   its memory node and bootargs)
  *   serial: stdio                             # -serial stdio | none | file:PATH
@@ -31,12 +33,14 @@ import java.util.List;
  *
  * @param kernel   the kernel file as written (null when a command line gives it)
  * @param append   the kernel command line ("" for none)
+ * @param initrd   an initrd (initramfs) file as written, or null for none
  * @param dtb      a device tree file as written, or null for the board's own
  * @param serial   {@code stdio}, {@code none} or {@code file:PATH}
  * @param noReboot whether a guest's SYSTEM_RESET ends the run
  * @param smc      what SMC does at EL1
  */
-public record KernelConfig(String kernel, String append, String dtb, String serial, boolean noReboot, Smc smc) {
+public record KernelConfig(String kernel, String append, String initrd, String dtb, String serial, boolean noReboot,
+                           Smc smc) {
 
     /** SMC at EL1: a call like HVC, or UNDEFINED. */
     public enum Smc {
@@ -62,7 +66,7 @@ public record KernelConfig(String kernel, String append, String dtb, String seri
 
     /** No kernel yet (a command line gives it), no bootargs, the board's tree, serial on stdio, SMC as a call. */
     public static KernelConfig defaults() {
-        return new KernelConfig(null, "", null, "stdio", false, Smc.PSCI);
+        return new KernelConfig(null, "", null, null, "stdio", false, Smc.PSCI);
     }
 
     /** A kernel with the defaults of every other key. */
@@ -71,32 +75,41 @@ public record KernelConfig(String kernel, String append, String dtb, String seri
     }
 
     public KernelConfig withKernel(String k) {
-        return new KernelConfig(k, append, dtb, serial, noReboot, smc);
+        return new KernelConfig(k, append, initrd, dtb, serial, noReboot, smc);
     }
 
     public KernelConfig withAppend(String a) {
-        return new KernelConfig(kernel, a, dtb, serial, noReboot, smc);
+        return new KernelConfig(kernel, a, initrd, dtb, serial, noReboot, smc);
+    }
+
+    public KernelConfig withInitrd(String i) {
+        return new KernelConfig(kernel, append, i, dtb, serial, noReboot, smc);
     }
 
     public KernelConfig withDtb(String d) {
-        return new KernelConfig(kernel, append, d, serial, noReboot, smc);
+        return new KernelConfig(kernel, append, initrd, d, serial, noReboot, smc);
     }
 
     public KernelConfig withSerial(String s) {
-        return new KernelConfig(kernel, append, dtb, s, noReboot, smc);
+        return new KernelConfig(kernel, append, initrd, dtb, s, noReboot, smc);
     }
 
     public KernelConfig withNoReboot(boolean n) {
-        return new KernelConfig(kernel, append, dtb, serial, n, smc);
+        return new KernelConfig(kernel, append, initrd, dtb, serial, n, smc);
     }
 
     public KernelConfig withSmc(Smc s) {
-        return new KernelConfig(kernel, append, dtb, serial, noReboot, s);
+        return new KernelConfig(kernel, append, initrd, dtb, serial, noReboot, s);
     }
 
     /** The kernel file: relative to the configuration file's folder when the configuration came from a file. */
     public Path kernelPath(VmConfig config) {
         return resolve(config, kernel);
+    }
+
+    /** The initrd file, or null. */
+    public Path initrdPath(VmConfig config) {
+        return initrd == null ? null : resolve(config, initrd);
     }
 
     /** The device tree file, or null. */
@@ -121,6 +134,10 @@ public record KernelConfig(String kernel, String append, String dtb, String seri
             throw s.error("kernel", "must name a kernel file");
         }
         String append = s.string("append", d.append());
+        String initrd = s.string("initrd", null);
+        if (initrd != null && initrd.isEmpty()) {
+            throw s.error("initrd", "must name an initrd file (leave the key out for none)");
+        }
         String dtb = s.string("dtb", null);
         String serial = s.value("serial", d.serial(), v -> {
             if (!SerialConsole.isValidSpec(v)) {
@@ -130,7 +147,8 @@ public record KernelConfig(String kernel, String append, String dtb, String seri
         });
         boolean noReboot = s.bool("no-reboot", d.noReboot());
         String smc = s.choice("smc", "psci", "psci", "undefined");
-        return new KernelConfig(kernel, append, dtb, serial, noReboot, Smc.valueOf(smc.toUpperCase(java.util.Locale.ROOT)));
+        return new KernelConfig(kernel, append, initrd, dtb, serial, noReboot,
+                Smc.valueOf(smc.toUpperCase(java.util.Locale.ROOT)));
     }
 
     /**

@@ -45,7 +45,8 @@ import java.util.function.Consumer;
  *                        + n * 0x200                  wired mode: the SPI; MSI mode: msi-parent &lt;&amp;its DeviceID&gt;
  *  RAM                   0x4000_0000    machine.memory                              /memory@40000000
  *  CPUs, PSCI, timer                                  PPIs 13 14 11 10, level     /cpus, /psci, /timer
- *  /chosen: bootargs, stdout-path = "/pl011@9000000", rng-seed, kaslr-seed
+ *  /chosen: bootargs, stdout-path = "/pl011@9000000", rng-seed, kaslr-seed, and with an initrd
+ *           linux,initrd-start and linux,initrd-end (BootLoader places it)
  * </pre>
  *
  * <h2>Left out of QEMU's board, and why</h2>
@@ -100,7 +101,8 @@ final class VirtBoard implements AutoCloseable {
     static final int PSCI_0_1_MIGRATE = Psci.MIGRATE_64;
 
     /** Everything a boot is made from; the same for every reset of one {@link VirtMachine}. */
-    record Parts(VmConfig config, KernelConfig kernel, BootLoader.Kernel kernelFile, UserDtb userDtb, SerialConsole console,
+    record Parts(VmConfig config, KernelConfig kernel, BootLoader.Kernel kernelFile, BootLoader.Initrd initrd,
+                 UserDtb userDtb, SerialConsole console,
                  String name, IrqObserver observer, NetBackend.Factory backends, EventLoopGroup eventLoopGroup,
                  FailureListener failureListener, Psci.SystemControl control, Consumer<FatalReport> fatal) {
     }
@@ -146,8 +148,13 @@ final class VirtBoard implements AutoCloseable {
             createChosen();
             Fdt tree = parts.userDtb() != null ? userTree(parts.userDtb()) : fdt;
             int size = parts.userDtb() != null ? parts.userDtb().size() : FDT_SIZE;
-            this.dtb = tree.toBlob(size, 0);
-            this.plan = BootLoader.plan(parts.kernelFile(), ram, dtb);
+            this.plan = BootLoader.plan(parts.kernelFile(), parts.initrd(), ram, (start, length) -> {
+                if (length > 0) {
+                    chosenInitrd(tree, start, length);
+                }
+                return tree.toBlob(size, 0);
+            });
+            this.dtb = plan.dtb();
         } catch (RuntimeException e) {
             machine.stop();
             throw e;
@@ -394,6 +401,24 @@ final class VirtBoard implements AutoCloseable {
         }
         chosen.cells("rng-seed", rng);
         chosen.cells("kaslr-seed", r.nextInt(), r.nextInt());
+    }
+
+    /**
+     * arm_load_dtb: the initrd's range in /chosen, {@code linux,initrd-end} exclusive, one cell each whatever the
+     * root's {@code #address-cells} (QEMU 7.2's qemu_fdt_setprop_cell; Linux reads either width). An initrd ending
+     * above 4 GiB, which QEMU would truncate, is refused.
+     */
+    static void chosenInitrd(Fdt tree, long start, long length) {
+        long end = start + length;
+        if ((end >>> 32) != 0) {
+            throw new BootException(String.format("the initrd ends at 0x%x, above the 4 GiB its device tree "
+                    + "properties (one cell, as QEMU writes them) can name", end));
+        }
+        Fdt.Node chosen = tree.root().child("chosen");
+        if (chosen == null) {
+            chosen = tree.root().add("chosen");
+        }
+        chosen.cells("linux,initrd-start", (int) start).cells("linux,initrd-end", (int) end);
     }
 
     /**

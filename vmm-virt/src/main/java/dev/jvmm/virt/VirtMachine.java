@@ -103,6 +103,14 @@ public final class VirtMachine implements AutoCloseable {
         }
         BootLoader.Kernel file = new BootLoader.Kernel(kernel.kernelPath(config).toString(),
                 readFile("kernel", kernel.kernelPath(config)));
+        BootLoader.Initrd initrd = null;
+        if (kernel.initrd() != null) {
+            Path p = kernel.initrdPath(config);
+            // Refused before it is read: an initrd larger than RAM can never be loaded (QEMU: "too big to fit").
+            long ram = config.machine().memory().get(0).size();
+            initrd = new BootLoader.Initrd(p.toString(), readFile("initrd", p, Math.min(ram, MAX_KERNEL_FILE),
+                    "is too big to fit into RAM (" + ram + " bytes)"));
+        }
         VirtBoard.UserDtb dtb = null;
         if (kernel.dtb() != null) {
             Path p = kernel.dtbPath(config);
@@ -120,7 +128,7 @@ public final class VirtMachine implements AutoCloseable {
         }
         this.console = c;
         this.ownsConsole = owns;
-        this.parts = new VirtBoard.Parts(config, kernel, file, dtb, c, b.name, b.observer, b.backends,
+        this.parts = new VirtBoard.Parts(config, kernel, file, initrd, dtb, c, b.name, b.observer, b.backends,
                 b.eventLoopGroup, b.failureListener, new Psci.SystemControl() {
                     @Override
                     public void systemOff(int cpu) {
@@ -144,13 +152,18 @@ public final class VirtMachine implements AutoCloseable {
     }
 
     static byte[] readFile(String what, Path p) {
+        return readFile(what, p, MAX_KERNEL_FILE, "is too big (at most 1 GiB)");
+    }
+
+    /** The file's bytes, refused with {@code tooBig} (after its size) when it is longer than {@code max}. */
+    static byte[] readFile(String what, Path p, long max, String tooBig) {
         try {
             if (Files.isDirectory(p)) {
                 throw new BootException(p + ": the " + what + " is a directory, not a file");
             }
             long size = Files.size(p);
-            if (size > MAX_KERNEL_FILE) {
-                throw new BootException(p + ": the " + what + " file is too big (" + size + " bytes; at most 1 GiB)");
+            if (size > max) {
+                throw new BootException(p + ": the " + what + " file (" + size + " bytes) " + tooBig);
             }
             return Files.readAllBytes(p);
         } catch (NoSuchFileException e) {
@@ -296,7 +309,7 @@ public final class VirtMachine implements AutoCloseable {
             return p;
         }
         return new VirtBoard.Parts(p.config().with(NicConfig.SECTION, nics), p.kernel(), p.kernelFile(),
-                p.userDtb(), p.console(), p.name(), p.observer(), p.backends(), p.eventLoopGroup(),
+                p.initrd(), p.userDtb(), p.console(), p.name(), p.observer(), p.backends(), p.eventLoopGroup(),
                 p.failureListener(), p.control(), p.fatal());
     }
 
@@ -374,10 +387,15 @@ public final class VirtMachine implements AutoCloseable {
         return board.deviceTreeBlob();
     }
 
-    /** Where the current boot put things, in words ("ELF entry 0x40200000, device tree at 0x40000000"). */
+    /**
+     * Where the current boot put things, in words ("ELF, entry 0x40200000, device tree at 0x40000000"; with an
+     * initrd: "arm64 Image, entry 0x40200000, initrd at 0x48000000 (5288 bytes), device tree at 0x48200000").
+     */
     public String bootSummary() {
         BootLoader.Plan p = board.plan();
-        return String.format("%s, entry 0x%x, %s", p.format().description, p.entry(),
+        return String.format("%s, entry 0x%x, %s%s", p.format().description, p.entry(),
+                p.initrdSize() == 0 ? "" : String.format("initrd at 0x%x (%d bytes), ", p.initrdStart(),
+                        p.initrdSize()),
                 p.dtbAddress() < 0 ? "no device tree in memory (no room below the ELF)"
                         : String.format("device tree at 0x%x", p.dtbAddress()));
     }

@@ -7,7 +7,8 @@
  *   VirtMachine     a run across resets: reads the kernel, builds each boot, says how the run ended (public)
  *   VirtBoard       one boot: the memory map, each device with its interrupt and device-tree node side by side,
  *                   the CPUs and their firmware (hw/arm/virt.c)
- *   BootLoader      where the kernel and the tree go, the boot stub, the boot CPU's registers (hw/arm/boot.c)
+ *   BootLoader      where the kernel, the initrd and the tree go, the boot stub, the boot CPU's registers
+ *                   (hw/arm/boot.c)
  *   Fdt             the flattened device tree: a tree to build and edit, its blob (version 17), a reader
  *   Psci            PSCI 1.1 and SMCCC over HVC (and SMC) (target/arm/psci.c)
  *   Pl011           the PrimeCell UART (hw/char/pl011.c)
@@ -35,7 +36,8 @@
  *   <li>The device tree lists the virtio-mmio slots that hold a NIC (QEMU lists all 32; the empty ones still answer
  *       as QEMU's do), and a NIC in MSI mode carries {@code msi-parent}.</li>
  *   <li>Left out: flash, PL031, fw_cfg, PL061 and its power button, PCIe, the platform bus, the PMU node
- *       ({@link dev.jvmm.virt.VirtBoard} says why); uImage kernels and initrds are not loaded.</li>
+ *       ({@link dev.jvmm.virt.VirtBoard} says why); uImage kernels and U-Boot-wrapped initrds are not loaded (an
+ *       initrd is copied as it is, as QEMU copies any file that is not a U-Boot ramdisk).</li>
  * </ul>
  */
 package dev.jvmm.virt;

@@ -175,6 +175,144 @@ class BootLoaderTest {
                 .isInstanceOf(BootException.class).hasMessageContaining("damaged gzip");
     }
 
+    // ------------------------------------------------------------------------------------------------ initrd
+
+    /** What the loader told the device tree about the initrd, and the blob it got back. */
+    static final class TreeCalls implements BootLoader.DeviceTree {
+        long start = -1;
+        long size = -1;
+        int calls;
+
+        @Override
+        public byte[] blob(long initrdStart, long initrdSize) {
+            start = initrdStart;
+            size = initrdSize;
+            calls++;
+            return DTB;
+        }
+    }
+
+    static BootLoader.Plan plan(byte[] kernel, RamRegion ram, byte[] initrd, TreeCalls tree) {
+        return BootLoader.plan(new BootLoader.Kernel("k", kernel), initrd == null ? null
+                : new BootLoader.Initrd("i", initrd), ram, tree);
+    }
+
+    /**
+     * QEMU's arm_setup_direct_kernel_boot: the initrd at RAM base + min(RAM/2, 128 MiB), or after the image when
+     * the image reaches past that, page aligned; the tree 2 MiB aligned after the initrd's last byte.
+     */
+    @ParameterizedTest(name = "{0} MiB RAM, image_size 0x{1}, initrd {2} bytes: initrd at 0x{3}, tree at 0x{4}")
+    @CsvSource({"128, 10000, 5288, 44000000, 44200000", "512, 10000, 5288, 48000000, 48200000",
+        "3072, 10000, 2097152, 48000000, 48200000", "3072, 10000, 2097153, 48000000, 48400000",
+        "128, 4000000, 1, 44200000, 44400000", "64, 2800001, 4096, 42a01000, 42c00000",
+        "256, 10000, 0, 48000000, 48000000"})
+    void anInitrdGoesWhereQemuPutsItAndTheTreeAfterIt(int ramMib, String imageSize, int initrdSize, String initrdAt,
+                                                      String treeAt) {
+        TreeCalls tree = new TreeCalls();
+        byte[] initrd = bytes(initrdSize, 0x5a);
+        BootLoader.Plan p = plan(image(0x200000, Long.parseLong(imageSize, 16), 4096),
+                new RamRegion(RAM, (long) ramMib << 20), initrd, tree);
+        assertThat(tree.calls).as("the tree is made once").isEqualTo(1);
+        assertThat(Long.toHexString(p.dtbAddress())).isEqualTo(treeAt);
+        if (initrdSize == 0) {
+            // QEMU: an empty file loads 0 bytes, and arm_load_dtb writes the properties only for a non-zero size.
+            assertThat(tree.size).isZero();
+            assertThat(p.initrdSize()).isZero();
+            assertThat(p.blobs()).extracting(BootLoader.Blob::what).doesNotContain("initrd");
+            return;
+        }
+        assertThat(Long.toHexString(p.initrdStart())).isEqualTo(initrdAt);
+        assertThat(p.initrdSize()).isEqualTo(initrdSize);
+        assertThat(tree.start).as("the tree is told where the initrd is").isEqualTo(p.initrdStart());
+        assertThat(tree.size).isEqualTo(initrdSize);
+        if (ramMib > 512) {
+            return;                                          // the bytes are checked with the smaller RAMs
+        }
+        try (GuestMemory m = GuestMemory.create(RAM, (long) ramMib << 20)) {
+            p.load(m);
+            assertThat(m.read8(p.initrdStart())).isEqualTo((byte) 0x5a);
+            assertThat(m.read8(p.initrdStart() + initrdSize - 1)).isEqualTo((byte) 0x5a);
+            assertThat(m.read64(RAM + 24)).as("the boot stub passes the tree after the initrd")
+                    .isEqualTo(p.dtbAddress());
+        }
+    }
+
+    @Test
+    void anElfIsNotLinuxAndGetsNoInitrd() {
+        TreeCalls tree = new TreeCalls();
+        BootLoader.Plan p = plan(elf(0x4020_0000L, new Seg(0x4020_0000L, bytes(64, 1), 64)), RAM_128M,
+                bytes(5000, 1), tree);
+        assertThat(p.initrdSize()).isZero();
+        assertThat(tree.size).as("no initrd properties").isZero();
+        assertThat(p.blobs()).extracting(BootLoader.Blob::what).doesNotContain("initrd");
+    }
+
+    /** QEMU's three refusals, each one message: no room at all, a file longer than the room, no room for the tree. */
+    @Test
+    void initrdsThatDoNotFitSayWhy() {
+        // image_size 127 MiB from 0x40200000: the initrd would start at 0x48000000 (the end of 128 MiB).
+        assertThatThrownBy(() -> plan(image(0x200000, 126L << 20, 64), RAM_128M, bytes(1, 0), new TreeCalls()))
+                .isInstanceOf(BootException.class)
+                .hasMessage("i: not enough space after the kernel to load the initrd (it would go at 0x48000000, RAM "
+                        + "ends at 0x48000000)");
+        long room = 64L << 20;                               // from 0x44000000 to the end of 128 MiB
+        assertThatThrownBy(() -> plan(image(0x200000, 0x10000, 64), RAM_128M, new byte[(int) room + 1],
+                new TreeCalls()))
+                .isInstanceOf(BootException.class)
+                .hasMessage("i: the initrd (67108865 bytes) is too big to fit into RAM after the kernel (it would go "
+                        + "at 0x44000000, RAM ends at 0x48000000)");
+        assertThatThrownBy(() -> plan(image(0x200000, 0x10000, 64), RAM_128M, new byte[(int) room], new TreeCalls()))
+                .as("an initrd up to the end of RAM leaves no room for the tree")
+                .isInstanceOf(BootException.class)
+                .hasMessageContaining("k: not enough space for the device tree after the kernel and the initrd");
+        BootLoader.Plan fits = plan(image(0x200000, 0x10000, 64), RAM_128M,
+                new byte[(int) room - 2 * (int) BootLoader.MIB], new TreeCalls());
+        assertThat(fits.dtbAddress() + DTB.length).as("the last initrd that fits: the tree ends at RAM's end")
+                .isEqualTo(RAM_128M.end() - BootLoader.MIB);
+    }
+
+    /**
+     * Random RAM, kernel and initrd sizes: a plan keeps every blob inside RAM, apart from the others, the initrd page
+     * aligned at or after its place and the tree 2 MiB aligned after it; or one BootException names the file.
+     */
+    @Test
+    void initrdsOfHostileSizesArePlacedOrRefused(SeededRandom random) {
+        for (int i = 0; i < HostileCases.cases(300); i++) {
+            long ramSize = (1L + random.nextInt(48)) << 20;
+            RamRegion ram = new RamRegion(RAM, ramSize);
+            long imageSize = random.nextInt(4) == 0 ? random.nextLong(1, ramSize + 1)
+                    : 0x1000 + random.nextInt(1 << 20);
+            int initrdSize = random.nextInt(3) == 0 ? random.nextInt((int) ramSize + 1) : random.nextInt(1 << 16);
+            TreeCalls tree = new TreeCalls();
+            try {
+                BootLoader.Plan p = plan(image(0x200000, imageSize, 256), ram, new byte[initrdSize], tree);
+                java.util.List<BootLoader.Blob> blobs = new java.util.ArrayList<>(p.blobs());
+                blobs.sort(java.util.Comparator.comparingLong(BootLoader.Blob::address));
+                for (int b = 0; b < blobs.size(); b++) {
+                    assertThat(blobs.get(b).address()).isGreaterThanOrEqualTo(RAM);
+                    assertThat(blobs.get(b).end()).isLessThanOrEqualTo(ram.end());
+                    if (b > 0) {
+                        assertThat(blobs.get(b).address()).as("%s after %s", blobs.get(b).what(),
+                                blobs.get(b - 1).what()).isGreaterThanOrEqualTo(blobs.get(b - 1).end());
+                    }
+                }
+                long place = Math.max(RAM + Math.min(ramSize / 2, 128 * BootLoader.MIB), p.kernelHigh());
+                assertThat(p.dtbAddress() % (2 * BootLoader.MIB)).isZero();
+                if (initrdSize > 0) {
+                    assertThat(p.initrdStart()).isEqualTo((place + 4095) & -4096L);
+                    assertThat(p.dtbAddress()).isGreaterThanOrEqualTo(p.initrdStart() + initrdSize)
+                            .isLessThan(p.initrdStart() + initrdSize + 2 * BootLoader.MIB);
+                    assertThat(tree.start).isEqualTo(p.initrdStart());
+                    assertThat(tree.size).isEqualTo(initrdSize);
+                } else {
+                    assertThat(tree.size).isZero();
+                }
+            } catch (BootException refused) {
+                assertThat(refused.getMessage()).matches("[ki]: .*");
+            }
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------ hostile files
 
     @Test

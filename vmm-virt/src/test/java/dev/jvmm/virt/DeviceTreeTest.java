@@ -247,6 +247,52 @@ class DeviceTreeTest {
         }
     }
 
+    /**
+     * An initrd beside an arm64 Image: /chosen's linux,initrd-start and linux,initrd-end as QEMU's dumpdtb has them
+     * (one cell each), and the tree where QEMU's boot stub passes it (boot-info prints x0 at entry on QEMU).
+     */
+    @ParameterizedTest(name = "-m {0}, a {1}-byte initrd")
+    @CsvSource({"128M, 5288", "512M, 3000001", "64M, 2097152"})
+    void anInitrdIsPlacedAndDescribedAsQemuDoes(String memory, int initrdSize) throws Exception {
+        assumeTrue(tools(), "qemu-system-aarch64 and dtc are needed");
+        Path initrd = Files.createTempFile("initrd", ".bin");
+        Path dump = Files.createTempFile("qemu-virt", ".dtb");
+        try {
+            byte[] bytes = new byte[initrdSize];
+            new java.util.Random(initrdSize).nextBytes(bytes);
+            Files.write(initrd, bytes);
+            Path img = GuestCase.GUESTS.resolve("boot-info/boot-info.img");
+            VmConfig c = VmConfig.builder().vcpus(1).memorySize(ConfigValues.sizeBytes(memory))
+                    .with(KernelConfig.SECTION, KernelConfig.of(img).withInitrd(initrd.toString())).build();
+            Map<String, String> mine;
+            String summary;
+            try (VirtMachine vm = VirtMachine.builder(c).console(SerialConsole.none()).build()) {
+                mine = decompile(vm.deviceTree()).get("/chosen");
+                summary = vm.bootSummary();
+            }
+            List<String> qemu = List.of("qemu-system-aarch64", "-M", "virt,gic-version=3", "-cpu", "cortex-a57",
+                    "-m", memory, "-nographic", "-kernel", img.toString(), "-initrd", initrd.toString());
+            List<String> dumpCmd = new ArrayList<>(qemu);
+            dumpCmd.set(2, "virt,gic-version=3,dumpdtb=" + dump);
+            assertThat(run(dumpCmd)).as("QEMU dumps its tree").isNotNull();
+            Map<String, String> theirs = decompile(Files.readAllBytes(dump)).get("/chosen");
+            for (String p : List.of("linux,initrd-start", "linux,initrd-end")) {
+                assertThat(mine.get(p)).as("/chosen: %s", p).isNotNull().isEqualTo(theirs.get(p));
+            }
+            assertThat(mine.keySet()).containsExactlyInAnyOrderElementsOf(theirs.keySet());
+            String console = run(qemu);
+            assertThat(console).as("boot-info runs on QEMU").isNotNull();
+            Matcher x0 = Pattern.compile("entry: x0 0x([0-9a-f]+) ").matcher(console);
+            assertThat(x0.find()).as("boot-info prints x0: %s", console).isTrue();
+            assertThat(summary).as("the tree where QEMU's stub passes it").endsWith("device tree at 0x" + x0.group(1))
+                    .contains("initrd at " + theirs.get("linux,initrd-start").replaceAll("[<>]", "") + " ("
+                            + initrdSize + " bytes)");
+        } finally {
+            Files.deleteIfExists(initrd);
+            Files.deleteIfExists(dump);
+        }
+    }
+
     /** The writer's blob reads back as the same tree, and the header says version 17 and QEMU's 1 MiB. */
     @Test
     void blobsRoundTripThroughTheReader() throws Exception {

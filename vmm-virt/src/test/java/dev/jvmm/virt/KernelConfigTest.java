@@ -24,17 +24,20 @@ class KernelConfigTest {
     @Test
     void everyKeyIsReadAndPathsStartAtTheFilesFolder() {
         VmConfig c = LOADER.parse("machine: {vcpus: 2, memory: 256M}\nguest:\n  kernel: ../k.elf\n  append: a=1 b\n"
-                + "  dtb: t.dtb\n  serial: file:/tmp/console\n  no-reboot: true\n  smc: undefined\n",
+                + "  initrd: initramfs.cpio\n  dtb: t.dtb\n  serial: file:/tmp/console\n  no-reboot: true\n"
+                + "  smc: undefined\n",
                 "/etc/jvmm/m.yaml");
         KernelConfig k = c.get(KernelConfig.SECTION);
         assertThat(k.kernelPath(c)).isEqualTo(Path.of("/etc/k.elf"));
         assertThat(k.dtbPath(c)).isEqualTo(Path.of("/etc/jvmm/t.dtb"));
+        assertThat(k.initrdPath(c)).isEqualTo(Path.of("/etc/jvmm/initramfs.cpio"));
         assertThat(k.append()).isEqualTo("a=1 b");
         assertThat(k.serial()).isEqualTo("file:/tmp/console");
         assertThat(k.noReboot()).isTrue();
         assertThat(k.smc()).isEqualTo(KernelConfig.Smc.UNDEFINED);
         VmConfig d = LOADER.parse("guest:\n  kernel: /k.elf\n", "d.yaml");
         assertThat(d.get(KernelConfig.SECTION)).isEqualTo(KernelConfig.of(Path.of("/k.elf")));
+        assertThat(d.get(KernelConfig.SECTION).initrdPath(d)).as("no initrd unless given").isNull();
     }
 
     @Test
@@ -45,8 +48,11 @@ class KernelConfigTest {
         assertThatThrownBy(() -> LOADER.parse("guest:\n  kernel: k.elf\n  smc: maybe\n", "m.yaml"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("m.yaml:3: guest.smc: must be one of psci, "
                         + "undefined");
-        assertThatThrownBy(() -> LOADER.parse("guest:\n  kernel: k.elf\n  initrd: i.img\n", "m.yaml"))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("m.yaml:3: guest.initrd: unknown key");
+        assertThatThrownBy(() -> LOADER.parse("guest:\n  kernel: k.elf\n  bios: b.bin\n", "m.yaml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("m.yaml:3: guest.bios: unknown key");
+        assertThatThrownBy(() -> LOADER.parse("guest:\n  kernel: k.elf\n  initrd: ''\n", "m.yaml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("m.yaml:3: guest.initrd: must name an "
+                        + "initrd file");
         assertThatThrownBy(() -> LOADER.parse("machine:\n  vcpus: 0\nguest:\n  kernel: k.elf\n", "m.yaml"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("m.yaml:2: machine.vcpus: the virt board");
         assertThatThrownBy(() -> LOADER.parse("machine:\n  memory: [{base: 0x40000000, size: 64M}, "

@@ -2,8 +2,9 @@ package dev.jvmm.gic;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import dev.jvmm.gic.internal.SpinLock;
+
 import java.util.Arrays;
-import java.util.concurrent.locks.ReentrantLock;
 
 import static dev.jvmm.gic.DistributorRegisterDescriptor.CTLR_ENABLE_GRP0;
 import static dev.jvmm.gic.DistributorRegisterDescriptor.CTLR_ENABLE_GRP1;
@@ -67,8 +68,10 @@ import static dev.jvmm.gic.DistributorRegisterDescriptor.SPI_LIMIT;
  * is therefore never less urgent than the truth. It may briefly be more urgent (a key computed from a configuration
  * the lock holder just changed): the device thread's re-read catches that and recomputes under the lock, and
  * ICC_IAR*_EL1 never trusts the published value: it re-checks the interrupt under the lock ({@link #acknowledge}).
- * Bits are cleared only under the lock, so a lock holder's loop ends (each repeat needs a bit newly set).
- * Falling level lines, 1-of-N SPIs, SGIs, acknowledge and deactivation take the lock as before.
+ * Latch and level bits are cleared, and active bits set, only under the lock, so a lock holder's loop ends (each
+ * repeat needs one of the few bits that can change without it).
+ * Deactivation is the same publication (a cleared active bit can only make an interrupt eligible). Falling level
+ * lines, 1-of-N SPIs, SGIs and acknowledge take the lock as before.
  *
  * <h2>SPI routing</h2>
  * GICD_IROUTER with Interrupt_Routing_Mode = 0 routes an SPI to the vCPU of affinity Aff2.Aff1.Aff0, or to nobody
@@ -80,11 +83,14 @@ import static dev.jvmm.gic.DistributorRegisterDescriptor.SPI_LIMIT;
  * one; a PE that stops participating has its pending 1-of-N SPIs moved.
  *
  * <h2>Lock</h2>
- * One lock guards every change other than the lock-free raise (QEMU runs every GIC change under one lock). It is a
- * leaf: nothing else is locked while it is held, and kicking a vCPU only unparks a thread. No LPI path takes it.
- * The latch and level words are written with atomic bitwise operations, by lock holders too (devices write them
- * concurrently); every other array is written only under the lock, with volatile stores, and read with volatile
- * loads by the lock-free raise.
+ * One lock guards every change other than the lock-free raise and deactivation (QEMU runs every GIC change under one
+ * lock). It is a leaf: nothing else is locked while it is held, and kicking a vCPU only unparks a thread. No LPI path
+ * takes it, and no device thread but for a falling level line or a 1-of-N SPI: its takers are the vCPUs' own
+ * acknowledges and register writes, so it is a {@link SpinLock} (spin, then yield; never park), whose uncontended
+ * cost is one CAS and one release store, for critical sections of bounded length (a few banks of 32 bits).
+ * The latch, level and active words are written with atomic bitwise operations, by lock holders too (devices and
+ * deactivating vCPUs write them concurrently); every other array is written only under the lock, with volatile
+ * stores, and read with volatile loads by the lock-free raise.
  */
 final class WiredInterrupts {
     /** A published best key when no interrupt is eligible. */
@@ -101,7 +107,7 @@ final class WiredInterrupts {
 
     private final GicV3 gic;
     private final int vcpus;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final SpinLock lock = new SpinLock();
 
     private final int[] enabled;
     private final int[] latch;
@@ -267,10 +273,12 @@ final class WiredInterrupts {
         try {
             int before = eligible(b);
             int changedBits;
-            if (f == Field.PENDING) {
-                // Devices set latch bits concurrently: atomic operations, and every bit written counts as changed.
-                INTS.getAndBitwiseOr(latch, b, set);
-                INTS.getAndBitwiseAnd(latch, b, ~clear);
+            if (f == Field.PENDING || f == Field.ACTIVE) {
+                // Devices set latch bits, and deactivation clears active bits, without the lock: atomic operations,
+                // and every bit written counts as changed.
+                int[] a = array(f);
+                INTS.getAndBitwiseOr(a, b, set);
+                INTS.getAndBitwiseAnd(a, b, ~clear);
                 changedBits = set | clear;
             } else {
                 int[] a = array(f);
@@ -477,7 +485,7 @@ final class WiredInterrupts {
 
     /**
      * The lock-free raise's publication: bit {@code bit} of bank {@code b} (INTID {@code intid}) was just set in the
-     * latch or level word. See the class comment for why no lock holder can miss it.
+     * latch or level word, or cleared in the active word. See the class comment for why no lock holder can miss it.
      */
     private void raised(int b, int intid, int bit) {
         int v;
@@ -597,7 +605,7 @@ final class WiredInterrupts {
                 markDirty(v);
                 return NONE;
             }
-            sv(active, b, active[b] | bit);
+            INTS.getAndBitwiseOr(active, b, bit);
             INTS.getAndBitwiseAnd(latch, b, ~bit);
             changed(b, bit, 0);
             return key;
@@ -606,21 +614,37 @@ final class WiredInterrupts {
         }
     }
 
-    /** Deactivation (ICC_EOIR with EOImode 0, ICC_DIR with EOImode 1) of {@code intid} by vCPU {@code v}. */
+    /**
+     * Deactivation (ICC_EOIR with EOImode 0, ICC_DIR with EOImode 1) of {@code intid} by vCPU {@code v}. Lock-free
+     * but for a 1-of-N SPI: clearing the active bit can only make the interrupt eligible, which is what the
+     * lock-free raise publishes (an interrupt that is not pending has nothing to publish: a raise that sets its
+     * latch meanwhile reads the active bit after it and publishes itself).
+     */
     void deactivate(int v, int intid) {
         if (intid < 0 || intid >= SPI_LIMIT) {
             return;
         }
         int b = bank(v, intid);
         int bit = 1 << (intid & 31);
+        if (isSpiBank(b) && (lv(oneOfN, b - vcpus) & bit) != 0) {
+            deactivateOneOfN(b, bit);
+            return;
+        }
+        if (((int) INTS.getAndBitwiseAnd(active, b, ~bit) & bit) == 0) {
+            return; // not active: UNPREDICTABLE in the architecture, ignored (QEMU)
+        }
+        if ((pendingBits(b) & bit) != 0) {
+            raised(b, intid, bit);
+        }
+    }
+
+    private void deactivateOneOfN(int b, int bit) {
         lock.lock();
         try {
-            if ((active[b] & bit) == 0) {
-                return; // not active: UNPREDICTABLE in the architecture, ignored (QEMU)
-            }
             int before = eligible(b);
-            sv(active, b, active[b] & ~bit);
-            changed(b, bit, eligible(b) & ~before);
+            if (((int) INTS.getAndBitwiseAnd(active, b, ~bit) & bit) != 0) {
+                changed(b, bit, eligible(b) & ~before);
+            }
         } finally {
             unlockAfterFlush();
         }

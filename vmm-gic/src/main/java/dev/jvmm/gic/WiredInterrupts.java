@@ -68,6 +68,9 @@ import static dev.jvmm.gic.DistributorRegisterDescriptor.SPI_LIMIT;
  * is therefore never less urgent than the truth. It may briefly be more urgent (a key computed from a configuration
  * the lock holder just changed): the device thread's re-read catches that and recomputes under the lock, and
  * ICC_IAR*_EL1 never trusts the published value: it re-checks the interrupt under the lock ({@link #acknowledge}).
+ * Within that window (a few instructions of the raising thread, or its time slice if it is preempted there) a
+ * halted vCPU may wake for nothing, and ICC_HPPIR*_EL1, which reads the published value, may name the interrupt the
+ * register write has just made ineligible, as if the write had come a moment later.
  * Latch and level bits are cleared, and active bits set, only under the lock, so a lock holder's loop ends (each
  * repeat needs one of the few bits that can change without it).
  * Deactivation is the same publication (a cleared active bit can only make an interrupt eligible). Falling level

@@ -9,6 +9,7 @@ import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.IrqStats;
 import dev.jvmm.guest.ToyGuestConfig;
 import dev.jvmm.net.KernelUdpSockets;
+import dev.jvmm.net.NetConfig;
 import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.NicStats;
 import dev.jvmm.net.VirtioNetDevice;
@@ -311,6 +312,9 @@ final class BoardRun {
             sb.append(String.format(Locale.ROOT, "  MSIs: injected %d (fast path %d, slow path %d), not delivered %d; "
                     + "wired SPIs: %d edges raised%n", last.irq().injected(), last.irq().fastPath(),
                     last.irq().slowPath(), last.irq().droppedTotal(), last.irq().irqchipRaised()));
+            if (!last.nics().isEmpty()) {
+                sb.append("  ").append(lossLine(vm, last, sender)).append('\n');
+            }
         } else {
             sb.append(String.format(Locale.ROOT, "summary after %.1f s (the guest ended the run)%n",
                     (System.nanoTime() - start) / 1e9));
@@ -327,6 +331,25 @@ final class BoardRun {
             }
         }
         return sb.toString();
+    }
+
+    /**
+     * Where received datagrams were lost ({@link LossLine}), from the host's counters: a compiled guest's own
+     * discards are not known to the host (its counter lines above say what it lost), so the guest's share reads 0.
+     */
+    static String lossLine(VirtMachine vm, Snapshot last, UdpSender sender) {
+        List<LossLine.Nic> l = new ArrayList<>();
+        long asked = vm.config().get(NetConfig.SECTION).socketReceiveBuffer();
+        for (int i = 0; i < last.nics().size(); i++) {
+            NicStats n = last.nics().get(i);
+            VirtioNetDevice d = vm.nics().get(i);
+            long sent = sender == null || sender.targets().size() <= i ? -1 : sender.targets().get(i).sent();
+            l.add(new LossLine.Nic(n.nic(), d.config().mrgRxbuf(), sent, n.rxDatagrams(), last.kernel().get(i).drops(),
+                    n.rxDroppedNoBuffer(), n.rxDroppedTooBig(), n.rxDroppedUnsupported(), 0, d.socketReceiveBuffer(),
+                    asked));
+        }
+        // The board's built-in sender runs at the JVM's own priority; -1 keeps --sender-nice out of the advice.
+        return LossLine.of(l, KernelUdpSockets.rmemMax(), -1);
     }
 
     /**

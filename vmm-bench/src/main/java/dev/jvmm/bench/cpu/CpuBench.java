@@ -59,7 +59,8 @@ public final class CpuBench {
 
     /** One jvmm run. NaN/-1 where not measured. */
     record JvmmRun(double wallSeconds, double workSeconds, long retired, double vcpuCpuSeconds,
-                   double processCpuSeconds, long steadyBytes, long steadyInstructions, String checksum) {
+                   double processCpuSeconds, long steadyBytes, long steadyInstructions, String checksum,
+                   long blocksEntered, long blocksInterpreted, long translations, long steadyTranslations) {
         double bytesPerInstruction() {
             return steadyInstructions <= 0 ? Double.NaN : (double) steadyBytes / steadyInstructions;
         }
@@ -137,6 +138,11 @@ public final class CpuBench {
             JvmmRun j = jvmm();
             jvmm.add(j);
             progress("rep " + rep + " jvmm", j.wallSeconds(), j.workSeconds());
+            out.printf(Locale.ROOT, "    %.1f instructions per block entered, %.2f%% of blocks interpreted; %,d"
+                    + " translations (%,d in the steady window), vCPU CPU %.3f s%n",
+                    (double) j.retired() / Math.max(1, j.blocksEntered()),
+                    100.0 * j.blocksInterpreted() / Math.max(1, j.blocksEntered()), j.translations(),
+                    j.steadyTranslations(), j.vcpuCpuSeconds());
             if (o.qemu() != null) {
                 QemuRun q = qemu(List.of());
                 qemu.add(q);
@@ -191,14 +197,15 @@ public final class CpuBench {
             vm.start();
             Vcpu vcpu = vm.machine().vcpus().get(0);
             long tid = vcpu.thread().getId();
-            List<long[]> samples = new ArrayList<>();           // {nanos, allocated bytes, retired, cpu nanos}
+            var cpu = vm.cpus().cpu(0);
+            List<long[]> samples = new ArrayList<>();  // {nanos, allocated bytes, retired, cpu nanos, translations}
             long deadline = t0 + o.timeout().toNanos();
             VirtMachine.Outcome end = null;
             while (end == null && System.nanoTime() < deadline) {
                 long now = System.nanoTime();
                 // The counter is a plain field of the vCPU thread: a sample may lag it by a block, never more.
                 samples.add(new long[]{now, THREADS.getThreadAllocatedBytes(tid),
-                        vm.cpus().cpu(0).instructionsRetired(), THREADS.getThreadCpuTime(tid)});
+                        cpu.instructionsRetired(), THREADS.getThreadCpuTime(tid), cpu.translations()});
                 end = vm.awaitEnd(Duration.ofMillis(SAMPLE_MILLIS));
             }
             long t1 = System.nanoTime();
@@ -211,20 +218,23 @@ public final class CpuBench {
                 throw new BenchFailure("jvmm: " + end.message() + "; console:\n" + console.text());
             }
             vm.console().flush(5_000);
-            long retired = vm.cpus().cpu(0).instructionsRetired();
+            long retired = cpu.instructionsRetired();
             long[] last = samples.get(samples.size() - 1);
             long steadyBytes = -1;
             long steadyInsns = -1;
+            long steadyTranslations = -1;
             long from = samples.get(0)[0] + (last[0] - samples.get(0)[0]) / 3;
             for (long[] s : samples) {
                 if (s[0] >= from && s != last && s[1] >= 0 && last[1] >= 0) {
                     steadyBytes = last[1] - s[1];
                     steadyInsns = last[2] - s[2];
+                    steadyTranslations = last[4] - s[4];
                     break;
                 }
             }
             return new JvmmRun((t1 - t0) / 1e9, work(console), retired, last[3] < 0 ? Double.NaN : last[3] / 1e9,
-                    p0 < 0 || p1 < 0 ? Double.NaN : (p1 - p0) / 1e9, steadyBytes, steadyInsns, checksum(console));
+                    p0 < 0 || p1 < 0 ? Double.NaN : (p1 - p0) / 1e9, steadyBytes, steadyInsns, checksum(console),
+                    cpu.blocksEntered(), cpu.blocksInterpreted(), cpu.translations(), steadyTranslations);
         } finally {
             vm.close();
         }

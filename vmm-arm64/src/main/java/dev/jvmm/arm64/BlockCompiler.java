@@ -749,9 +749,18 @@ final class BlockCompiler implements Opcodes {
         /** Address of a load/store into T0 (with the SP alignment check); {@code withOffset}: base + imm. */
         private void address(Insn in, boolean withOffset) {
             if ((in.flags & Insn.BASE_SP) != 0) {
+                // An aligned SP passes whatever SCTLR_EL1.SA says: call the check only for a misaligned one.
+                Label aligned = new Label();
+                load(Insn.SP);
+                lconst(15);
+                mv.visitInsn(LAND);
+                mv.visitInsn(LCONST_0);
+                mv.visitInsn(LCMP);
+                mv.visitJumpInsn(IFEQ, aligned);
                 mv.visitVarInsn(ALOAD, L_CPU);
                 load(Insn.SP);
                 mv.visitMethodInsn(INVOKEVIRTUAL, CPU, "checkSpAlignment", "(J)V", false);
+                mv.visitLabel(aligned);
             }
             load(in.rn);
             if (withOffset && in.imm != 0) {
@@ -1071,18 +1080,37 @@ final class BlockCompiler implements Opcodes {
                     mv.visitMethodInsn(INVOKESTATIC, INTERP, in.op == Op.UDIV ? "udiv" : "sdiv", "(ZJJ)J", false);
                     store(in.rd);
                     return false;
-                case Op.LSLV: case Op.LSRV: case Op.ASRV: case Op.RORV:
-                    mv.visitInsn(in.sf ? ICONST_1 : ICONST_0);
+                case Op.LSLV: case Op.LSRV: case Op.ASRV: case Op.RORV: {
+                    // Interpreter.shift by Rm MOD datasize, inline: the JVM's shifts and rotations take their
+                    // count modulo 64 (long) or 32 (int), which is the architecture's modulo.
+                    int type = in.op - Op.LSLV;
                     load(in.rn);
-                    iconst(in.op - Op.LSLV);
+                    if (!in.sf) {
+                        mv.visitInsn(L2I);
+                    }
                     load(in.rm);
                     mv.visitInsn(L2I);
-                    iconst(in.sf ? 63 : 31);
-                    mv.visitInsn(IAND);
-                    mv.visitMethodInsn(INVOKESTATIC, INTERP, "shift", "(ZJII)J", false);
+                    if (in.sf) {
+                        switch (type) {
+                            case 0: mv.visitInsn(LSHL); break;
+                            case 1: mv.visitInsn(LUSHR); break;
+                            case 2: mv.visitInsn(LSHR); break;
+                            default: mv.visitMethodInsn(INVOKESTATIC, "java/lang/Long", "rotateRight", "(JI)J", false);
+                        }
+                    } else {
+                        switch (type) {
+                            case 0: mv.visitInsn(ISHL); break;
+                            case 1: mv.visitInsn(IUSHR); break;
+                            case 2: mv.visitInsn(ISHR); break;
+                            default: mv.visitMethodInsn(INVOKESTATIC, "java/lang/Integer", "rotateRight", "(II)I",
+                                    false);
+                        }
+                        mv.visitInsn(I2L);
+                    }
                     res(in.sf);
                     store(in.rd);
                     return false;
+                }
                 case Op.CRC32:
                     insnObject(i);
                     load(in.rn);

@@ -83,6 +83,8 @@ public final class Arm64Cpu implements GuestProgram {
     /** Blocks entered (interpreted or translated), for statistics. */
     private long blocksEntered;
     private long blocksInterpreted;
+    /** Translations this CPU made (hot blocks turned into classes), for statistics. */
+    private long translations;
     private int exceptionsWithoutProgress;
     private RunOptions options;
     private StopReason stopReason;
@@ -303,6 +305,11 @@ public final class Arm64Cpu implements GuestProgram {
     /** Of {@link #blocksEntered()}, those the interpreter ran. */
     public long blocksInterpreted() {
         return blocksInterpreted;
+    }
+
+    /** Translations ({@link BlockCompiler}) this CPU made, for statistics: each one is a new class for the JIT. */
+    public long translations() {
+        return translations;
     }
 
     /** The fatal report, once the guest did something no vector can handle; null before. */
@@ -617,6 +624,7 @@ public final class Arm64Cpu implements GuestProgram {
     }
 
     private void translate(Block b) {
+        translations++;
         BlockCompiler.Compiled c;
         try {
             c = BlockCompiler.compile(b, system.code);

@@ -101,6 +101,16 @@ public final class Arm64System {
         code.invalidateAll();
     }
 
+    /** Blocks decoded so far (a racy count across vCPUs, for statistics): a block is decoded again after a drop. */
+    public long blocksDecoded() {
+        return code.blocksDecoded;
+    }
+
+    /** Drops of decoded code so far (a page by a store or IC IVAU, everything by IC IALLU), for statistics. */
+    public long codeInvalidations() {
+        return code.generation();
+    }
+
     /** Whether hot blocks are translated to JVM bytecode (default; {@code -Djvmm.arm64.interpretOnly=true}: never). */
     public boolean compilerEnabled() {
         return compilerEnabled;

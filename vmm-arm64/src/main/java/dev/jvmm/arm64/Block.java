@@ -15,7 +15,12 @@ final class Block {
     int hits;
     /** The translation, once {@link BlockCompiler} made one; {@link #UNTRANSLATABLE} when it cannot. */
     volatile BlockCompiler.Compiled compiled;
-    static final BlockCompiler.Compiled UNTRANSLATABLE = (cpu, va, budget) -> 0;
+    static final BlockCompiler.Compiled UNTRANSLATABLE = new BlockCompiler.Compiled() {
+        @Override
+        int run(Arm64Cpu cpu, long va, int budget) {
+            return 0;
+        }
+    };
 
     /** Guest physical address of the first instruction. */
     final long pa;

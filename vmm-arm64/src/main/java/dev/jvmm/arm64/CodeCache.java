@@ -43,6 +43,8 @@ final class CodeCache {
     private final GuestMemory memory;
     private final ConcurrentHashMap<Long, Page> pages = new ConcurrentHashMap<>();
     private final AtomicLong generation = new AtomicLong();
+    /** Blocks built so far (plain and racy: statistics only). */
+    long blocksDecoded;
     /** Tells every vCPU that code was dropped (they empty their jump caches at their next block boundary). */
     private final Runnable onInvalidate;
 
@@ -94,6 +96,7 @@ final class CodeCache {
         Insn[] insns = n == buf.length ? buf : java.util.Arrays.copyOf(buf, n);
         b = new Block(pa, insns);
         page.blocks[w] = b;
+        blocksDecoded++;
         return b;
     }
 

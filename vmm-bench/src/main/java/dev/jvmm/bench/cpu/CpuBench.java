@@ -50,6 +50,8 @@ public final class CpuBench {
     private static final long SAMPLE_MILLIS = 50;
     /** Before the idle window: time for the JIT compilers and the collector to finish what the runs left them. */
     private static final long IDLE_SETTLE_MILLIS = 3_000;
+    /** After the settle time, the idle window waits (up to this long) for a second in which the JIT compiles nothing. */
+    private static final long JIT_QUIET_MAX_MILLIS = 30_000;
     private static final long MEMORY = 128L << 20;
 
     private static final com.sun.management.ThreadMXBean THREADS =
@@ -59,7 +61,9 @@ public final class CpuBench {
 
     /** One jvmm run. NaN/-1 where not measured. */
     record JvmmRun(double wallSeconds, double workSeconds, long retired, double vcpuCpuSeconds,
-                   double processCpuSeconds, long steadyBytes, long steadyInstructions, String checksum) {
+                   double processCpuSeconds, long steadyBytes, long steadyInstructions, String checksum,
+                   long blocksEntered, long blocksInterpreted, long translations, long steadyTranslations,
+                   long steadyDecodes, long steadyDrops, long quietBytes, long quietInstructions) {
         double bytesPerInstruction() {
             return steadyInstructions <= 0 ? Double.NaN : (double) steadyBytes / steadyInstructions;
         }
@@ -75,13 +79,35 @@ public final class CpuBench {
      * JIT compilers, garbage collector). QEMU: the process alone.
      */
     record Idle(double seconds, double vcpuShare, double javaThreadsShare, double processShare, long jitMillis,
-                long gcMillis) {
+                long gcMillis, long quietWaitMillis) {
     }
 
     /** Milliseconds the JIT compilers spent so far (-1 where not counted). */
     private static long jitMillis() {
         var c = ManagementFactory.getCompilationMXBean();
         return c != null && c.isCompilationTimeMonitoringSupported() ? c.getTotalCompilationTime() : -1;
+    }
+
+    /**
+     * Waits until the JIT compilers spend no time for a whole second (they finish compiling the idle machine's
+     * start-up and what the runs before left queued), at most {@link #JIT_QUIET_MAX_MILLIS}; returns how long it
+     * waited, -1 when the JIT did not become quiet (or its time is not counted).
+     */
+    private static long awaitQuietJit() throws InterruptedException {
+        long t0 = System.nanoTime();
+        long last = jitMillis();
+        if (last < 0) {
+            return -1;
+        }
+        while ((System.nanoTime() - t0) / 1_000_000 < JIT_QUIET_MAX_MILLIS) {
+            Thread.sleep(1_000);
+            long now = jitMillis();
+            if (now == last) {
+                return (System.nanoTime() - t0) / 1_000_000;
+            }
+            last = now;
+        }
+        return -1;
     }
 
     /** Milliseconds of garbage collection so far. */
@@ -137,6 +163,14 @@ public final class CpuBench {
             JvmmRun j = jvmm();
             jvmm.add(j);
             progress("rep " + rep + " jvmm", j.wallSeconds(), j.workSeconds());
+            out.printf(Locale.ROOT, "    %.1f instructions per block entered, %.2f%% of blocks interpreted; %,d"
+                    + " translations, vCPU CPU %.3f s%n", (double) j.retired() / Math.max(1, j.blocksEntered()),
+                    100.0 * j.blocksInterpreted() / Math.max(1, j.blocksEntered()), j.translations(),
+                    j.vcpuCpuSeconds());
+            out.printf(Locale.ROOT, "    steady window: %,d bytes allocated, %,d translations, %,d blocks decoded, %,d code"
+                    + " drops; intervals without a decode or translation: %,d bytes over %,d instructions%n",
+                    j.steadyBytes(), j.steadyTranslations(), j.steadyDecodes(), j.steadyDrops(), j.quietBytes(),
+                    j.quietInstructions());
             if (o.qemu() != null) {
                 QemuRun q = qemu(List.of());
                 qemu.add(q);
@@ -191,14 +225,17 @@ public final class CpuBench {
             vm.start();
             Vcpu vcpu = vm.machine().vcpus().get(0);
             long tid = vcpu.thread().getId();
-            List<long[]> samples = new ArrayList<>();           // {nanos, allocated bytes, retired, cpu nanos}
+            var cpu = vm.cpus().cpu(0);
+            // {nanos, allocated bytes, retired, cpu nanos, translations, blocks decoded, code drops}
+            List<long[]> samples = new ArrayList<>();
             long deadline = t0 + o.timeout().toNanos();
             VirtMachine.Outcome end = null;
             while (end == null && System.nanoTime() < deadline) {
                 long now = System.nanoTime();
                 // The counter is a plain field of the vCPU thread: a sample may lag it by a block, never more.
                 samples.add(new long[]{now, THREADS.getThreadAllocatedBytes(tid),
-                        vm.cpus().cpu(0).instructionsRetired(), THREADS.getThreadCpuTime(tid)});
+                        cpu.instructionsRetired(), THREADS.getThreadCpuTime(tid), cpu.translations(),
+                        vm.cpus().blocksDecoded(), vm.cpus().codeInvalidations()});
                 end = vm.awaitEnd(Duration.ofMillis(SAMPLE_MILLIS));
             }
             long t1 = System.nanoTime();
@@ -211,20 +248,40 @@ public final class CpuBench {
                 throw new BenchFailure("jvmm: " + end.message() + "; console:\n" + console.text());
             }
             vm.console().flush(5_000);
-            long retired = vm.cpus().cpu(0).instructionsRetired();
+            long retired = cpu.instructionsRetired();
             long[] last = samples.get(samples.size() - 1);
             long steadyBytes = -1;
             long steadyInsns = -1;
+            long steadyTranslations = -1;
+            long steadyDecodes = -1;
+            long steadyDrops = -1;
             long from = samples.get(0)[0] + (last[0] - samples.get(0)[0]) / 3;
             for (long[] s : samples) {
                 if (s[0] >= from && s != last && s[1] >= 0 && last[1] >= 0) {
                     steadyBytes = last[1] - s[1];
                     steadyInsns = last[2] - s[2];
+                    steadyTranslations = last[4] - s[4];
+                    steadyDecodes = last[5] - s[5];
+                    steadyDrops = last[6] - s[6];
                     break;
                 }
             }
+            // The steady window's sampling intervals in which no block was decoded or translated: what executing
+            // code already translated allocates, apart from first-time translation of newly hot code.
+            long quietBytes = 0;
+            long quietInsns = 0;
+            for (int k = 1; k < samples.size(); k++) {
+                long[] a = samples.get(k - 1);
+                long[] b = samples.get(k);
+                if (a[0] >= from && a[1] >= 0 && b[1] >= 0 && a[4] == b[4] && a[5] == b[5]) {
+                    quietBytes += b[1] - a[1];
+                    quietInsns += b[2] - a[2];
+                }
+            }
             return new JvmmRun((t1 - t0) / 1e9, work(console), retired, last[3] < 0 ? Double.NaN : last[3] / 1e9,
-                    p0 < 0 || p1 < 0 ? Double.NaN : (p1 - p0) / 1e9, steadyBytes, steadyInsns, checksum(console));
+                    p0 < 0 || p1 < 0 ? Double.NaN : (p1 - p0) / 1e9, steadyBytes, steadyInsns, checksum(console),
+                    cpu.blocksEntered(), cpu.blocksInterpreted(), cpu.translations(), steadyTranslations,
+                    steadyDecodes, steadyDrops, quietBytes, quietInsns);
         } finally {
             vm.close();
         }
@@ -253,6 +310,7 @@ public final class CpuBench {
             vm.start();
             awaitLine(console, "[1 s]", () -> vm.awaitEnd(Duration.ofMillis(20)) != null, "jvmm");
             Thread.sleep(IDLE_SETTLE_MILLIS);            // the JIT compilers and the collector settle
+            long quietWait = awaitQuietJit();
             long tid = vm.machine().vcpus().get(0).thread().getId();
             long w0 = System.nanoTime();
             long p0 = OS.getProcessCpuTime();
@@ -279,7 +337,8 @@ public final class CpuBench {
             }
             double wall = (w1 - w0) / 1e9;
             return new Idle(wall, v0 < 0 || v1 < 0 ? Double.NaN : (v1 - v0) / 1e9 / wall, java / 1e9 / wall,
-                    p0 < 0 || p1 < 0 ? Double.NaN : (p1 - p0) / 1e9 / wall, jit0 < 0 ? -1 : jit1 - jit0, gc1 - gc0);
+                    p0 < 0 || p1 < 0 ? Double.NaN : (p1 - p0) / 1e9 / wall, jit0 < 0 ? -1 : jit1 - jit0, gc1 - gc0,
+                    quietWait);
         } finally {
             vm.close();
         }
@@ -349,7 +408,7 @@ public final class CpuBench {
             long w1 = System.nanoTime();
             double wall = (w1 - w0) / 1e9;
             return new Idle(wall, Double.NaN, Double.NaN,
-                    c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9 / wall, -1, -1);
+                    c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9 / wall, -1, -1, 0);
         } finally {
             q.close();
         }
@@ -426,9 +485,13 @@ public final class CpuBench {
                 out.printf(Locale.ROOT, "  %-34s QEMU: process %.3f%% of a core (10 ms ticks: +-%.2f%%)%n", "",
                         idleQemu.processShare() * 100, 1.0 / idleQemu.seconds());
             }
-            out.printf(Locale.ROOT, "  %-34s over %.1f s of WFI with a 1 s timer tick, after %d s to settle; in the"
-                    + " window the JVM spent %d ms compiling (JIT), %d ms collecting%n", "", idleJvmm.seconds(),
-                    IDLE_SETTLE_MILLIS / 1000, idleJvmm.jitMillis(), idleJvmm.gcMillis());
+            out.printf(Locale.ROOT, "  %-34s over %.1f s of WFI with a 1 s timer tick, after %d s to settle and %s;"
+                    + " in the window the JVM spent %d ms compiling (JIT), %d ms collecting%n", "", idleJvmm.seconds(),
+                    IDLE_SETTLE_MILLIS / 1000, idleJvmm.quietWaitMillis() < 0
+                            ? String.format(Locale.ROOT, "%d s in which the JIT never had a quiet second",
+                            JIT_QUIET_MAX_MILLIS / 1000)
+                            : String.format(Locale.ROOT, "%.1f s more until a second without JIT work",
+                            idleJvmm.quietWaitMillis() / 1e3), idleJvmm.jitMillis(), idleJvmm.gcMillis());
         }
         out.printf(Locale.ROOT, "  load average %.2f before, %.2f after (%d cores)%n", load0, load1,
                 Runtime.getRuntime().availableProcessors());
@@ -456,6 +519,12 @@ public final class CpuBench {
             out.printf(Locale.ROOT, "  0 bytes allocated per instruction in steady state: %.6f B/insn (%s bytes over"
                     + " the window): %s%n", worst, String.format(Locale.ROOT, "%,d", maxSteadyBytes(jvmm)),
                     maxSteadyBytes(jvmm) == 0 ? "met" : "NOT met");
+            long quietBytes = jvmm.stream().mapToLong(JvmmRun::quietBytes).sum();
+            long quietInsns = jvmm.stream().mapToLong(JvmmRun::quietInstructions).sum();
+            out.printf(Locale.ROOT, "    (the window's translations, decodes and code drops, per run: %s; in the window's"
+                    + " 50 ms intervals without a translation or decode: %,d bytes over %,d instructions)%n",
+                    jvmm.stream().map(r -> r.steadyTranslations() + "/" + r.steadyDecodes() + "/" + r.steadyDrops())
+                            .collect(java.util.stream.Collectors.joining(", ")), quietBytes, quietInsns);
         }
         if (idleJvmm == null) {
             out.println("  idle in WFI under 1% of a core: not measured");

@@ -1,6 +1,7 @@
 package dev.jvmm.gic;
 
 import dev.jvmm.gic.cache.CacheStrategy;
+import dev.jvmm.gic.guest.GicDriver;
 import dev.jvmm.gic.guest.ItsCommandQueue;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -20,17 +21,22 @@ class ItsTriggerConformanceTest {
     /** its_setup1: dev 2 event 20 -> LPI 8195 on PE 3; dev 7 event 255 -> LPI 8196 on PE 2. */
     static void setup1(GicRig rig) {
         ItsCommandQueue its = rig.its();
-        rig.driver.setConfig(8195, CONFIG_DEFAULT);
-        rig.driver.setConfig(8196, CONFIG_DEFAULT);
-        its.mapd(2, 8, rig.driver.allocateItt(8), true);
-        its.mapd(7, 8, rig.driver.allocateItt(8), true);
+        setup1(rig.driver, its);
+        assertThat(its.drained()).as("every setup command ran").isTrue();
+    }
+
+    /** its_setup1's commands through {@code driver}'s ITS queue {@code its} (also what MachineGuestTest's guest does). */
+    static void setup1(GicDriver driver, ItsCommandQueue its) {
+        driver.setConfig(8195, CONFIG_DEFAULT);
+        driver.setConfig(8196, CONFIG_DEFAULT);
+        its.mapd(2, 8, driver.allocateItt(8), true);
+        its.mapd(7, 8, driver.allocateItt(8), true);
         its.mapc(3, 3, true);
         its.mapc(2, 2, true);
         its.invall(2);
         its.invall(3);
         its.mapti(2, 20, 8195, 3);
         its.mapti(7, 255, 8196, 2);
-        assertThat(its.drained()).as("every setup command ran").isTrue();
     }
 
     @ParameterizedTest

@@ -36,28 +36,41 @@ final class Converters {
         }
     }
 
-    /** A duration: {@code 10s}, {@code 500ms}, {@code 2m}, {@code 1h}, {@code 200us}; a bare number is seconds. */
-    static final class DurationConverter implements ITypeConverter<Duration> {
+    /** A converter through {@code parser}, saying {@code problem} (when not null) for text it cannot use. */
+    private abstract static class Parsed<T> implements ITypeConverter<T> {
+        private final java.util.function.Function<String, T> parser;
+        private final String problem;
+
+        Parsed(java.util.function.Function<String, T> parser, String problem) {
+            this.parser = parser;
+            this.problem = problem;
+        }
+
         @Override
-        public Duration convert(String text) {
-            return Duration.ofNanos(Converters.convert(text, t -> ConfigValues.durationNanos(t, TimeUnit.SECONDS),
-                    "is not a duration such as 10s, 500ms, 2m or 1h"));
+        public T convert(String text) {
+            return Converters.convert(text, parser, problem);
+        }
+    }
+
+    /** A duration: {@code 10s}, {@code 500ms}, {@code 2m}, {@code 1h}, {@code 200us}; a bare number is seconds. */
+    static final class DurationConverter extends Parsed<Duration> {
+        DurationConverter() {
+            super(t -> Duration.ofNanos(ConfigValues.durationNanos(t, TimeUnit.SECONDS)),
+                    "is not a duration such as 10s, 500ms, 2m or 1h");
         }
     }
 
     /** A size in bytes: {@code 4M}, {@code 212992}, {@code 0x1000}. */
-    static final class SizeConverter implements ITypeConverter<Long> {
-        @Override
-        public Long convert(String text) {
-            return Converters.convert(text, ConfigValues::sizeBytes, "is not a size such as 4M, 256K or 212992");
+    static final class SizeConverter extends Parsed<Long> {
+        SizeConverter() {
+            super(ConfigValues::sizeBytes, "is not a size such as 4M, 256K or 212992");
         }
     }
 
     /** A bit rate per second as iperf's {@code -b} takes it: {@code 40m}, {@code 800k}, {@code 1.5g}. */
-    static final class RateConverter implements ITypeConverter<Long> {
-        @Override
-        public Long convert(String text) {
-            return Converters.convert(text, Converters::rate);
+    static final class RateConverter extends Parsed<Long> {
+        RateConverter() {
+            super(Converters::rate, null);
         }
     }
 
@@ -70,18 +83,16 @@ final class Converters {
     }
 
     /** {@code HOST:PORT}, or a bare {@code PORT} on 127.0.0.1. */
-    static final class HostPortConverter implements ITypeConverter<InetSocketAddress> {
-        @Override
-        public InetSocketAddress convert(String text) {
-            return Converters.convert(text, ConfigValues::socketAddress, "is not HOST:PORT such as 127.0.0.1:9100");
+    static final class HostPortConverter extends Parsed<InetSocketAddress> {
+        HostPortConverter() {
+            super(ConfigValues::socketAddress, "is not HOST:PORT such as 127.0.0.1:9100");
         }
     }
 
     /** {@code RATE[:LENGTH]}: the built-in sender's bit rate per NIC and payload length (default 64 bytes). */
-    static final class TrafficConverter implements ITypeConverter<Traffic> {
-        @Override
-        public Traffic convert(String text) {
-            return Converters.convert(text, Traffic::parse);
+    static final class TrafficConverter extends Parsed<Traffic> {
+        TrafficConverter() {
+            super(Traffic::parse, null);
         }
     }
 

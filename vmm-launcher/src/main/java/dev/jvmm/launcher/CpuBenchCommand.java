@@ -1,8 +1,5 @@
 package dev.jvmm.launcher;
 
-import dev.jvmm.bench.BenchFailure;
-import dev.jvmm.bench.board.GuestFiles;
-import dev.jvmm.bench.board.QemuProcess;
 import dev.jvmm.bench.cpu.CpuBench;
 import dev.jvmm.bench.cpu.CpuBenchOptions;
 import picocli.CommandLine.Command;
@@ -67,53 +64,20 @@ final class CpuBenchCommand implements Callable<Integer> {
 
     /** The options as values, checked: a {@link Main.UsageException} naming the option for one it cannot use. */
     CpuBenchOptions options() {
-        if (noQemu && qemu != null) {
-            throw new Main.UsageException("--qemu and --no-qemu: give one of them");
-        }
-        Path g = guest;
-        if (g == null) {
-            g = GuestFiles.find("bench-cpu");
-            if (g == null) {
-                throw new Main.UsageException("--guest: guests/bench-cpu/bench-cpu.elf not found from the working "
-                        + "folder; run from the project's root or give --guest FILE");
-            }
-        }
-        Path idle = null;
-        if (idleSeconds > 0) {
-            idle = idleGuest != null ? idleGuest : GuestFiles.find("udp-sink");
-            if (idle == null) {
-                throw new Main.UsageException("--idle-guest: guests/udp-sink/udp-sink.elf not found from the working "
-                        + "folder; give --idle-guest FILE or --idle-seconds 0");
-            }
-        }
-        Path q = null;
-        String note = null;
-        if (noQemu) {
-            note = "--no-qemu";
-        } else {
-            q = QemuProcess.find(qemu);
-            if (q == null && qemu != null) {
-                throw new Main.UsageException("--qemu: " + qemu + " is not an executable file");
-            }
-            if (q == null) {
-                note = QemuProcess.DEFAULT_PROGRAM + " not found on the PATH";
-            }
-        }
-        try {
-            return new CpuBenchOptions(g, iterations, repetitions, q, note, idle, idleSeconds, timeout);
-        } catch (IllegalArgumentException e) {
-            throw new Main.UsageException(e.getMessage());
-        }
+        BenchCommands.oneQemu(qemu, noQemu);
+        Path g = BenchCommands.guest(guest, "bench-cpu", "--guest: guests/bench-cpu/bench-cpu.elf not found from the "
+                + "working folder; run from the project's root or give --guest FILE");
+        Path idle = !(idleSeconds > 0) ? null : BenchCommands.guest(idleGuest, "udp-sink", "--idle-guest: "
+                + "guests/udp-sink/udp-sink.elf not found from the working folder; give --idle-guest FILE or "
+                + "--idle-seconds 0");
+        BenchCommands.Qemu q = BenchCommands.qemu(qemu, noQemu);
+        return BenchCommands.checked(() -> new CpuBenchOptions(g, iterations, repetitions, q.program(), q.note(), idle,
+                idleSeconds, timeout));
     }
 
     @Override
     public Integer call() throws Exception {
         CpuBenchOptions o = options();
-        try {
-            CpuBench.run(o, spec.commandLine().getOut());
-        } catch (BenchFailure e) {
-            throw new Main.RunFailure(e.getMessage());
-        }
-        return Main.EXIT_OK;
+        return BenchCommands.run(() -> CpuBench.run(o, spec.commandLine().getOut()));
     }
 }

@@ -1,8 +1,5 @@
 package dev.jvmm.launcher;
 
-import dev.jvmm.bench.BenchFailure;
-import dev.jvmm.bench.board.GuestFiles;
-import dev.jvmm.bench.board.QemuProcess;
 import dev.jvmm.bench.peer.PeerBench;
 import dev.jvmm.bench.peer.PeerBenchOptions;
 import picocli.CommandLine.Command;
@@ -63,43 +60,17 @@ final class PeerBenchCommand implements Callable<Integer> {
     Duration bootTimeout;
 
     PeerBenchOptions options() {
-        if (noQemu && qemu != null) {
-            throw new Main.UsageException("--qemu and --no-qemu: give one of them");
-        }
-        Path g = guest != null ? guest : GuestFiles.find("udp-sink");
-        if (g == null) {
-            throw new Main.UsageException("--guest: guests/udp-sink/udp-sink.elf not found from the working folder; "
-                    + "run from the project's root or give --guest FILE");
-        }
-        Path q = null;
-        String note = null;
-        if (noQemu) {
-            note = "--no-qemu";
-        } else {
-            q = QemuProcess.find(qemu);
-            if (q == null && qemu != null) {
-                throw new Main.UsageException("--qemu: " + qemu + " is not an executable file");
-            }
-            if (q == null) {
-                note = QemuProcess.DEFAULT_PROGRAM + " not found on the PATH";
-            }
-        }
-        try {
-            return new PeerBenchOptions(g, seconds.toNanos() / 1e9, rate, length, repetitions, q, note, senderNice,
-                    bootTimeout);
-        } catch (IllegalArgumentException e) {
-            throw new Main.UsageException(e.getMessage());
-        }
+        BenchCommands.oneQemu(qemu, noQemu);
+        Path g = BenchCommands.guest(guest, "udp-sink", "--guest: guests/udp-sink/udp-sink.elf not found from the "
+                + "working folder; run from the project's root or give --guest FILE");
+        BenchCommands.Qemu q = BenchCommands.qemu(qemu, noQemu);
+        return BenchCommands.checked(() -> new PeerBenchOptions(g, seconds.toNanos() / 1e9, rate, length, repetitions,
+                q.program(), q.note(), senderNice, bootTimeout));
     }
 
     @Override
     public Integer call() throws Exception {
         PeerBenchOptions o = options();
-        try {
-            PeerBench.run(o, spec.commandLine().getOut());
-        } catch (BenchFailure e) {
-            throw new Main.RunFailure(e.getMessage());
-        }
-        return Main.EXIT_OK;
+        return BenchCommands.run(() -> PeerBench.run(o, spec.commandLine().getOut()));
     }
 }

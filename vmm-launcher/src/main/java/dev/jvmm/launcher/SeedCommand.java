@@ -1,7 +1,6 @@
 package dev.jvmm.launcher;
 
 import dev.jvmm.bench.BenchFailure;
-import dev.jvmm.bench.board.GuestFiles;
 import dev.jvmm.bench.seed.MachineFactory;
 import dev.jvmm.bench.seed.SeedCell;
 import dev.jvmm.bench.seed.SeedHarness;
@@ -120,12 +119,8 @@ final class SeedCommand implements Callable<Integer> {
 
     /** The options as values, checked: a {@link Main.UsageException} naming the option for one it cannot use. */
     SeedOptions options() {
-        try {
-            return new SeedOptions(nics, seconds.toNanos() / 1e9, warmup.toNanos() / 1e9, rate, length, sender, repeat,
-                    report, cells, eventLoopThreads, socketBuffer, senderNice);
-        } catch (IllegalArgumentException e) {
-            throw new Main.UsageException(e.getMessage());
-        }
+        return BenchCommands.checked(() -> new SeedOptions(nics, seconds.toNanos() / 1e9, warmup.toNanos() / 1e9, rate,
+                length, sender, repeat, report, cells, eventLoopThreads, socketBuffer, senderNice));
     }
 
     /** The compiled guest's kernel with --guest arm64, null with --guest java. */
@@ -139,11 +134,8 @@ final class SeedCommand implements Callable<Integer> {
         if (!guest.equals("arm64")) {
             throw new Main.UsageException("--guest: must be java or arm64, got '" + guest + "'");
         }
-        Path k = kernel != null ? kernel : GuestFiles.find("udp-sink");
-        if (k == null) {
-            throw new Main.UsageException("--guest arm64: guests/udp-sink/udp-sink.elf not found from the working folder;"
-                    + " run from the project's root or give --kernel FILE");
-        }
+        Path k = BenchCommands.guest(kernel, "udp-sink", "--guest arm64: guests/udp-sink/udp-sink.elf not found from "
+                + "the working folder; run from the project's root or give --kernel FILE");
         if (!Files.isRegularFile(k)) {
             throw new Main.UsageException("--kernel: no such file: " + k);
         }

@@ -45,6 +45,23 @@ class UdpForwardTest {
         return s;
     }
 
+    /** A machine with one udp NIC of {@code queueSize}-entry queues, MRG_RXBUF offered or not. */
+    private static NetMachine machine(int queueSize, boolean mrgRxbuf) {
+        return NetMachine.start(List.of(NetMachine.udp(0, queueSize, mrgRxbuf)));
+    }
+
+    /** As {@link #machine(int, boolean)}, its NIC on transport {@code t}. */
+    private static NetMachine machine(int queueSize, boolean mrgRxbuf, NetConfig.Transport t) {
+        return NetMachine.start(List.of(NetMachine.udp(0, queueSize, mrgRxbuf)), t);
+    }
+
+    /** NIC 0's test driver, its device started with every feature this test offers. */
+    private static NetDriver started(NetMachine m, SeededRandom random, int queueSize) {
+        NetDriver d = m.driver(0, random);
+        d.start(ALL, queueSize);
+        return d;
+    }
+
     private static void send(DatagramSocket s, byte[] payload, int port) throws Exception {
         s.send(new DatagramPacket(payload, payload.length, InetAddress.getLoopbackAddress(), port));
     }
@@ -78,7 +95,7 @@ class UdpForwardTest {
     @Test
     void everyByteOfEveryDatagramReachesTheGuest(SeededRandom random) throws Exception {
         for (boolean mrg : new boolean[]{false, true}) {
-            try (NetMachine m = NetMachine.start(List.of(NetMachine.udp(0, 128, mrg)));
+            try (NetMachine m = machine(128, mrg);
                  DatagramSocket s = sender()) {
                 NetDriver d = m.driver(0, random);
                 long f = d.start(ALL, 128);
@@ -115,10 +132,8 @@ class UdpForwardTest {
 
     @Test
     void guestAnswersThroughTheSameSocketAfterArpingTheGateway(SeededRandom random) throws Exception {
-        try (NetMachine m = NetMachine.start(List.of(NetMachine.udp(0, 32, true)));
-             DatagramSocket s = sender()) {
-            NetDriver d = m.driver(0, random);
-            d.start(ALL, 32);
+        try (NetMachine m = machine(32, true); DatagramSocket s = sender()) {
+            NetDriver d = started(m, random, 32);
             d.postRx(8, 2048, 2);
             byte[] mac = m.nic(0).config().mac().bytes();
 
@@ -174,10 +189,8 @@ class UdpForwardTest {
     @Test
     void anEmptyDatagramTheGuestSendsReachesThePeerOnEveryTransport(SeededRandom random) throws Exception {
         for (NetConfig.Transport t : NetMachine.socketTransports()) {
-            try (NetMachine m = NetMachine.start(List.of(NetMachine.udp(0, 32, true)), t);
-                 DatagramSocket s = sender()) {
-                NetDriver d = m.driver(0, random);
-                d.start(ALL, 32);
+            try (NetMachine m = machine(32, true, t); DatagramSocket s = sender()) {
+                NetDriver d = started(m, random, 32);
                 d.postRx(4, 1526, 1);
                 byte[] mac = m.nic(0).config().mac().bytes();
                 int port = m.nic(0).boundPort();
@@ -207,10 +220,8 @@ class UdpForwardTest {
 
     @Test
     void withoutBuffersTheSocketIsNotReadAndDatagramsWaitThere(SeededRandom random) throws Exception {
-        try (NetMachine m = NetMachine.start(List.of(NetMachine.udp(0, 16, false)));
-             DatagramSocket s = sender()) {
-            NetDriver d = m.driver(0, random);
-            d.start(ALL, 16);
+        try (NetMachine m = machine(16, false); DatagramSocket s = sender()) {
+            NetDriver d = started(m, random, 16);
             int port = m.nic(0).boundPort();
             for (int i = 0; i < 5; i++) {
                 send(s, new byte[]{(byte) i}, port);
@@ -242,10 +253,8 @@ class UdpForwardTest {
 
     @Test
     void mergeableBuffersCarryAFrameLargerThanOneBuffer(SeededRandom random) throws Exception {
-        try (NetMachine m = NetMachine.start(List.of(NetMachine.udp(0, 256, true)));
-             DatagramSocket s = sender()) {
-            NetDriver d = m.driver(0, random);
-            d.start(ALL, 256);
+        try (NetMachine m = machine(256, true); DatagramSocket s = sender()) {
+            NetDriver d = started(m, random, 256);
             d.postRx(80, 1024, 3);
             byte[] mac = m.nic(0).config().mac().bytes();
             int[] sizes = {1400, 20000, 60000, 0};
@@ -268,10 +277,8 @@ class UdpForwardTest {
 
     @Test
     void withoutMergeableBuffersATooBigFrameIsDroppedNotCut(SeededRandom random) throws Exception {
-        try (NetMachine m = NetMachine.start(List.of(NetMachine.udp(0, 16, false)));
-             DatagramSocket s = sender()) {
-            NetDriver d = m.driver(0, random);
-            d.start(ALL, 16);
+        try (NetMachine m = machine(16, false); DatagramSocket s = sender()) {
+            NetDriver d = started(m, random, 16);
             d.postRx(1, 600, 2);
             byte[] mac = m.nic(0).config().mac().bytes();
             send(s, new byte[1000], m.nic(0).boundPort());
@@ -286,10 +293,8 @@ class UdpForwardTest {
 
     @Test
     void pauseStopsTakingHostInputUntilResume(SeededRandom random) throws Exception {
-        try (NetMachine m = NetMachine.start(List.of(NetMachine.udp(0, 16, false)));
-             DatagramSocket s = sender()) {
-            NetDriver d = m.driver(0, random);
-            d.start(ALL, 16);
+        try (NetMachine m = machine(16, false); DatagramSocket s = sender()) {
+            NetDriver d = started(m, random, 16);
             d.postRx(8, 1526, 1);
             m.machine().pause();
             send(s, new byte[]{1}, m.nic(0).boundPort());
@@ -329,7 +334,7 @@ class UdpForwardTest {
         long cap = Long.parseLong(java.nio.file.Files.readAllLines(rmemMax).get(0).trim());
         assertThat(NetConfig.defaults().socketReceiveBuffer()).isEqualTo(4L << 20);
         for (NetConfig.Transport t : NetMachine.socketTransports()) {
-            try (NetMachine m = NetMachine.start(List.of(NetMachine.udp(0, 16, false)), t)) {
+            try (NetMachine m = machine(16, false, t)) {
                 assertThat((long) m.nic(0).socketReceiveBuffer())
                         .as("%s: SO_RCVBUF granted for 4M asked, rmem_max %d", t, cap)
                         .isEqualTo(2 * Math.min(4L << 20, cap));

@@ -1,10 +1,10 @@
 package dev.jvmm.core.bus;
 
+import dev.jvmm.core.testing.Race;
+
 import org.junit.jupiter.api.Test;
 
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -116,37 +116,22 @@ class MmioBusTest {
         }
         int threads = 4;
         int perThread = 50_000;
-        CountDownLatch go = new CountDownLatch(1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread[] ts = new Thread[threads];
-        for (int t = 0; t < threads; t++) {
-            int me = t;
-            ts[t] = new Thread(() -> {
-                try {
-                    go.await();
-                    for (int i = 0; i < perThread; i++) {
-                        bus.write(0x1000L * (me + 1), 8, i);
-                        long v = bus.read(0x1000L * (me + 1), 8);
-                        if (v != i) {
-                            throw new AssertionError("thread " + me + " read " + v + " after writing " + i);
-                        }
-                    }
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
+        Throwable failure = Race.run(threads, me -> {
+            for (int i = 0; i < perThread; i++) {
+                bus.write(0x1000L * (me + 1), 8, i);
+                long v = bus.read(0x1000L * (me + 1), 8);
+                if (v != i) {
+                    throw new AssertionError("thread " + me + " read " + v + " after writing " + i);
                 }
-            });
-            ts[t].start();
-        }
-        go.countDown();
-        // Registrations change the snapshot while the accessors run.
-        for (int i = 0; i < 100; i++) {
-            RegisterFile extra = new RegisterFile(1);
-            bus.register("extra" + i, 0x10_0000L + i * 8, 8, extra);
-        }
-        for (Thread t : ts) {
-            t.join();
-        }
-        assertThat(failure.get()).isNull();
+            }
+        }, () -> {
+            // Registrations change the snapshot while the accessors run.
+            for (int i = 0; i < 100; i++) {
+                RegisterFile extra = new RegisterFile(1);
+                bus.register("extra" + i, 0x10_0000L + i * 8, 8, extra);
+            }
+        });
+        assertThat(failure).isNull();
         for (RegisterFile d : devs) {
             assertThat(d.writes.get()).isEqualTo(perThread);
         }

@@ -1,5 +1,7 @@
 package dev.jvmm.core.memory;
 
+import dev.jvmm.core.testing.Race;
+
 import dev.jvmm.core.testing.SeedExtension;
 import dev.jvmm.core.testing.SeededRandom;
 import dev.jvmm.core.testing.ThreadAllocations;
@@ -8,7 +10,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.ByteBuffer;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -138,27 +139,13 @@ class GuestMemoryTest {
         try (GuestMemory m = GuestMemory.create(BASE, 4096)) {
             int threads = 4;
             int bitsPerThread = 8 * 64;
-            CountDownLatch go = new CountDownLatch(1);
-            Thread[] ts = new Thread[threads];
-            for (int t = 0; t < threads; t++) {
-                int me = t;
-                ts[t] = new Thread(() -> {
-                    try {
-                        go.await();
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                    // Threads interleave on the same bytes: INTID n belongs to thread n % threads.
-                    for (int n = me; n < threads * bitsPerThread; n += threads) {
-                        m.setBitAtomic(BASE + n / 8, n % 8);
-                    }
-                });
-                ts[t].start();
-            }
-            go.countDown();
-            for (Thread t : ts) {
-                t.join();
-            }
+            // Threads interleave on the same bytes: INTID n belongs to thread n % threads.
+            assertThat(Race.run(threads, me -> {
+                for (int n = me; n < threads * bitsPerThread; n += threads) {
+                    m.setBitAtomic(BASE + n / 8, n % 8);
+                }
+            }, () -> {
+            })).isNull();
             for (int n = 0; n < threads * bitsPerThread; n++) {
                 assertThat(m.read8(BASE + n / 8) & (1 << (n % 8))).as("bit %d", n).isNotZero();
             }

@@ -38,14 +38,7 @@ final class GlobalLruCache<V extends Cacheable> implements TranslationCache<V> {
         long key = TranslationCache.key(its, deviceId, eventId);
         lock.lock();
         try {
-            int slot = lru.find(key);
-            if (slot < 0) {
-                lru.misses++;
-                return null;
-            }
-            lru.hits++;
-            lru.moveToFront(slot);
-            return lru.value(slot);
+            return lru.lookup(key, 0);
         } finally {
             lock.unlock();
         }

@@ -104,6 +104,24 @@ final class LruTable<V extends Cacheable> {
         return false;
     }
 
+    /**
+     * The value under {@code key} (null: none), counting the hit or miss; a hit not within the first
+     * {@code keepWithin} positions becomes the most recently used entry (0: every hit does). The caller holds the
+     * table's lock.
+     */
+    V lookup(long key, int keepWithin) {
+        int slot = find(key);
+        if (slot < 0) {
+            misses++;
+            return null;
+        }
+        hits++;
+        if (!withinFirst(slot, keepWithin)) {
+            moveToFront(slot);
+        }
+        return value(slot);
+    }
+
     /** Makes {@code slot} the most recently used entry. */
     void moveToFront(int slot) {
         if (slot == head) {

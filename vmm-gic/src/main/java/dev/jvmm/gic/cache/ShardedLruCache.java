@@ -62,19 +62,9 @@ final class ShardedLruCache<V extends Cacheable> implements TranslationCache<V> 
         }
         long key = TranslationCache.key(its, deviceId, eventId);
         Shard<V> shard = shards[ThreadIndex.current() % shards.length];
-        LruTable<V> lru = shard.lru;
         shard.lock.lock();
         try {
-            int slot = lru.find(key);
-            if (slot < 0) {
-                lru.misses++;
-                return null;
-            }
-            lru.hits++;
-            if (!lru.withinFirst(slot, PROMOTE_BEYOND + 1)) {
-                lru.moveToFront(slot);
-            }
-            return lru.value(slot);
+            return shard.lru.lookup(key, PROMOTE_BEYOND + 1);
         } finally {
             shard.lock.unlock();
         }

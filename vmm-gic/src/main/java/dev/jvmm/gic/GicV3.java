@@ -38,8 +38,7 @@ import java.util.function.IntConsumer;
  *
  *  wired: {@link #spiLine}(intid).set/pulse ─┐   ICC_SGI1R_EL1 ─┐    GICD_/GICR_ registers ─┐
  *         {@link #ppiLine}(vcpu, intid)     ─┴──────────────────┴───────────────────────────┴─▶ WiredInterrupts
- *      (a rise: atomic bit + CAS-min, no lock; the rest: one lock) ─▶ per vCPU: most urgent eligible per group,
- *                                                                     published ─▶ kick
+ *                                  (one lock) ─▶ per vCPU: most urgent eligible per group, published ─▶ kick
  *
  *  CPU interface of vCPU n: highest priority pending = min(wired Group 0, wired Group 1, LPIs), ties to the lowest
  *  INTID; signalled as an IRQ ({@link #hasPendingInterrupt}) when it is Group 1 and beats PMR and the running

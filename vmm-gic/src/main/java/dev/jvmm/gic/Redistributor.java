@@ -5,8 +5,6 @@ import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.memory.GuestMemoryException;
 import dev.jvmm.core.vcpu.SystemRegister;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.List;
 
 import static dev.jvmm.gic.LpiTableDescriptor.PENDING_TABLE_BYTES;
@@ -97,21 +95,6 @@ final class Redistributor implements MmioDevice {
     /** {@link #wiredBest} when no wired interrupt of either group is eligible here. */
     static final long NO_WIRED = ((long) WiredInterrupts.NONE << 32) | WiredInterrupts.NONE;
 
-    /** How often ICC_IAR looks again when the wired interrupt it chose went meanwhile, before it reports 1023. */
-    private static final int ACKNOWLEDGE_ATTEMPTS = 8;
-    private static final VarHandle WIRED_BEST;
-    private static final VarHandle WIRED_SEQUENCE;
-
-    static {
-        try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            WIRED_BEST = lookup.findVarHandle(Redistributor.class, "wiredBest", long.class);
-            WIRED_SEQUENCE = lookup.findVarHandle(Redistributor.class, "wiredSequence", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     final int index;
     final long base;
     final PendingLpiSet pending = new PendingLpiSet();
@@ -135,12 +118,9 @@ final class Redistributor implements MmioDevice {
     private volatile boolean pendingTableValid;
     /**
      * The most urgent eligible wired interrupt here per group, as keys {@code priority << 16 | intid}: Group 1 in
-     * the high word, Group 0 in the low word, {@link WiredInterrupts#NONE} for none. Set under the wired lock, and
-     * lowered by a CAS by the lock-free raise of {@link WiredInterrupts}.
+     * the high word, Group 0 in the low word, {@link WiredInterrupts#NONE} for none. Written under the wired lock.
      */
     private volatile long wiredBest = NO_WIRED;
-    /** Counts the lock-free raises aimed here, so that a lock holder publishing {@link #wiredBest} sees one. */
-    private volatile int wiredSequence;
 
     Redistributor(GicV3 gic, int index, long base, boolean last) {
         this.gic = gic;
@@ -524,33 +504,6 @@ final class Redistributor implements MmioDevice {
         wiredBest = ((long) best1 << 32) | (best0 & 0xFFFF_FFFFL);
     }
 
-    int wiredSequence() {
-        return wiredSequence;
-    }
-
-    /** A lock-free raise aims here (before it reads the state it publishes from). */
-    void bumpWiredSequence() {
-        WIRED_SEQUENCE.getAndAdd(this, 1);
-    }
-
-    /**
-     * Lowers the published key of group {@code group1} to {@code key} if it is more urgent; returns whether it did.
-     * Lock-free: the raise of a wired interrupt by a device thread.
-     */
-    boolean lowerWired(boolean group1, int key) {
-        for (;;) {
-            long w = wiredBest;
-            int current = group1 ? (int) (w >>> 32) : (int) w;
-            if (current <= key) {
-                return false;
-            }
-            long lowered = group1 ? ((long) key << 32) | (w & 0xFFFF_FFFFL) : (w & 0xFFFF_FFFF_0000_0000L) | key;
-            if (WIRED_BEST.compareAndSet(this, w, lowered)) {
-                return true;
-            }
-        }
-    }
-
     long wiredBest() {
         return wiredBest;
     }
@@ -608,7 +561,7 @@ final class Redistributor implements MmioDevice {
         if (group1 && wiredBest == NO_WIRED) {
             return acknowledgeLpi(threshold); // LPIs only: the MSI path's acknowledge, as before wired interrupts
         }
-        for (int attempt = 0; attempt < ACKNOWLEDGE_ATTEMPTS; attempt++) {
+        for (int attempt = 0; attempt < 4; attempt++) {
             long w = wiredBest;
             int wired1 = cpu.groupEnabled(true) ? (int) (w >>> 32) : WiredInterrupts.NONE;
             int wired0 = cpu.groupEnabled(false) ? (int) w : WiredInterrupts.NONE;
@@ -627,15 +580,14 @@ final class Redistributor implements MmioDevice {
             if (group1 && lpi < wired1) {
                 return acknowledgeLpi(threshold);
             }
-            int key = wired.acknowledge(index, group1, threshold, w);
+            int key = wired.acknowledge(index, group1, threshold);
             if (key != WiredInterrupts.NONE) {
                 int intid = key & 0xFFFF;
                 cpu.activate(group1, priorityOf(key));
                 gic.wiredAcknowledged(index, intid);
                 return intid;
             }
-            // The wired interrupt went (disabled, cleared, taken by ICC_IAR of the other group) meanwhile, or the
-            // published value was a lock-free raise's not yet re-checked: it is recomputed now, look again.
+            // The wired interrupt went (deactivated, cleared, taken by ICC_IAR of the other group) meanwhile: again.
         }
         return SystemRegister.SPURIOUS_INTID;
     }

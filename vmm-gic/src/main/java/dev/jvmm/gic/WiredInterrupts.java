@@ -1,10 +1,7 @@
 package dev.jvmm.gic;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import dev.jvmm.gic.internal.SpinLock;
-
 import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static dev.jvmm.gic.DistributorRegisterDescriptor.CTLR_ENABLE_GRP0;
 import static dev.jvmm.gic.DistributorRegisterDescriptor.CTLR_ENABLE_GRP1;
@@ -42,39 +39,11 @@ import static dev.jvmm.gic.DistributorRegisterDescriptor.SPI_LIMIT;
  * interrupt whose line is still high is eligible again, which is the rule the issue names.
  *
  * <h2>Arbitration</h2>
- * After a change made under the lock, the vCPUs it may concern are recomputed: their most urgent eligible interrupt
+ * After every change, the vCPUs it may concern are recomputed under the lock: their most urgent eligible interrupt
  * per group (lowest priority value, ties to the lowest INTID, QEMU's {@code irqbetter}) is published to the
  * redistributor as one volatile value ({@link Redistributor#publishWired}), and a vCPU whose CPU interface now
  * signals an IRQ is kicked. Readers of the published value (the halted vCPU's wake-up check, a CPU's check between
  * blocks) take no lock.
- *
- * <h2>The lock-free raise</h2>
- * A device raising an SPI or a PPI (an edge, or a level line going high) takes no lock, as an MSI on the cached LPI
- * path takes none ({@link PendingLpiSet}): it sets the latch or level bit with an atomic OR (a bit already set is
- * an edge coalesced into the pending one: nothing else happens), then publishes by itself:
- * <pre>
- *  device thread                                        lock holder (registers, acknowledge, deactivate)
- *   OR latch/level bit                                   write configuration (volatile)
- *   v = target (volatile)                                do { s = seq(v)
- *   seq(v)++                                                  best = scan of the state (volatile reads)
- *   k = key if eligible (enabled, not active, group           publish best
- *       enabled, routed to v; priority; volatile reads)  } while (seq(v) != s)
- *   CAS-min k into v's published best                    kick v if it signals
- *   re-read the same state: changed? recompute v under the lock;  else kick v if it signals
- * </pre>
- * All of these are sequentially consistent, so (the Dekker argument) either the lock holder's scan sees the new bit,
- * or the device thread's reads see the lock holder's configuration; a device's CAS that lands between a lock
- * holder's scan and its publication changed the sequence first, so the lock holder scans again. The published value
- * is therefore never less urgent than the truth. It may briefly be more urgent (a key computed from a configuration
- * the lock holder just changed): the device thread's re-read catches that and recomputes under the lock, and
- * ICC_IAR*_EL1 never trusts the published value: it re-checks the interrupt under the lock ({@link #acknowledge}).
- * Within that window (a few instructions of the raising thread, or its time slice if it is preempted there) a
- * halted vCPU may wake for nothing, and ICC_HPPIR*_EL1, which reads the published value, may name the interrupt the
- * register write has just made ineligible, as if the write had come a moment later.
- * Latch and level bits are cleared, and active bits set, only under the lock, so a lock holder's loop ends (each
- * repeat needs one of the few bits that can change without it).
- * Deactivation is the same publication (a cleared active bit can only make an interrupt eligible). Falling level
- * lines, 1-of-N SPIs, SGIs and acknowledge take the lock as before.
  *
  * <h2>SPI routing</h2>
  * GICD_IROUTER with Interrupt_Routing_Mode = 0 routes an SPI to the vCPU of affinity Aff2.Aff1.Aff0, or to nobody
@@ -86,14 +55,8 @@ import static dev.jvmm.gic.DistributorRegisterDescriptor.SPI_LIMIT;
  * one; a PE that stops participating has its pending 1-of-N SPIs moved.
  *
  * <h2>Lock</h2>
- * One lock guards every change other than the lock-free raise and deactivation (QEMU runs every GIC change under one
- * lock). It is a leaf: nothing else is locked while it is held, and kicking a vCPU only unparks a thread. No LPI path
- * takes it, and no device thread but for a falling level line or a 1-of-N SPI: its takers are the vCPUs' own
- * acknowledges and register writes, so it is a {@link SpinLock} (spin, then yield; never park), whose uncontended
- * cost is one CAS and one release store, for critical sections of bounded length (a few banks of 32 bits).
- * The latch, level and active words are written with atomic bitwise operations, by lock holders too (devices and
- * deactivating vCPUs write them concurrently); every other array is written only under the lock, with volatile
- * stores, and read with volatile loads by the lock-free raise.
+ * One lock guards all of it (QEMU runs every GIC change under one lock too). It is a leaf: nothing else is locked
+ * while it is held, and kicking a vCPU only unparks a thread. No LPI path takes it, so the MSI fast path is as before.
  */
 final class WiredInterrupts {
     /** A published best key when no interrupt is eligible. */
@@ -102,15 +65,10 @@ final class WiredInterrupts {
     private static final int SPI_BANKS = SPI_COUNT / 32;
     /** GICR_ICFGR0: SGIs are always edge-triggered. */
     private static final int SGI_BITS = (1 << SGI_COUNT) - 1;
-    /** In the result of {@link #eligibleKey}: the interrupt is Group 1 (above every key's bits). */
-    private static final int GROUP1_KEY = 1 << 30;
-
-    private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
-    private static final VarHandle BYTES = MethodHandles.arrayElementVarHandle(byte[].class);
 
     private final GicV3 gic;
     private final int vcpus;
-    private final SpinLock lock = new SpinLock();
+    private final ReentrantLock lock = new ReentrantLock();
 
     private final int[] enabled;
     private final int[] latch;
@@ -125,7 +83,7 @@ final class WiredInterrupts {
     private final int[][] routedTo;
     /** SPIs with Interrupt_Routing_Mode = 1, per SPI bank. */
     private final int[] oneOfN = new int[SPI_BANKS];
-    private volatile int ctlr;
+    private int ctlr;
     private int oneOfNCursor;
     private long sgisRaised;
     private long sgisRefused;
@@ -189,42 +147,10 @@ final class WiredInterrupts {
         return bank >= vcpus;
     }
 
-    /** Volatile load of word {@code i} of a state array. */
-    private static int lv(int[] a, int i) {
-        return (int) INTS.getVolatile(a, i);
-    }
-
-    /** Volatile store (under the lock) of word {@code i} of a state array other than the latch and level words. */
-    private static void sv(int[] a, int i, int value) {
-        INTS.setVolatile(a, i, value);
-    }
-
-    private int pendingBits(int b) {
-        return lv(latch, b) | (lv(level, b) & ~lv(edge, b));
-    }
-
     /** The eligible bits of a bank: pending, enabled, not active, group enabled by GICD_CTLR. */
     private int eligible(int b) {
-        int c = ctlr;
-        int g1 = lv(group1, b);
-        int g = ((c & CTLR_ENABLE_GRP1) != 0 ? g1 : 0) | ((c & CTLR_ENABLE_GRP0) != 0 ? ~g1 : 0);
-        return pendingBits(b) & lv(enabled, b) & ~lv(active, b) & g;
-    }
-
-    /**
-     * The key {@code priority << 16 | intid} (with {@link #GROUP1_KEY} for a Group 1 interrupt) of {@code intid}
-     * (bit {@code bit} of bank {@code b}) if it is eligible at vCPU {@code v} now, else {@link #NONE}. Volatile
-     * loads only: the lock-free raise calls it, before and after it publishes.
-     */
-    private int eligibleKey(int b, int intid, int bit, int v) {
-        if ((eligible(b) & bit) == 0) {
-            return NONE;
-        }
-        if (isSpiBank(b) && lv(target, spiIndex(b, intid & 31)) != v) {
-            return NONE;
-        }
-        int prio = (byte) BYTES.getVolatile(priority, (b << 5) + (intid & 31)) & 0xFF;
-        return ((lv(group1, b) & bit) != 0 ? GROUP1_KEY : 0) | (prio << 16) | intid;
+        int g = ((ctlr & CTLR_ENABLE_GRP1) != 0 ? group1[b] : 0) | ((ctlr & CTLR_ENABLE_GRP0) != 0 ? ~group1[b] : 0);
+        return (latch[b] | (level[b] & ~edge[b])) & enabled[b] & ~active[b] & g;
     }
 
     // ============================================================================================ registers
@@ -264,7 +190,7 @@ final class WiredInterrupts {
     int read(Field f, int b) {
         lock.lock();
         try {
-            return f == Field.PENDING ? pendingBits(b) : array(f)[b];
+            return f == Field.PENDING ? latch[b] | (level[b] & ~edge[b]) : array(f)[b];
         } finally {
             lock.unlock();
         }
@@ -275,21 +201,10 @@ final class WiredInterrupts {
         lock.lock();
         try {
             int before = eligible(b);
-            int changedBits;
-            if (f == Field.PENDING || f == Field.ACTIVE) {
-                // Devices set latch bits, and deactivation clears active bits, without the lock: atomic operations,
-                // and every bit written counts as changed.
-                int[] a = array(f);
-                INTS.getAndBitwiseOr(a, b, set);
-                INTS.getAndBitwiseAnd(a, b, ~clear);
-                changedBits = set | clear;
-            } else {
-                int[] a = array(f);
-                int old = a[b];
-                sv(a, b, (old | set) & ~clear);
-                changedBits = old ^ a[b];
-            }
-            changed(b, changedBits, eligible(b) & ~before);
+            int[] a = array(f);
+            int old = a[b];
+            a[b] = (old | set) & ~clear;
+            changed(b, old ^ a[b], eligible(b) & ~before);
         } finally {
             unlockAfterFlush();
         }
@@ -318,7 +233,7 @@ final class WiredInterrupts {
                 byte p = (byte) ((value >>> (8 * i)) & CpuInterfaceRegisterDescriptor.PRIORITY_MASK);
                 int at = (b << 5) + first + i;
                 if (priority[at] != p) {
-                    BYTES.setVolatile(priority, at, p);
+                    priority[at] = p;
                     changed |= 1 << (first + i);
                 }
             }
@@ -365,7 +280,7 @@ final class WiredInterrupts {
             }
             int before = eligible(b);
             int old = edge[b];
-            sv(edge, b, (old & ~mask) | ((e << (16 * half)) & mask));
+            edge[b] = (old & ~mask) | ((e << (16 * half)) & mask);
             int changed = old ^ edge[b];
             changed(b, changed, eligible(b) & ~before);
         } finally {
@@ -392,12 +307,12 @@ final class WiredInterrupts {
             int word = s >>> 5;
             int bit = 1 << (s & 31);
             if ((r & IROUTER_IRM) != 0) {
-                sv(oneOfN, word, oneOfN[word] | bit);
+                oneOfN[word] |= bit;
                 if (target[s] == NO_TARGET) {
                     retarget(s, choose(s, spiGroup1(s)));
                 }
             } else {
-                sv(oneOfN, word, oneOfN[word] & ~bit);
+                oneOfN[word] &= ~bit;
                 retarget(s, Affinity.vcpuOf(r & IROUTER_AFFINITY_MASK, vcpus));
             }
             changed(vcpus + word, bit, bit);
@@ -431,112 +346,56 @@ final class WiredInterrupts {
 
     /**
      * The input line of {@code intid} at bank {@code b} goes {@code high} or low. An edge-triggered interrupt
-     * latches pending on a rising edge; a level-sensitive one is pending while the line is high. A rising line takes
-     * the lock-free raise (see the class comment); a falling one the lock, as it may withdraw a published interrupt.
+     * latches pending on a rising edge; a level-sensitive one is pending while the line is high.
      */
-    void setLine(int b, int intid, boolean high) {
+    void setLine(int b, int intid, boolean high, WiredLine line) {
         int bit = 1 << (intid & 31);
-        if (!high) {
-            lowerLine(b, bit);
-            return;
-        }
-        if (((int) INTS.getAndBitwiseOr(level, b, bit) & bit) != 0) {
-            return; // already high
-        }
-        // GICD_ICFGR may change meanwhile: either reading is the order of some serialisation with that write.
-        if ((lv(edge, b) & bit) != 0 && ((int) INTS.getAndBitwiseOr(latch, b, bit) & bit) != 0) {
-            return; // an edge coalesced into the pending latch
-        }
-        raised(b, intid, bit);
-    }
-
-    private void lowerLine(int b, int bit) {
         lock.lock();
         try {
-            if (((int) INTS.getAndBitwiseAnd(level, b, ~bit) & bit) != 0) {
-                changed(b, bit, 0);
-            }
-        } finally {
-            unlockAfterFlush();
-        }
-    }
-
-    /**
-     * A rising then a falling edge: an edge-triggered interrupt latches; a level one is left as it was (low, or
-     * dropped under the lock if it was high). The common case, an edge-triggered line that is low, is the lock-free
-     * raise, and an edge that finds the latch already set is coalesced with a volatile load and nothing else.
-     */
-    void pulse(int b, int intid) {
-        int bit = 1 << (intid & 31);
-        if ((lv(level, b) & bit) != 0) {
-            lowerLine(b, bit); // high: the rise is no edge, the fall drops the line
-            return;
-        }
-        if ((lv(edge, b) & bit) == 0) {
-            return; // level-sensitive and low: up and down again leaves nothing pending
-        }
-        if ((lv(latch, b) & bit) != 0 || ((int) INTS.getAndBitwiseOr(latch, b, bit) & bit) != 0) {
-            return; // coalesced into the pending latch
-        }
-        raised(b, intid, bit);
-    }
-
-    /** Whether the line of {@code intid} at bank {@code b} is high (a volatile load). */
-    boolean lineHigh(int b, int intid) {
-        return (lv(level, b) & (1 << (intid & 31))) != 0;
-    }
-
-    /**
-     * The lock-free raise's publication: bit {@code bit} of bank {@code b} (INTID {@code intid}) was just set in the
-     * latch or level word, or cleared in the active word. See the class comment for why no lock holder can miss it.
-     */
-    private void raised(int b, int intid, int bit) {
-        int v;
-        if (isSpiBank(b)) {
-            if ((lv(oneOfN, b - vcpus) & bit) != 0) {
-                raisedOneOfN(b, bit);
+            line.high = high;
+            int old = level[b];
+            if (((old & bit) != 0) == high) {
                 return;
             }
-            v = lv(target, spiIndex(b, intid & 31));
-            if (v == NO_TARGET) {
-                return; // pending with nowhere to go: a lock holder that routes it will see the latch
+            int before = eligible(b);
+            if (high) {
+                level[b] = old | bit;
+                if ((edge[b] & bit) != 0) {
+                    latch[b] |= bit;
+                }
+            } else {
+                level[b] = old & ~bit;
             }
-        } else {
-            v = b;
-        }
-        Redistributor rd = redistributors[v];
-        rd.bumpWiredSequence();
-        int key = eligibleKey(b, intid, bit, v);
-        if (key == NONE) {
-            return; // disabled, active, group off: pending only, a lock holder that enables it will see the bit
-        }
-        if (!rd.lowerWired((key & GROUP1_KEY) != 0, key & ~GROUP1_KEY)) {
-            return; // something as urgent is published already: nothing changes for this vCPU
-        }
-        if (eligibleKey(b, intid, bit, v) != key) {
-            refresh(v); // a lock holder changed the interrupt meanwhile: what was published may be too urgent
-        } else if (rd.hasPendingInterrupt()) {
-            gic.kick(v);
-        }
-    }
-
-    /** A raise of a 1-of-N SPI: it picks its target each time it becomes eligible, under the lock. */
-    private void raisedOneOfN(int b, int bit) {
-        lock.lock();
-        try {
-            changed(b, bit, eligible(b) & bit);
+            changed(b, bit, eligible(b) & ~before);
         } finally {
             unlockAfterFlush();
         }
     }
 
-    /** Recomputes vCPU {@code v}'s published interrupts under the lock. */
-    private void refresh(int v) {
+    /** A rising then a falling edge, under one lock: an edge-triggered interrupt latches; a level one drops again. */
+    void pulse(int b, int intid, WiredLine line) {
+        int bit = 1 << (intid & 31);
         lock.lock();
         try {
-            markDirty(v);
+            line.high = false;
+            int before = eligible(b);
+            if ((edge[b] & bit) != 0 && (level[b] & bit) == 0) {
+                latch[b] |= bit;
+            }
+            level[b] &= ~bit;
+            changed(b, bit, eligible(b) & ~before);
         } finally {
             unlockAfterFlush();
+        }
+    }
+
+    /** Whether the line of {@code intid} at bank {@code b} is high (for tests and the line's view). */
+    boolean lineHigh(int b, int intid) {
+        lock.lock();
+        try {
+            return (level[b] & (1 << (intid & 31))) != 0;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -577,7 +436,7 @@ final class WiredInterrupts {
     private void raiseSgi(int v, int bit, boolean group1Register) {
         if (((group1[v] & bit) != 0) == group1Register) {
             sgisRaised++;
-            INTS.getAndBitwiseOr(latch, v, bit);
+            latch[v] |= bit;
             markDirty(v);
         } else {
             sgisRefused++;
@@ -587,29 +446,24 @@ final class WiredInterrupts {
     // ============================================================================================ CPU interface
 
     /**
-     * ICC_IAR*_EL1 chose a wired interrupt for vCPU {@code v} from the published value {@code seen}: under the lock,
-     * takes its most urgent interrupt of group {@code group1Wanted} if it is still eligible here, with the priority
-     * and group the key says, and below {@code threshold}; makes it active and clears its latch (a level-sensitive
-     * one whose line is still high stays pending: active and pending). Returns its key
-     * ({@code priority << 16 | intid}), or {@link #NONE} when the published value was stale (a lock-free raise had
-     * not re-checked it yet): the vCPU's published value is then recomputed, and the caller looks again.
+     * ICC_IAR*_EL1 chose a wired interrupt for vCPU {@code v}: under the lock, takes the vCPU's most urgent eligible
+     * interrupt of group {@code group1} if its priority is below {@code threshold}, makes it active and clears its
+     * latch (a level-sensitive one whose line is still high stays pending: active and pending). Returns its key
+     * ({@code priority << 16 | intid}), or {@link #NONE}.
      */
-    int acknowledge(int v, boolean group1Wanted, int threshold, long seen) {
+    int acknowledge(int v, boolean group1Wanted, int threshold) {
         lock.lock();
         try {
-            int key = group1Wanted ? (int) (seen >>> 32) : (int) seen;
+            long best = redistributors[v].wiredBest();
+            int key = group1Wanted ? (int) (best >>> 32) : (int) best;
             if (key == NONE || (key >>> 16) >= threshold) {
                 return NONE;
             }
             int intid = key & 0xFFFF;
             int b = bank(v, intid);
             int bit = 1 << (intid & 31);
-            if (eligibleKey(b, intid, bit, v) != (key | (group1Wanted ? GROUP1_KEY : 0))) {
-                markDirty(v);
-                return NONE;
-            }
-            INTS.getAndBitwiseOr(active, b, bit);
-            INTS.getAndBitwiseAnd(latch, b, ~bit);
+            active[b] |= bit;
+            latch[b] &= ~bit;
             changed(b, bit, 0);
             return key;
         } finally {
@@ -617,37 +471,21 @@ final class WiredInterrupts {
         }
     }
 
-    /**
-     * Deactivation (ICC_EOIR with EOImode 0, ICC_DIR with EOImode 1) of {@code intid} by vCPU {@code v}. Lock-free
-     * but for a 1-of-N SPI: clearing the active bit can only make the interrupt eligible, which is what the
-     * lock-free raise publishes (an interrupt that is not pending has nothing to publish: a raise that sets its
-     * latch meanwhile reads the active bit after it and publishes itself).
-     */
+    /** Deactivation (ICC_EOIR with EOImode 0, ICC_DIR with EOImode 1) of {@code intid} by vCPU {@code v}. */
     void deactivate(int v, int intid) {
         if (intid < 0 || intid >= SPI_LIMIT) {
             return;
         }
         int b = bank(v, intid);
         int bit = 1 << (intid & 31);
-        if (isSpiBank(b) && (lv(oneOfN, b - vcpus) & bit) != 0) {
-            deactivateOneOfN(b, bit);
-            return;
-        }
-        if (((int) INTS.getAndBitwiseAnd(active, b, ~bit) & bit) == 0) {
-            return; // not active: UNPREDICTABLE in the architecture, ignored (QEMU)
-        }
-        if ((pendingBits(b) & bit) != 0) {
-            raised(b, intid, bit);
-        }
-    }
-
-    private void deactivateOneOfN(int b, int bit) {
         lock.lock();
         try {
-            int before = eligible(b);
-            if (((int) INTS.getAndBitwiseAnd(active, b, ~bit) & bit) != 0) {
-                changed(b, bit, eligible(b) & ~before);
+            if ((active[b] & bit) == 0) {
+                return; // not active: UNPREDICTABLE in the architecture, ignored (QEMU)
             }
+            int before = eligible(b);
+            active[b] &= ~bit;
+            changed(b, bit, eligible(b) & ~before);
         } finally {
             unlockAfterFlush();
         }
@@ -792,7 +630,7 @@ final class WiredInterrupts {
             routedTo[to][word] |= bit;
             markDirty(to);
         }
-        sv(target, s, to);
+        target[s] = to;
     }
 
     /** The target vCPU of SPI {@code intid} now, or {@link #NO_TARGET} (tests). */
@@ -826,41 +664,28 @@ final class WiredInterrupts {
         }
     }
 
-    /**
-     * Scans vCPU {@code v}'s eligible interrupts and publishes the most urgent per group, again while a lock-free
-     * raise for {@code v} ran meanwhile (its sequence moved: its CAS may have landed before this publication).
-     */
     private void recompute(int v) {
-        Redistributor rd = redistributors[v];
-        int[] routed = routedTo[v];
-        int sequence;
-        do {
-            sequence = rd.wiredSequence();
-            int best0 = NONE;
-            int best1 = NONE;
-            for (int b = v, k = -1; k < SPI_BANKS; k++, b = vcpus + k) {
-                int bits;
-                if (k < 0) {
-                    bits = eligible(b);
-                } else if (routed[k] == 0) {
-                    continue;
+        int best0 = NONE;
+        int best1 = NONE;
+        for (int b = v, k = -1; k < SPI_BANKS; k++, b = vcpus + k) {
+            int bits = eligible(b);
+            if (k >= 0) {
+                bits &= routedTo[v][k];
+            }
+            while (bits != 0) {
+                int i = Integer.numberOfTrailingZeros(bits);
+                bits &= bits - 1;
+                int intid = (k < 0 ? 0 : FIRST_SPI + (k << 5)) + i;
+                int key = ((priority[(b << 5) + i] & 0xFF) << 16) | intid;
+                if ((group1[b] & (1 << i)) != 0) {
+                    best1 = Math.min(best1, key);
                 } else {
-                    bits = eligible(b) & routed[k];
-                }
-                while (bits != 0) {
-                    int i = Integer.numberOfTrailingZeros(bits);
-                    bits &= bits - 1;
-                    int intid = (k < 0 ? 0 : FIRST_SPI + (k << 5)) + i;
-                    int key = ((priority[(b << 5) + i] & 0xFF) << 16) | intid;
-                    if ((group1[b] & (1 << i)) != 0) {
-                        best1 = Math.min(best1, key);
-                    } else {
-                        best0 = Math.min(best0, key);
-                    }
+                    best0 = Math.min(best0, key);
                 }
             }
-            rd.publishWired(best0, best1);
-        } while (rd.wiredSequence() != sequence);
+        }
+        Redistributor rd = redistributors[v];
+        rd.publishWired(best0, best1);
         if (rd.hasPendingInterrupt()) {
             gic.kick(v);
         }

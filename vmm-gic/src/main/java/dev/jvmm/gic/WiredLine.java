@@ -5,13 +5,14 @@ import dev.jvmm.core.irq.IrqLine;
 /**
  * The input line of one SPI, or of one vCPU's PPI, as a device drives it ({@link GicV3#spiLine},
  * {@link GicV3#ppiLine}). Driving a line to the level it already has is a volatile read and nothing else, so a
- * timer that re-asserts its output at every check costs nothing; a rising line or a pulse takes no lock either
- * (the wired interrupts' lock-free raise), a falling line takes their lock.
+ * timer that re-asserts its output at every check costs no lock; a change takes the wired interrupts' lock.
  */
 final class WiredLine implements IrqLine {
     private final WiredInterrupts wired;
     private final int bank;
     private final int intid;
+    /** The line's level as last driven; written under the wired lock. */
+    volatile boolean high;
 
     WiredLine(WiredInterrupts wired, int bank, int intid) {
         this.wired = wired;
@@ -26,18 +27,18 @@ final class WiredLine implements IrqLine {
 
     @Override
     public void set(boolean level) {
-        if (wired.lineHigh(bank, intid) != level) {
-            wired.setLine(bank, intid, level);
+        if (high != level) {
+            wired.setLine(bank, intid, level, this);
         }
     }
 
     @Override
     public void pulse() {
-        wired.pulse(bank, intid);
+        wired.pulse(bank, intid, this);
     }
 
     @Override
     public String toString() {
-        return "IrqLine[INTID " + intid + (wired.lineHigh(bank, intid) ? ", high" : ", low") + "]";
+        return "IrqLine[INTID " + intid + (high ? ", high" : ", low") + "]";
     }
 }

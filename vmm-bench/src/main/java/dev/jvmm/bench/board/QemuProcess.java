@@ -1,5 +1,7 @@
 package dev.jvmm.bench.board;
 
+import dev.jvmm.bench.BenchFailure;
+
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -59,9 +61,16 @@ public final class QemuProcess implements AutoCloseable {
         return c;
     }
 
-    /** Starts QEMU; {@code listener} sees each console line as it comes (null: none). */
-    public static QemuProcess start(List<String> command, Consumer<String> listener) throws IOException {
-        return new QemuProcess(command, listener);
+    /**
+     * Starts QEMU; {@code listener} sees each console line as it comes (null: none). A program that cannot be started
+     * is the benchmark's failure, named with its path.
+     */
+    public static QemuProcess start(List<String> command, Consumer<String> listener) {
+        try {
+            return new QemuProcess(command, listener);
+        } catch (IOException e) {
+            throw new BenchFailure("QEMU: cannot start " + command.get(0) + ": " + e.getMessage());
+        }
     }
 
     /**

@@ -12,7 +12,6 @@ import dev.jvmm.virt.KernelConfig;
 import dev.jvmm.virt.SerialConsole;
 import dev.jvmm.virt.VirtMachine;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -367,12 +366,7 @@ public final class CpuBench {
 
     private QemuRun qemu(List<String> extra) throws InterruptedException {
         List<String> cmd = QemuProcess.command(o.qemu(), o.guest().toAbsolutePath(), o.append(), 1, "128M", extra);
-        QemuProcess q;
-        try {
-            q = QemuProcess.start(cmd, null);
-        } catch (IOException e) {
-            throw new BenchFailure("QEMU: cannot start " + o.qemu() + ": " + e.getMessage());
-        }
+        QemuProcess q = QemuProcess.start(cmd, null);
         try {
             if (!q.await(o.timeout().toMillis())) {
                 throw new BenchFailure("QEMU: the guest did not power off within " + o.timeout().toSeconds()
@@ -392,12 +386,7 @@ public final class CpuBench {
     private Idle idleQemu() throws InterruptedException {
         List<String> cmd = QemuProcess.command(o.qemu(), o.idleGuest().toAbsolutePath(), "interval=1", 1, "128M",
                 List.of("-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"));
-        QemuProcess q;
-        try {
-            q = QemuProcess.start(cmd, null);
-        } catch (IOException e) {
-            throw new BenchFailure("QEMU: cannot start " + o.qemu() + ": " + e.getMessage());
-        }
+        QemuProcess q = QemuProcess.start(cmd, null);
         try {
             awaitLine(q.console(), "[1 s]", () -> !q.alive(), "QEMU");
             Thread.sleep(IDLE_SETTLE_MILLIS);

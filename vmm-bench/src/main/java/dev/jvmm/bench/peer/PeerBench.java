@@ -12,7 +12,6 @@ import dev.jvmm.virt.KernelConfig;
 import dev.jvmm.virt.SerialConsole;
 import dev.jvmm.virt.VirtMachine;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -264,12 +263,7 @@ public final class PeerBench {
         List<String> cmd = QemuProcess.command(o.qemu(), o.guest().toAbsolutePath(), "interval=1", 1, "128M",
                 List.of("-netdev", "user,id=n0,hostfwd=udp:127.0.0.1:" + port + "-:" + port,
                         "-device", "virtio-net-device,netdev=n0"));
-        QemuProcess q;
-        try {
-            q = QemuProcess.start(cmd, lines::accept);
-        } catch (IOException e) {
-            throw new BenchFailure("QEMU: cannot start " + o.qemu() + ": " + e.getMessage());
-        }
+        QemuProcess q = QemuProcess.start(cmd, lines::accept);
         try {
             return measure(Side.QEMU_WIRED, rep, lines, q.console(),
                     new InetSocketAddress(InetAddress.getLoopbackAddress(), port),

@@ -626,11 +626,14 @@ public final class Arm64Cpu implements GuestProgram {
     private void translate(Block b) {
         translations++;
         BlockCompiler.Compiled c;
+        system.code.workStarted.incrementAndGet();
         try {
             c = BlockCompiler.compile(b, system.code);
         } catch (RuntimeException | LinkageError e) {
             // A translation the JVM refuses is a performance loss, never the guest's problem: interpret the block.
             c = null;
+        } finally {
+            system.code.workFinished.incrementAndGet();
         }
         b.compiled = c == null ? Block.UNTRANSLATABLE : c;
     }

@@ -106,6 +106,21 @@ public final class Arm64System {
         return code.blocksDecoded;
     }
 
+    /**
+     * Decoding and translation work begun so far on any vCPU: with {@link #codeWorkFinished()}, tells a measurement
+     * when the CPUs did anything but execute code already decoded and translated (the only work of theirs that
+     * allocates). Read {@code codeWorkFinished()} before and {@code codeWorkStarted()} after what is measured: equal
+     * values mean no such work ran in between.
+     */
+    public long codeWorkStarted() {
+        return code.workStarted.get();
+    }
+
+    /** Decoding and translation work finished so far on any vCPU (see {@link #codeWorkStarted()}). */
+    public long codeWorkFinished() {
+        return code.workFinished.get();
+    }
+
     /** Drops of decoded code so far (a page by a store or IC IVAU, everything by IC IALLU), for statistics. */
     public long codeInvalidations() {
         return code.generation();

@@ -2,7 +2,8 @@ package dev.jvmm.arm64;
 
 import dev.jvmm.core.memory.GuestMemory;
 
-import java.util.concurrent.ConcurrentHashMap;
+import org.jctools.maps.NonBlockingHashMapLong;
+
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,7 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * to block) is emptied at its next block boundary, so no vCPU enters a dropped block from then on.
  *
  * <h2>Threads</h2>
- * Pages are found in a concurrent map; inside a page, words and blocks are filled racily by whichever vCPU gets there
+ * Pages are found in a concurrent map keyed by the primitive page number (JCTools' {@code NonBlockingHashMapLong}:
+ * a lookup on a jump-cache miss or a store's slow path boxes nothing, so executing code allocates nothing); inside a page, words and blocks are filled racily by whichever vCPU gets there
  * first. That is safe because {@link Insn} and {@link Block} are immutable with final fields (JLS 17.5: safely
  * published through a data race) and two vCPUs that decode the same word make equal objects.
  */
@@ -41,8 +43,11 @@ final class CodeCache {
     }
 
     private final GuestMemory memory;
-    private final ConcurrentHashMap<Long, Page> pages = new ConcurrentHashMap<>();
+    private final NonBlockingHashMapLong<Page> pages = new NonBlockingHashMapLong<>();
     private final AtomicLong generation = new AtomicLong();
+    /** Decoding (here) and translation ({@link Arm64Cpu}) work begun and finished: see Arm64System#codeWorkStarted. */
+    final AtomicLong workStarted = new AtomicLong();
+    final AtomicLong workFinished = new AtomicLong();
     /** Blocks built so far (plain and racy: statistics only). */
     long blocksDecoded;
     /** Tells every vCPU that code was dropped (they empty their jump caches at their next block boundary). */
@@ -63,13 +68,26 @@ final class CodeCache {
     }
 
     /**
-     * The block at physical address {@code pa} (word aligned, in RAM), decoding what is missing. {@code created} is
-     * told when the page was new, so the caller can drop its fast write translations to it.
+     * The block at physical address {@code pa} (word aligned, in RAM), decoding what is missing. {@code onNewPage}
+     * runs when the page was new, so the caller can drop its fast write translations to it.
      */
     Block block(long pa, Runnable onNewPage) {
-        long ppn = pa >>> PAGE_SHIFT;
-        Page page = pages.get(ppn);
+        Page page = pages.get(pa >>> PAGE_SHIFT);
+        Block b = page == null ? null : page.blocks[(int) (pa >>> 2) & (WORDS - 1)];
+        if (b != null) {
+            return b;
+        }
+        workStarted.incrementAndGet();
+        try {
+            return decodeBlock(page, pa, onNewPage);
+        } finally {
+            workFinished.incrementAndGet();
+        }
+    }
+
+    private Block decodeBlock(Page page, long pa, Runnable onNewPage) {
         if (page == null) {
+            long ppn = pa >>> PAGE_SHIFT;
             Page fresh = new Page(ppn);
             Page raced = pages.putIfAbsent(ppn, fresh);
             page = raced != null ? raced : fresh;

@@ -49,8 +49,13 @@ public final class CpuBench {
     private static final long SAMPLE_MILLIS = 50;
     /** Before the idle window: time for the JIT compilers and the collector to finish what the runs left them. */
     private static final long IDLE_SETTLE_MILLIS = 3_000;
-    /** After the settle time, the idle window waits (up to this long) for a second in which the JIT compiles nothing. */
-    private static final long JIT_QUIET_MAX_MILLIS = 30_000;
+    /**
+     * After the settle time, the idle window waits for this many seconds in a row in which the JIT compiles nothing:
+     * an idle machine's Java paths (the timer tick, the console, the NIC's event loop) run a few times a second, so
+     * the JIT reaches their thresholds slowly and keeps compiling for a minute or more; a single quiet second comes
+     * long before it is done. It waits at most six times the window, between 10 and 60 s.
+     */
+    private static final int JIT_QUIET_SECONDS = 3;
     private static final long MEMORY = 128L << 20;
 
     private static final com.sun.management.ThreadMXBean THREADS =
@@ -88,20 +93,22 @@ public final class CpuBench {
     }
 
     /**
-     * Waits until the JIT compilers spend no time for a whole second (they finish compiling the idle machine's
-     * start-up and what the runs before left queued), at most {@link #JIT_QUIET_MAX_MILLIS}; returns how long it
-     * waited, -1 when the JIT did not become quiet (or its time is not counted).
+     * Waits until the JIT compilers spend no time for {@link #JIT_QUIET_SECONDS} whole seconds in a row (they finish
+     * compiling the idle machine's start-up and what the runs before left queued), at most {@code maxMillis}; returns
+     * how long it waited, -1 when the JIT did not become quiet (or its time is not counted).
      */
-    private static long awaitQuietJit() throws InterruptedException {
+    private static long awaitQuietJit(long maxMillis) throws InterruptedException {
         long t0 = System.nanoTime();
         long last = jitMillis();
         if (last < 0) {
             return -1;
         }
-        while ((System.nanoTime() - t0) / 1_000_000 < JIT_QUIET_MAX_MILLIS) {
+        int quiet = 0;
+        while ((System.nanoTime() - t0) / 1_000_000 < maxMillis) {
             Thread.sleep(1_000);
             long now = jitMillis();
-            if (now == last) {
+            quiet = now == last ? quiet + 1 : 0;
+            if (quiet == JIT_QUIET_SECONDS) {
                 return (System.nanoTime() - t0) / 1_000_000;
             }
             last = now;
@@ -167,7 +174,7 @@ public final class CpuBench {
                     100.0 * j.blocksInterpreted() / Math.max(1, j.blocksEntered()), j.translations(),
                     j.vcpuCpuSeconds());
             out.printf(Locale.ROOT, "    steady window: %,d bytes allocated, %,d translations, %,d blocks decoded, %,d code"
-                    + " drops; intervals without a decode or translation: %,d bytes over %,d instructions%n",
+                    + " drops; intervals with no decoding or translation: %,d bytes over %,d instructions%n",
                     j.steadyBytes(), j.steadyTranslations(), j.steadyDecodes(), j.steadyDrops(), j.quietBytes(),
                     j.quietInstructions());
             if (o.qemu() != null) {
@@ -225,16 +232,20 @@ public final class CpuBench {
             Vcpu vcpu = vm.machine().vcpus().get(0);
             long tid = vcpu.thread().getId();
             var cpu = vm.cpus().cpu(0);
-            // {nanos, allocated bytes, retired, cpu nanos, translations, blocks decoded, code drops}
+            // {nanos, allocated bytes, retired, cpu nanos, translations, blocks decoded, code drops,
+            //  code work finished (read before the bytes), code work started (read after them)}
             List<long[]> samples = new ArrayList<>();
             long deadline = t0 + o.timeout().toNanos();
             VirtMachine.Outcome end = null;
             while (end == null && System.nanoTime() < deadline) {
                 long now = System.nanoTime();
+                long finished = vm.cpus().codeWorkFinished();
+                long bytes = THREADS.getThreadAllocatedBytes(tid);
+                long started = vm.cpus().codeWorkStarted();
                 // The counter is a plain field of the vCPU thread: a sample may lag it by a block, never more.
-                samples.add(new long[]{now, THREADS.getThreadAllocatedBytes(tid),
-                        cpu.instructionsRetired(), THREADS.getThreadCpuTime(tid), cpu.translations(),
-                        vm.cpus().blocksDecoded(), vm.cpus().codeInvalidations()});
+                samples.add(new long[]{now, bytes, cpu.instructionsRetired(), THREADS.getThreadCpuTime(tid),
+                        cpu.translations(), vm.cpus().blocksDecoded(), vm.cpus().codeInvalidations(), finished,
+                        started});
                 end = vm.awaitEnd(Duration.ofMillis(SAMPLE_MILLIS));
             }
             long t1 = System.nanoTime();
@@ -266,13 +277,16 @@ public final class CpuBench {
                 }
             }
             // The steady window's sampling intervals in which no block was decoded or translated: what executing
-            // code already translated allocates, apart from first-time translation of newly hot code.
+            // code already translated allocates, apart from first-time translation of newly hot code. No such work
+            // was in progress at any time between the two byte counts when none had begun without finishing at the
+            // first sample (finished, read before its bytes, equals started, read after them) and none began by the
+            // second (its started, read after its bytes, is unchanged).
             long quietBytes = 0;
             long quietInsns = 0;
             for (int k = 1; k < samples.size(); k++) {
                 long[] a = samples.get(k - 1);
                 long[] b = samples.get(k);
-                if (a[0] >= from && a[1] >= 0 && b[1] >= 0 && a[4] == b[4] && a[5] == b[5]) {
+                if (a[0] >= from && a[1] >= 0 && b[1] >= 0 && a[7] == a[8] && b[8] == a[8]) {
                     quietBytes += b[1] - a[1];
                     quietInsns += b[2] - a[2];
                 }
@@ -309,7 +323,7 @@ public final class CpuBench {
             vm.start();
             awaitLine(console, "[1 s]", () -> vm.awaitEnd(Duration.ofMillis(20)) != null, "jvmm");
             Thread.sleep(IDLE_SETTLE_MILLIS);            // the JIT compilers and the collector settle
-            long quietWait = awaitQuietJit();
+            long quietWait = awaitQuietJit(jitQuietMaxMillis());
             long tid = vm.machine().vcpus().get(0).thread().getId();
             long w0 = System.nanoTime();
             long p0 = OS.getProcessCpuTime();
@@ -341,6 +355,11 @@ public final class CpuBench {
         } finally {
             vm.close();
         }
+    }
+
+    /** The longest wait for a quiet JIT before the idle window: six times the window, between 10 and 60 s. */
+    private long jitQuietMaxMillis() {
+        return Math.max(10_000, Math.min(60_000, (long) (6_000 * o.idleSeconds())));
     }
 
     private interface Ended {
@@ -477,10 +496,11 @@ public final class CpuBench {
             out.printf(Locale.ROOT, "  %-34s over %.1f s of WFI with a 1 s timer tick, after %d s to settle and %s;"
                     + " in the window the JVM spent %d ms compiling (JIT), %d ms collecting%n", "", idleJvmm.seconds(),
                     IDLE_SETTLE_MILLIS / 1000, idleJvmm.quietWaitMillis() < 0
-                            ? String.format(Locale.ROOT, "%d s in which the JIT never had a quiet second",
-                            JIT_QUIET_MAX_MILLIS / 1000)
-                            : String.format(Locale.ROOT, "%.1f s more until a second without JIT work",
-                            idleJvmm.quietWaitMillis() / 1e3), idleJvmm.jitMillis(), idleJvmm.gcMillis());
+                            ? String.format(Locale.ROOT, "%d s in which the JIT never had %d quiet seconds in a row",
+                            jitQuietMaxMillis() / 1000, JIT_QUIET_SECONDS)
+                            : String.format(Locale.ROOT, "%.1f s more until %d seconds in a row without JIT work",
+                            idleJvmm.quietWaitMillis() / 1e3, JIT_QUIET_SECONDS), idleJvmm.jitMillis(),
+                    idleJvmm.gcMillis());
         }
         out.printf(Locale.ROOT, "  load average %.2f before, %.2f after (%d cores)%n", load0, load1,
                 Runtime.getRuntime().availableProcessors());
@@ -504,16 +524,21 @@ public final class CpuBench {
         if (Double.isNaN(bpi)) {
             out.println("  0 bytes allocated per instruction in steady state: not measured");
         } else {
-            double worst = Medians.max(jBpi);
-            out.printf(Locale.ROOT, "  0 bytes allocated per instruction in steady state: %.6f B/insn (%s bytes over"
-                    + " the window): %s%n", worst, String.format(Locale.ROOT, "%,d", maxSteadyBytes(jvmm)),
-                    maxSteadyBytes(jvmm) == 0 ? "met" : "NOT met");
+            // Steady state: executing code the CPU decoded and translated before. The window (the last two thirds of
+            // each run) may still hold first-time translations of blocks that become hot late; the intervals in
+            // which no decoding or translation was in progress are what steady state allocates.
             long quietBytes = jvmm.stream().mapToLong(JvmmRun::quietBytes).sum();
             long quietInsns = jvmm.stream().mapToLong(JvmmRun::quietInstructions).sum();
-            out.printf(Locale.ROOT, "    (the window's translations, decodes and code drops, per run: %s; in the window's"
-                    + " 50 ms intervals without a translation or decode: %,d bytes over %,d instructions)%n",
+            long windowInsns = jvmm.stream().mapToLong(JvmmRun::steadyInstructions).sum();
+            out.printf(Locale.ROOT, "  0 bytes allocated per instruction in steady state: %,d bytes over %,d instructions"
+                    + " (%.0f%% of the windows' instructions, in the 50 ms intervals with no decoding or translation in"
+                    + " progress): %s%n", quietBytes, quietInsns, 100.0 * quietInsns / Math.max(1, windowInsns),
+                    quietBytes == 0 && quietInsns * 2 >= windowInsns ? "met" : "NOT met");
+            out.printf(Locale.ROOT, "    (whole windows: at most %.6f B/insn, %s bytes in one run; translations, decodes"
+                    + " and code drops per run: %s)%n", Medians.max(jBpi),
+                    String.format(Locale.ROOT, "%,d", maxSteadyBytes(jvmm)),
                     jvmm.stream().map(r -> r.steadyTranslations() + "/" + r.steadyDecodes() + "/" + r.steadyDrops())
-                            .collect(java.util.stream.Collectors.joining(", ")), quietBytes, quietInsns);
+                            .collect(java.util.stream.Collectors.joining(", ")));
         }
         if (idleJvmm == null) {
             out.println("  idle in WFI under 1% of a core: not measured");

@@ -19,8 +19,9 @@ import java.util.List;
  *              └── each chunk is one direct ByteBuffer; a region may be larger than 2 GiB
  * </pre>
  *
- * <p>The chunks are allocated with nothing but the JDK ({@link OffHeap}: a shared arena's segment from Java 22, a
- * direct buffer freed through its cleaner before) and freed by {@link #close()} at once. Copies to and from other
+ * <p>The chunks are allocated with nothing but the JDK ({@link OffHeap}: lazily, as a private mapping of a deleted
+ * sparse file, so that RAM costs what the guest touches, as QEMU's does; or eagerly, a shared arena's segment from
+ * Java 22, a direct buffer freed through its cleaner before) and freed by {@link #close()} at once. Copies to and from other
  * memory go through byte arrays and {@link ByteBuffer}s; adapters for other buffer types (Netty's {@code ByteBuf}
  * in vmm-net) build on {@link #view} and the absolute {@code ByteBuffer} copies.
  *

@@ -5,6 +5,7 @@ import dev.jvmm.core.testing.Race;
 import dev.jvmm.core.testing.SeedExtension;
 import dev.jvmm.core.testing.SeededRandom;
 import dev.jvmm.core.testing.ThreadAllocations;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -235,6 +236,34 @@ class GuestMemoryTest {
     }
 
     /** The process's resident set from /proc/self/statm (Linux), or 0 where it cannot be read. */
+    @Test
+    void lazilyMappedMemoryCostsWhatIsTouched() throws Exception {
+        Assumptions.assumeTrue(OffHeap.lazy(), "guest RAM is allocated eagerly in this JVM (tmpdir is a memory file"
+                + " system, or -Djvmm.ram.lazy=false)");
+        long size = 1L << 30;
+        long before = residentBytes();
+        try (GuestMemory m = GuestMemory.create(BASE, size)) {
+            long mapped = residentBytes();
+            assertThat(m.read64(BASE)).isZero();
+            assertThat(m.read64(BASE + size - 8)).isZero();
+            for (long at = 0; at < (16L << 20); at += 4096) {
+                m.write64(BASE + at, at ^ 0x5A5A_5A5AL);
+            }
+            for (long at = 0; at < (16L << 20); at += 4096) {
+                assertThat(m.read64(BASE + at)).isEqualTo(at ^ 0x5A5A_5A5AL);
+            }
+            assertThat(m.read64(BASE + (16L << 20) + 8)).isZero();
+            long touched = residentBytes();
+            if (before > 0) {
+                // Eager memory would be resident in full (1 GiB) as soon as it is created.
+                assertThat(mapped - before).as("resident bytes of 1 GiB of RAM before the guest touches it")
+                        .isLessThan(64L << 20);
+                assertThat(touched - before).as("resident bytes after writing 16 MiB of it")
+                        .isBetween(8L << 20, 128L << 20);
+            }
+        }
+    }
+
     private static long residentBytes() throws java.io.IOException {
         java.nio.file.Path statm = java.nio.file.Path.of("/proc/self/statm");
         if (!java.nio.file.Files.isReadable(statm)) {

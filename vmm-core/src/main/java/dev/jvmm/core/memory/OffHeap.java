@@ -175,30 +175,25 @@ final class OffHeap {
 
         @Override
         public OffHeap map(FileChannel ch, int bytes) throws IOException {
-            Object arena;
-            try {
-                arena = ofShared.invoke();
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
-            try {
-                Object segment = map.invoke(ch, FileChannel.MapMode.PRIVATE, 0L, (long) bytes, arena);
-                return new OffHeap((ByteBuffer) asByteBuffer.invoke(segment), arena, close);
-            } catch (Throwable t) {
-                try {
-                    close.invoke(arena);
-                } catch (Throwable ignored) {
-                    // the mapping failure is the error to report
-                }
-                if (t instanceof IOException) {
-                    throw (IOException) t;
-                }
-                throw rethrow(t);
-            }
+            return inNewArena(arena -> map.invoke(ch, FileChannel.MapMode.PRIVATE, 0L, (long) bytes, arena));
         }
 
         @Override
         public OffHeap allocate(int bytes) {
+            try {
+                return inNewArena(arena -> allocate.invoke(arena, (long) bytes, ALIGNMENT));
+            } catch (IOException e) {
+                throw new IllegalStateException(e);   // allocating memory does no I/O
+            }
+        }
+
+        /** What makes the memory segment in a new arena. */
+        private interface SegmentMaker {
+            Object make(Object arena) throws Throwable;
+        }
+
+        /** A new shared arena holding the segment {@code maker} makes in it, as a buffer; closed again on failure. */
+        private OffHeap inNewArena(SegmentMaker maker) throws IOException {
             Object arena;
             try {
                 arena = ofShared.invoke();
@@ -206,14 +201,15 @@ final class OffHeap {
                 throw rethrow(t);
             }
             try {
-                Object segment = allocate.invoke(arena, (long) bytes, ALIGNMENT);
-                ByteBuffer buffer = (ByteBuffer) asByteBuffer.invoke(segment);
-                return new OffHeap(buffer, arena, close);
+                return new OffHeap((ByteBuffer) asByteBuffer.invoke(maker.make(arena)), arena, close);
             } catch (Throwable t) {
                 try {
                     close.invoke(arena);
                 } catch (Throwable ignored) {
                     // the allocation failure is the error to report
+                }
+                if (t instanceof IOException) {
+                    throw (IOException) t;
                 }
                 throw rethrow(t);
             }

@@ -288,14 +288,8 @@ public final class IrqRouter implements AutoCloseable {
             return;
         }
         if (mode == InjectionMode.INLINE) {
-            Table t = table;
-            IrqRoute r = t.route(irqfd.gsi());
-            if (r == null) {
-                complete(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
-                return;
-            }
-            if (!(r instanceof MsiRoute route)) {
-                raise((IrqchipRoute) r, t.lines[r.gsi()], true, signalNanos);
+            MsiRoute route = msiRoute(irqfd, true, signalNanos);
+            if (route == null) {
                 return;
             }
             long result;
@@ -313,6 +307,24 @@ public final class IrqRouter implements AutoCloseable {
             cacheMisses.increment();
         }
         enqueue(irqfd, signalNanos);
+    }
+
+    /**
+     * The MSI route of {@code irqfd}'s GSI, or null when there is no MSI to inject: no route (the signal is counted
+     * as dropped) or a wired route (whose line this pulses, {@code inline} in the signalling thread).
+     */
+    private MsiRoute msiRoute(IrqFd irqfd, boolean inline, long signalNanos) {
+        Table t = table;
+        IrqRoute r = t.route(irqfd.gsi());
+        if (r == null) {
+            complete(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
+            return null;
+        }
+        if (r instanceof MsiRoute route) {
+            return route;
+        }
+        raise((IrqchipRoute) r, t.lines[r.gsi()], inline, signalNanos);
+        return null;
     }
 
     private void enqueue(IrqFd irqfd, long signalNanos) {
@@ -410,14 +422,8 @@ public final class IrqRouter implements AutoCloseable {
             if (irqfd.isClosed()) {
                 continue;
             }
-            Table t = table;
-            IrqRoute r = t.route(irqfd.gsi());
-            if (r == null) {
-                complete(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
-                continue;
-            }
-            if (!(r instanceof MsiRoute route)) {
-                raise((IrqchipRoute) r, t.lines[r.gsi()], false, signalNanos);
+            MsiRoute route = msiRoute(irqfd, false, signalNanos);
+            if (route == null) {
                 continue;
             }
             long result;

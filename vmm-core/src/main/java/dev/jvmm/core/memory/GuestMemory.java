@@ -507,68 +507,28 @@ public final class GuestMemory implements AutoCloseable {
     /** Copies {@code length} bytes from guest memory at {@code gpa} into {@code dst[offset..]}. */
     public void read(long gpa, byte[] dst, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, dst.length);
-        checkRange(gpa, length);
-        long addr = gpa;
-        int done = 0;
-        while (done < length) {
-            ByteBuffer c = chunkAt(addr);
-            int o = offset(addr);
-            int n = Math.min(length - done, c.capacity() - o);
-            c.get(o, dst, offset + done, n);
-            done += n;
-            addr += n;
-        }
+        copy(gpa, false, dst, null, offset, length);
     }
 
     /** Copies {@code src[offset..offset+length)} into guest memory at {@code gpa}. */
     public void write(long gpa, byte[] src, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, src.length);
-        checkRange(gpa, length);
-        long addr = gpa;
-        int done = 0;
-        while (done < length) {
-            ByteBuffer c = chunkAt(addr);
-            int o = offset(addr);
-            int n = Math.min(length - done, c.capacity() - o);
-            c.put(o, src, offset + done, n);
-            done += n;
-            addr += n;
-        }
+        copy(gpa, true, src, null, offset, length);
     }
 
     /** Copies {@code dst.remaining()} bytes from {@code gpa} into {@code dst}, advancing its position. */
     public void read(long gpa, ByteBuffer dst) {
-        int length = dst.remaining();
-        checkRange(gpa, length);
-        long addr = gpa;
         int pos = dst.position();
-        int done = 0;
-        while (done < length) {
-            ByteBuffer c = chunkAt(addr);
-            int o = offset(addr);
-            int n = Math.min(length - done, c.capacity() - o);
-            dst.put(pos + done, c, o, n);
-            done += n;
-            addr += n;
-        }
+        int length = dst.remaining();
+        copy(gpa, false, null, dst, pos, length);
         dst.position(pos + length);
     }
 
     /** Copies {@code src.remaining()} bytes of {@code src} to {@code gpa}, advancing its position. */
     public void write(long gpa, ByteBuffer src) {
-        int length = src.remaining();
-        checkRange(gpa, length);
-        long addr = gpa;
         int pos = src.position();
-        int done = 0;
-        while (done < length) {
-            ByteBuffer c = chunkAt(addr);
-            int o = offset(addr);
-            int n = Math.min(length - done, c.capacity() - o);
-            c.put(o, src, pos + done, n);
-            done += n;
-            addr += n;
-        }
+        int length = src.remaining();
+        copy(gpa, true, null, src, pos, length);
         src.position(pos + length);
     }
 
@@ -578,17 +538,7 @@ public final class GuestMemory implements AutoCloseable {
      */
     public void write(long gpa, ByteBuffer src, int srcIndex, int length) {
         java.util.Objects.checkFromIndexSize(srcIndex, length, src.capacity());
-        checkRange(gpa, length);
-        long addr = gpa;
-        int done = 0;
-        while (done < length) {
-            ByteBuffer c = chunkAt(addr);
-            int o = offset(addr);
-            int n = Math.min(length - done, c.capacity() - o);
-            c.put(o, src, srcIndex + done, n);
-            done += n;
-            addr += n;
-        }
+        copy(gpa, true, null, src, srcIndex, length);
     }
 
     /**
@@ -597,6 +547,15 @@ public final class GuestMemory implements AutoCloseable {
      */
     public void read(long gpa, ByteBuffer dst, int dstIndex, int length) {
         java.util.Objects.checkFromIndexSize(dstIndex, length, dst.capacity());
+        copy(gpa, false, null, dst, dstIndex, length);
+    }
+
+    /**
+     * The walk over the chunks of {@code [gpa, gpa + length)} that every bulk copy takes, after checking the whole
+     * range: into guest memory ({@code toGuest}) or out of it, from or to {@code array} or, when that is null,
+     * {@code buffer}, starting at their index {@code index}. Absolute accesses only: no position or limit moves.
+     */
+    private void copy(long gpa, boolean toGuest, byte[] array, ByteBuffer buffer, int index, int length) {
         checkRange(gpa, length);
         long addr = gpa;
         int done = 0;
@@ -604,7 +563,18 @@ public final class GuestMemory implements AutoCloseable {
             ByteBuffer c = chunkAt(addr);
             int o = offset(addr);
             int n = Math.min(length - done, c.capacity() - o);
-            dst.put(dstIndex + done, c, o, n);
+            int at = index + done;
+            if (array != null) {
+                if (toGuest) {
+                    c.put(o, array, at, n);
+                } else {
+                    c.get(o, array, at, n);
+                }
+            } else if (toGuest) {
+                c.put(o, buffer, at, n);
+            } else {
+                buffer.put(at, c, o, n);
+            }
             done += n;
             addr += n;
         }

@@ -88,10 +88,8 @@ final class GicRig implements AutoCloseable {
 
     private static GicRig boot(GicRig rig, int itsCount, int queuePages) {
         int vcpus = rig.vcpus;
-        rig.driver.initDistributor();
-        rig.driver.initLpiTables(true);
+        rig.driver.initDistributorAndLpis();
         for (int pe = 0; pe < vcpus; pe++) {
-            rig.driver.enableLpis(pe);
             rig.openCpuInterface(pe);
         }
         for (int i = 0; i < itsCount; i++) {

@@ -228,6 +228,15 @@ public final class GuestMemory implements AutoCloseable {
         return null;
     }
 
+    /** The region that holds the whole of {@code [addr, addr + len)}; throws {@link GuestMemoryException} when none does. */
+    private Region regionOf(long addr, int len) {
+        Region r = regionFor(addr, len);
+        if (r == null) {
+            throw outOfRange(addr, len);
+        }
+        return r;
+    }
+
     /** The region that holds the whole of {@code [addr, addr + len)}, or null when the range is not in one region. */
     private Region regionFor(long addr, int len) {
         Region[] rs = regions;
@@ -252,10 +261,7 @@ public final class GuestMemory implements AutoCloseable {
 
     /** Plain 8-bit read. */
     public byte read8(long gpa) {
-        Region r = regionFor(gpa, 1);
-        if (r == null) {
-            throw outOfRange(gpa, 1);
-        }
+        Region r = regionOf(gpa, 1);
         long off = gpa - r.base;
         return r.chunks[(int) (off >>> chunkShift)].get((int) (off & chunkMask));
     }
@@ -314,10 +320,7 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     public void write8(long gpa, byte value) {
-        Region r = regionFor(gpa, 1);
-        if (r == null) {
-            throw outOfRange(gpa, 1);
-        }
+        Region r = regionOf(gpa, 1);
         long off = gpa - r.base;
         r.chunks[(int) (off >>> chunkShift)].put((int) (off & chunkMask), value);
     }
@@ -399,10 +402,7 @@ public final class GuestMemory implements AutoCloseable {
         if ((gpa & (size - 1)) != 0) {
             throw new GuestMemoryException(GuestMemoryException.Reason.MISALIGNED, gpa, size);
         }
-        Region r = regionFor(gpa, size);
-        if (r == null) {
-            throw outOfRange(gpa, size);
-        }
+        Region r = regionOf(gpa, size);
         return r.chunks[(int) ((gpa - r.base) >>> chunkShift)];
     }
 
@@ -653,10 +653,7 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     private ByteBuffer chunkAt(long addr) {
-        Region r = regionFor(addr, 1);
-        if (r == null) {
-            throw outOfRange(addr, 1);
-        }
+        Region r = regionOf(addr, 1);
         return r.chunks[(int) ((addr - r.base) >>> chunkShift)];
     }
 
@@ -701,10 +698,7 @@ public final class GuestMemory implements AutoCloseable {
 
     /** The index of {@code gpa} in {@link #pageBuffer}{@code (gpa)}. */
     public int bufferOffset(long gpa) {
-        Region r = regionFor(gpa, 1);
-        if (r == null) {
-            throw outOfRange(gpa, 1);
-        }
+        Region r = regionOf(gpa, 1);
         return (int) ((gpa - r.base) & chunkMask);
     }
 

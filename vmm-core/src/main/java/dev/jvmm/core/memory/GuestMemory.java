@@ -145,11 +145,15 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     private static String describe(List<RamRegion> rs) {
+        return (total(rs) >> 20) + " MiB";
+    }
+
+    private static long total(List<RamRegion> rs) {
         long total = 0;
         for (RamRegion r : rs) {
             total += r.size();
         }
-        return (total >> 20) + " MiB";
+        return total;
     }
 
     /** The RAM regions, sorted by base address. */
@@ -159,11 +163,7 @@ public final class GuestMemory implements AutoCloseable {
 
     /** Total bytes of RAM. */
     public long size() {
-        long total = 0;
-        for (RamRegion r : layout) {
-            total += r.size();
-        }
-        return total;
+        return total(layout);
     }
 
     // ------------------------------------------------------------------------------------------------ checks

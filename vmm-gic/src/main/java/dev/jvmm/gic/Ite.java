@@ -1,5 +1,6 @@
 package dev.jvmm.gic;
 
+import dev.jvmm.core.concurrent.VarHandles;
 import dev.jvmm.gic.cache.Cacheable;
 
 import java.lang.invoke.MethodHandles;
@@ -15,15 +16,7 @@ import java.lang.invoke.VarHandle;
  * changes only under the ITS lock (MOVI).
  */
 final class Ite implements Cacheable {
-    private static final VarHandle CACHE_REFS;
-
-    static {
-        try {
-            CACHE_REFS = MethodHandles.lookup().findVarHandle(Ite.class, "cacheRefs", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle CACHE_REFS = VarHandles.field(MethodHandles.lookup(), "cacheRefs", int.class);
 
     final ItsDevice device;
     final int eventId;

@@ -1,5 +1,6 @@
 package dev.jvmm.gic;
 
+import dev.jvmm.core.concurrent.VarHandles;
 import dev.jvmm.gic.internal.Spin;
 
 import java.lang.invoke.MethodHandles;
@@ -47,15 +48,7 @@ final class Lpi {
     static final int NO_TARGET = -1;
 
     private static final int BUSY = Integer.MIN_VALUE;
-    private static final VarHandle GUARD;
-
-    static {
-        try {
-            GUARD = MethodHandles.lookup().findVarHandle(Lpi.class, "guard", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle GUARD = VarHandles.field(MethodHandles.lookup(), "guard", int.class);
 
     final int intid;
     /** Bit 31: BUSY (a command holds the LPI); bits 30..0: deliveries in flight. */

@@ -1,5 +1,7 @@
 package dev.jvmm.gic;
 
+import dev.jvmm.core.concurrent.VarHandles;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -53,15 +55,7 @@ final class PendingLpiSet {
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle LEVELS = MethodHandles.arrayElementVarHandle(Level[].class);
-    private static final VarHandle MASK;
-
-    static {
-        try {
-            MASK = MethodHandles.lookup().findVarHandle(PendingLpiSet.class, "levelMask", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle MASK = VarHandles.field(MethodHandles.lookup(), "levelMask", long.class);
 
     /** One priority level: a summary over a bitmap of every LPI. */
     static final class Level {

@@ -79,13 +79,7 @@ class CommandSemanticsTest {
     void invPicksUpANewPriority() {
         try (GicRig rig = GicRig.booted(1, CacheStrategy.PER_ITS)) {
             ItsCommandQueue its = rig.its();
-            its.mapd(1, 2, rig.driver.allocateItt(2), true);
-            its.mapc(0, 0, true);
-            for (int e = 0; e < 2; e++) {
-                rig.driver.setConfig(8192 + e, CONFIG_DEFAULT);
-                its.mapti(1, e, 8192 + e, 0);
-                rig.msi(1, e);
-            }
+            rig.raiseEventsOnPe0(1, 2, 2);
             rig.driver.setConfig(8193, 0x23);
             its.inv(1, 1);
             assertThat(rig.takeAll(0)).as("8193 became more urgent while pending").containsExactly(8193, 8192);

@@ -88,10 +88,8 @@ final class GicRig implements AutoCloseable {
 
     private static GicRig boot(GicRig rig, int itsCount, int queuePages) {
         int vcpus = rig.vcpus;
-        rig.driver.initDistributor();
-        rig.driver.initLpiTables(true);
+        rig.driver.initDistributorAndLpis();
         for (int pe = 0; pe < vcpus; pe++) {
-            rig.driver.enableLpis(pe);
             rig.openCpuInterface(pe);
         }
         for (int i = 0; i < itsCount; i++) {
@@ -160,6 +158,21 @@ final class GicRig implements AutoCloseable {
 
     long msi(int deviceId, int eventId) {
         return msi(0, deviceId, eventId);
+    }
+
+    /**
+     * Maps device {@code deviceId} of ITS 0 (an ITT for {@code 2^ittBits} events) with events {@code 0 .. events-1}
+     * to LPIs {@code 8192 + e} (default configuration) in collection 0 on PE 0, then raises each event once.
+     */
+    void raiseEventsOnPe0(int deviceId, int ittBits, int events) {
+        ItsCommandQueue its = its();
+        its.mapd(deviceId, ittBits, driver.allocateItt(ittBits), true);
+        its.mapc(0, 0, true);
+        for (int e = 0; e < events; e++) {
+            driver.setConfig(8192 + e, LpiTableDescriptor.CONFIG_DEFAULT);
+            its.mapti(deviceId, e, 8192 + e, 0);
+            msi(deviceId, e);
+        }
     }
 
     long readIts(int i, long offset, int size) {

@@ -89,11 +89,7 @@ class MachineGuestTest {
         GicDriver.initCpuInterface(cpu);
         GuestMemory ram = cpu.memory();
         GicDriver gic = new GicDriver(cpu, cpu.vcpuCount(), 1, ARENA, 16L << 20);
-        gic.initDistributor();
-        gic.initLpiTables(true);
-        for (int pe = 0; pe < cpu.vcpuCount(); pe++) {
-            gic.enableLpis(pe);
-        }
+        gic.initDistributorAndLpis();
         ItsCommandQueue its = gic.initIts(0, 1);
         ItsTriggerConformanceTest.setup1(gic, its);
         // MAPTI reads the LPI's configuration: 8197's is written before its mapping.

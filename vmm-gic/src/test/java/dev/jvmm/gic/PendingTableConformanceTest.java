@@ -72,14 +72,7 @@ class PendingTableConformanceTest {
     @Test
     void clearingEnableLpisDropsPendingLpisAndReEnablingWithPtzZeroFindsNoneLeft() {
         try (GicRig rig = GicRig.booted(2, CacheStrategy.SHARDED)) {
-            ItsCommandQueue its = rig.its();
-            its.mapd(1, 4, rig.driver.allocateItt(4), true);
-            its.mapc(0, 0, true);
-            for (int e = 0; e < 8; e++) {
-                rig.driver.setConfig(8192 + e, CONFIG_DEFAULT);
-                its.mapti(1, e, 8192 + e, 0);
-                rig.msi(1, e);
-            }
+            rig.raiseEventsOnPe0(1, 4, 8);
             assertThat(rig.gic.hasPendingInterrupt(0)).isTrue();
             rig.driver.disableLpis(0);
             assertThat(rig.gic.hasPendingInterrupt(0)).isFalse();

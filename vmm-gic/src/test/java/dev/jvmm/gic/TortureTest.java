@@ -369,28 +369,50 @@ class TortureTest {
         return i < ITS && d < DEVICES && e < EVENTS && m.device[i][d] && m.ite[i][d][e] >= 0;
     }
 
-    /** An injecting thread that records (key, result, versions) of every MSI it raises. */
-    static final class Recorder implements Runnable {
+    /**
+     * A thread that records what it saw, each record with the range of history versions it could have seen: from the
+     * last version completed before it acted to the last one started after.
+     */
+    abstract static class VersionRecorder implements Runnable {
         final GicRig rig;
         final History history;
         final AtomicBoolean stop;
-        final SplittableRandom random;
-        final int[] keys = new int[MAX_RECORDS];
-        final long[] results = new long[MAX_RECORDS];
         final int[] from = new int[MAX_RECORDS];
         final int[] to = new int[MAX_RECORDS];
         int count;
 
-        Recorder(GicRig rig, History history, AtomicBoolean stop, SplittableRandom random) {
+        VersionRecorder(GicRig rig, History history, AtomicBoolean stop) {
             this.rig = rig;
             this.history = history;
             this.stop = stop;
+        }
+
+        boolean running() {
+            return !stop.get() && count < MAX_RECORDS;
+        }
+
+        /** Ends record {@code count} (its payload already stored) with its versions. */
+        void record(int completedBefore, int startedAfter) {
+            from[count] = completedBefore;
+            to[count] = startedAfter;
+            count++;
+        }
+    }
+
+    /** An injecting thread that records (key, result, versions) of every MSI it raises. */
+    static final class Recorder extends VersionRecorder {
+        final SplittableRandom random;
+        final int[] keys = new int[MAX_RECORDS];
+        final long[] results = new long[MAX_RECORDS];
+
+        Recorder(GicRig rig, History history, AtomicBoolean stop, SplittableRandom random) {
+            super(rig, history, stop);
             this.random = random;
         }
 
         @Override
         public void run() {
-            while (!stop.get() && count < MAX_RECORDS) {
+            while (running()) {
                 int i = random.nextInt(ITS);
                 int d = random.nextInt(DEVICES);
                 int e = random.nextInt(EVENTS);
@@ -399,34 +421,24 @@ class TortureTest {
                 int se = history.started;
                 keys[count] = i << 16 | d << 8 | e;
                 results[count] = r;
-                from[count] = cs;
-                to[count] = se;
-                count++;
+                record(cs, se);
             }
         }
     }
 
     /** A vCPU taking LPIs (IAR1, EOIR1) and recording each with the versions it could have seen. */
-    static final class AckRecorder implements Runnable {
-        final GicRig rig;
-        final History history;
-        final AtomicBoolean stop;
+    static final class AckRecorder extends VersionRecorder {
         final int pe;
         final int[] intids = new int[MAX_RECORDS];
-        final int[] from = new int[MAX_RECORDS];
-        final int[] to = new int[MAX_RECORDS];
-        int count;
 
         AckRecorder(GicRig rig, History history, AtomicBoolean stop, int pe) {
-            this.rig = rig;
-            this.history = history;
-            this.stop = stop;
+            super(rig, history, stop);
             this.pe = pe;
         }
 
         @Override
         public void run() {
-            while (!stop.get() && count < MAX_RECORDS) {
+            while (running()) {
                 int cs = history.completed;
                 int intid = (int) rig.gic.readSystemRegister(pe, dev.jvmm.core.vcpu.SystemRegister.ICC_IAR1_EL1);
                 int se = history.started;
@@ -436,9 +448,7 @@ class TortureTest {
                 }
                 rig.gic.writeSystemRegister(pe, dev.jvmm.core.vcpu.SystemRegister.ICC_EOIR1_EL1, intid);
                 intids[count] = intid;
-                from[count] = cs;
-                to[count] = se;
-                count++;
+                record(cs, se);
             }
         }
     }

@@ -285,12 +285,7 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
         ctrlIndex = ci;
         mrgRxbuf = mrg;
         mqNegotiated = mq;
-        // 5.1.6.5.5: until the driver sets the number of pairs, only the first pair is used.
-        activePairs = 1;
-        dirtyRx = 0;
-        rxWaiting = false;
-        txBlocked = false;
-        broken = false;
+        resetRunState();
         active = true;
         // The driver may have made transmit buffers available before DRIVER_OK without ringing (it must not ring).
         for (int p = 0; p < tx.length; p++) {
@@ -301,17 +296,23 @@ final class VirtioNet implements VirtioDevice, NetBackend.Guest {
         callBackend(BACKEND_RECEIVE_READY);
     }
 
+    /** The queues' run-time state as a device starts it: after activation and after a reset. */
+    private void resetRunState() {
+        // 5.1.6.5.5: until the driver sets the number of pairs, only the first pair is used.
+        activePairs = 1;
+        dirtyRx = 0;
+        rxWaiting = false;
+        txBlocked = false;
+        broken = false;
+    }
+
     private void onReset() {
         active = false;
         rx = new SplitQueue[0];
         tx = new SplitQueue[0];
         ctrl = null;
         ctrlIndex = -1;
-        activePairs = 1;
-        dirtyRx = 0;
-        rxWaiting = false;
-        txBlocked = false;
-        broken = false;
+        resetRunState();
         lastRingError = null;
         callBackend(BACKEND_DEVICE_RESET);
     }

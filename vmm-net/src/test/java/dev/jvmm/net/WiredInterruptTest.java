@@ -3,7 +3,6 @@ package dev.jvmm.net;
 import dev.jvmm.core.config.IrqConfig;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.InjectionMode;
-import dev.jvmm.core.irq.InterruptController;
 import dev.jvmm.core.irq.IrqStats;
 import dev.jvmm.core.irq.IrqchipRoute;
 import dev.jvmm.core.irq.MsiRoute;
@@ -152,7 +151,7 @@ class WiredInterruptTest {
                 .with(NicConfig.SECTION, List.of(wired(4)))
                 .build();
         assertThatThrownBy(() -> Machine.builder(config)
-                .interruptController(ctx -> new MsiOnly(new CountingInterruptController(ctx)))
+                .interruptController(ctx -> CountingInterruptController.msiOnly(ctx))
                 .devices(VirtioNetDevices.factory())
                 .guest(i -> cpu -> { })
                 .build())
@@ -165,33 +164,5 @@ class WiredInterruptTest {
         NetMachine m = NetMachine.create(nics, NetConfig.defaults(), VirtioNetDevices.factory(), mode);
         m.machine().start();
         return m;
-    }
-
-    /** An interrupt controller that takes MSIs and has no wired lines (the interface's default). */
-    private record MsiOnly(CountingInterruptController inner) implements InterruptController {
-        @Override
-        public long tryInjectCached(long doorbell, int data, int deviceId, long signalNanos) {
-            return inner.tryInjectCached(doorbell, data, deviceId, signalNanos);
-        }
-
-        @Override
-        public long injectSlow(long doorbell, int data, int deviceId, long signalNanos) {
-            return inner.injectSlow(doorbell, data, deviceId, signalNanos);
-        }
-
-        @Override
-        public boolean hasPendingInterrupt(int vcpu) {
-            return inner.hasPendingInterrupt(vcpu);
-        }
-
-        @Override
-        public long readSystemRegister(int vcpu, SystemRegister register) {
-            return inner.readSystemRegister(vcpu, register);
-        }
-
-        @Override
-        public void writeSystemRegister(int vcpu, SystemRegister register, long value) {
-            inner.writeSystemRegister(vcpu, register, value);
-        }
     }
 }

@@ -139,13 +139,8 @@ public final class MmioBus {
 
     /** A vCPU's load of {@code size} (1, 2, 4 or 8) bytes. */
     public long read(long address, int size) {
-        checkSize(size);
-        MmioRange r = find(address, size);
+        MmioRange r = dispatch(address, size, false);
         if (r == null) {
-            unmappedReads.increment();
-            if (strict) {
-                throw new MmioFault(address, size, false);
-            }
             return 0;
         }
         return r.device().read(address - r.base(), size);
@@ -160,16 +155,27 @@ public final class MmioBus {
      * A store from {@code requesterId}: {@link #CPU_REQUESTER} or a device's DeviceID (an MSI write).
      */
     public void write(long address, int size, long value, int requesterId) {
-        checkSize(size);
-        MmioRange r = find(address, size);
+        MmioRange r = dispatch(address, size, true);
         if (r == null) {
-            unmappedWrites.increment();
-            if (strict) {
-                throw new MmioFault(address, size, true);
-            }
             return;
         }
         r.device().write(address - r.base(), size, value, requesterId);
+    }
+
+    /**
+     * The range an access of {@code size} bytes at {@code address} goes to; null when it reaches no device (counted;
+     * a strict bus throws {@link MmioFault} instead).
+     */
+    private MmioRange dispatch(long address, int size, boolean write) {
+        checkSize(size);
+        MmioRange r = find(address, size);
+        if (r == null) {
+            (write ? unmappedWrites : unmappedReads).increment();
+            if (strict) {
+                throw new MmioFault(address, size, write);
+            }
+        }
+        return r;
     }
 
     private static void checkSize(int size) {

@@ -288,24 +288,11 @@ public final class IrqRouter implements AutoCloseable {
             return;
         }
         if (mode == InjectionMode.INLINE) {
-            Table t = table;
-            IrqRoute r = t.route(irqfd.gsi());
-            if (r == null) {
-                complete(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
+            MsiRoute route = msiRoute(irqfd, true, signalNanos);
+            if (route == null) {
                 return;
             }
-            if (!(r instanceof MsiRoute route)) {
-                raise((IrqchipRoute) r, t.lines[r.gsi()], true, signalNanos);
-                return;
-            }
-            long result;
-            try {
-                result = controller.tryInjectCached(route.address(), route.data(), route.deviceId(), signalNanos);
-            } catch (RuntimeException e) {
-                // A controller bug must not reach the device that signalled: report it, count the MSI as dropped.
-                failures.report("irq cached injection", e);
-                result = InjectResult.dropped(DropReason.STOPPED);
-            }
+            long result = inject(route, true, signalNanos);
             if (!InjectResult.isMiss(result)) {
                 complete(route, result, true, signalNanos);
                 return;
@@ -313,6 +300,45 @@ public final class IrqRouter implements AutoCloseable {
             cacheMisses.increment();
         }
         enqueue(irqfd, signalNanos);
+    }
+
+    /**
+     * The MSI route of {@code irqfd}'s GSI, or null when there is no MSI to inject: no route (the signal is counted
+     * as dropped) or a wired route (whose line this pulses, {@code inline} in the signalling thread).
+     */
+    private MsiRoute msiRoute(IrqFd irqfd, boolean inline, long signalNanos) {
+        Table t = table;
+        IrqRoute r = t.route(irqfd.gsi());
+        if (r == null) {
+            complete(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
+            return null;
+        }
+        if (r instanceof MsiRoute route) {
+            return route;
+        }
+        raise((IrqchipRoute) r, t.lines[r.gsi()], inline, signalNanos);
+        return null;
+    }
+
+    /** {@code route}'s MSI through the controller's cached path (in the signalling thread) or its slow path. */
+    private long inject(MsiRoute route, boolean cached, long signalNanos) {
+        try {
+            return cached
+                    ? controller.tryInjectCached(route.address(), route.data(), route.deviceId(), signalNanos)
+                    : controller.injectSlow(route.address(), route.data(), route.deviceId(), signalNanos);
+        } catch (RuntimeException e) {
+            return controllerFailed(cached ? "irq cached injection" : "irq injector", e);
+        }
+    }
+
+    /**
+     * The result of an injection whose controller call threw {@code e}: a controller bug must not escape into a
+     * device's thread or kill the injector, so it is reported to the failure listener (as {@code where}) and the
+     * interrupt counts as dropped ({@link DropReason#STOPPED}).
+     */
+    private long controllerFailed(String where, RuntimeException e) {
+        failures.report(where, e);
+        return InjectResult.dropped(DropReason.STOPPED);
     }
 
     private void enqueue(IrqFd irqfd, long signalNanos) {
@@ -354,9 +380,7 @@ public final class IrqRouter implements AutoCloseable {
             line.pulse();
             result = InjectResult.raised(route.intid());
         } catch (RuntimeException e) {
-            // A controller bug must not escape into a device's thread or kill the injector: report it, count it.
-            failures.report("irq irqchip route", e);
-            result = InjectResult.dropped(DropReason.STOPPED);
+            result = controllerFailed("irq irqchip route", e);
         }
         long pendingNanos = System.nanoTime();
         if (InjectResult.isDelivered(result)) {
@@ -391,8 +415,7 @@ public final class IrqRouter implements AutoCloseable {
                 result = controller.injectSlow(address, data, deviceId, t);
             }
         } catch (RuntimeException e) {
-            failures.report("irq direct MSI", e);
-            result = InjectResult.dropped(DropReason.STOPPED);
+            result = controllerFailed("irq direct MSI", e);
             fast = false;
         }
         complete(null, result, fast, t);
@@ -410,25 +433,11 @@ public final class IrqRouter implements AutoCloseable {
             if (irqfd.isClosed()) {
                 continue;
             }
-            Table t = table;
-            IrqRoute r = t.route(irqfd.gsi());
-            if (r == null) {
-                complete(null, InjectResult.dropped(DropReason.NO_ROUTE), false, signalNanos);
+            MsiRoute route = msiRoute(irqfd, false, signalNanos);
+            if (route == null) {
                 continue;
             }
-            if (!(r instanceof MsiRoute route)) {
-                raise((IrqchipRoute) r, t.lines[r.gsi()], false, signalNanos);
-                continue;
-            }
-            long result;
-            try {
-                result = controller.injectSlow(route.address(), route.data(), route.deviceId(), signalNanos);
-            } catch (RuntimeException e) {
-                // A controller bug must not kill the injector: report it, count the MSI as dropped and carry on.
-                failures.report("irq injector", e);
-                result = InjectResult.dropped(DropReason.STOPPED);
-            }
-            complete(route, result, false, signalNanos);
+            complete(route, inject(route, false, signalNanos), false, signalNanos);
         }
     }
 

@@ -146,11 +146,15 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     private static String describe(List<RamRegion> rs) {
+        return (total(rs) >> 20) + " MiB";
+    }
+
+    private static long total(List<RamRegion> rs) {
         long total = 0;
         for (RamRegion r : rs) {
             total += r.size();
         }
-        return (total >> 20) + " MiB";
+        return total;
     }
 
     /** The RAM regions, sorted by base address. */
@@ -160,11 +164,7 @@ public final class GuestMemory implements AutoCloseable {
 
     /** Total bytes of RAM. */
     public long size() {
-        long total = 0;
-        for (RamRegion r : layout) {
-            total += r.size();
-        }
-        return total;
+        return total(layout);
     }
 
     // ------------------------------------------------------------------------------------------------ checks
@@ -229,6 +229,15 @@ public final class GuestMemory implements AutoCloseable {
         return null;
     }
 
+    /** The region that holds the whole of {@code [addr, addr + len)}; throws {@link GuestMemoryException} when none does. */
+    private Region regionOf(long addr, int len) {
+        Region r = regionFor(addr, len);
+        if (r == null) {
+            throw outOfRange(addr, len);
+        }
+        return r;
+    }
+
     /** The region that holds the whole of {@code [addr, addr + len)}, or null when the range is not in one region. */
     private Region regionFor(long addr, int len) {
         Region[] rs = regions;
@@ -253,10 +262,7 @@ public final class GuestMemory implements AutoCloseable {
 
     /** Plain 8-bit read. */
     public byte read8(long gpa) {
-        Region r = regionFor(gpa, 1);
-        if (r == null) {
-            throw outOfRange(gpa, 1);
-        }
+        Region r = regionOf(gpa, 1);
         long off = gpa - r.base;
         return r.chunks[(int) (off >>> chunkShift)].get((int) (off & chunkMask));
     }
@@ -315,10 +321,7 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     public void write8(long gpa, byte value) {
-        Region r = regionFor(gpa, 1);
-        if (r == null) {
-            throw outOfRange(gpa, 1);
-        }
+        Region r = regionOf(gpa, 1);
         long off = gpa - r.base;
         r.chunks[(int) (off >>> chunkShift)].put((int) (off & chunkMask), value);
     }
@@ -400,10 +403,7 @@ public final class GuestMemory implements AutoCloseable {
         if ((gpa & (size - 1)) != 0) {
             throw new GuestMemoryException(GuestMemoryException.Reason.MISALIGNED, gpa, size);
         }
-        Region r = regionFor(gpa, size);
-        if (r == null) {
-            throw outOfRange(gpa, size);
-        }
+        Region r = regionOf(gpa, size);
         return r.chunks[(int) ((gpa - r.base) >>> chunkShift)];
     }
 
@@ -508,68 +508,28 @@ public final class GuestMemory implements AutoCloseable {
     /** Copies {@code length} bytes from guest memory at {@code gpa} into {@code dst[offset..]}. */
     public void read(long gpa, byte[] dst, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, dst.length);
-        checkRange(gpa, length);
-        long addr = gpa;
-        int done = 0;
-        while (done < length) {
-            ByteBuffer c = chunkAt(addr);
-            int o = offset(addr);
-            int n = Math.min(length - done, c.capacity() - o);
-            c.get(o, dst, offset + done, n);
-            done += n;
-            addr += n;
-        }
+        copy(gpa, false, dst, null, offset, length);
     }
 
     /** Copies {@code src[offset..offset+length)} into guest memory at {@code gpa}. */
     public void write(long gpa, byte[] src, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, src.length);
-        checkRange(gpa, length);
-        long addr = gpa;
-        int done = 0;
-        while (done < length) {
-            ByteBuffer c = chunkAt(addr);
-            int o = offset(addr);
-            int n = Math.min(length - done, c.capacity() - o);
-            c.put(o, src, offset + done, n);
-            done += n;
-            addr += n;
-        }
+        copy(gpa, true, src, null, offset, length);
     }
 
     /** Copies {@code dst.remaining()} bytes from {@code gpa} into {@code dst}, advancing its position. */
     public void read(long gpa, ByteBuffer dst) {
-        int length = dst.remaining();
-        checkRange(gpa, length);
-        long addr = gpa;
         int pos = dst.position();
-        int done = 0;
-        while (done < length) {
-            ByteBuffer c = chunkAt(addr);
-            int o = offset(addr);
-            int n = Math.min(length - done, c.capacity() - o);
-            dst.put(pos + done, c, o, n);
-            done += n;
-            addr += n;
-        }
+        int length = dst.remaining();
+        copy(gpa, false, null, dst, pos, length);
         dst.position(pos + length);
     }
 
     /** Copies {@code src.remaining()} bytes of {@code src} to {@code gpa}, advancing its position. */
     public void write(long gpa, ByteBuffer src) {
-        int length = src.remaining();
-        checkRange(gpa, length);
-        long addr = gpa;
         int pos = src.position();
-        int done = 0;
-        while (done < length) {
-            ByteBuffer c = chunkAt(addr);
-            int o = offset(addr);
-            int n = Math.min(length - done, c.capacity() - o);
-            c.put(o, src, pos + done, n);
-            done += n;
-            addr += n;
-        }
+        int length = src.remaining();
+        copy(gpa, true, null, src, pos, length);
         src.position(pos + length);
     }
 
@@ -579,17 +539,7 @@ public final class GuestMemory implements AutoCloseable {
      */
     public void write(long gpa, ByteBuffer src, int srcIndex, int length) {
         java.util.Objects.checkFromIndexSize(srcIndex, length, src.capacity());
-        checkRange(gpa, length);
-        long addr = gpa;
-        int done = 0;
-        while (done < length) {
-            ByteBuffer c = chunkAt(addr);
-            int o = offset(addr);
-            int n = Math.min(length - done, c.capacity() - o);
-            c.put(o, src, srcIndex + done, n);
-            done += n;
-            addr += n;
-        }
+        copy(gpa, true, null, src, srcIndex, length);
     }
 
     /**
@@ -598,6 +548,15 @@ public final class GuestMemory implements AutoCloseable {
      */
     public void read(long gpa, ByteBuffer dst, int dstIndex, int length) {
         java.util.Objects.checkFromIndexSize(dstIndex, length, dst.capacity());
+        copy(gpa, false, null, dst, dstIndex, length);
+    }
+
+    /**
+     * The walk over the chunks of {@code [gpa, gpa + length)} that every bulk copy takes, after checking the whole
+     * range: into guest memory ({@code toGuest}) or out of it, from or to {@code array} or, when that is null,
+     * {@code buffer}, starting at their index {@code index}. Absolute accesses only: no position or limit moves.
+     */
+    private void copy(long gpa, boolean toGuest, byte[] array, ByteBuffer buffer, int index, int length) {
         checkRange(gpa, length);
         long addr = gpa;
         int done = 0;
@@ -605,7 +564,18 @@ public final class GuestMemory implements AutoCloseable {
             ByteBuffer c = chunkAt(addr);
             int o = offset(addr);
             int n = Math.min(length - done, c.capacity() - o);
-            dst.put(dstIndex + done, c, o, n);
+            int at = index + done;
+            if (array != null) {
+                if (toGuest) {
+                    c.put(o, array, at, n);
+                } else {
+                    c.get(o, array, at, n);
+                }
+            } else if (toGuest) {
+                c.put(o, buffer, at, n);
+            } else {
+                buffer.put(at, c, o, n);
+            }
             done += n;
             addr += n;
         }
@@ -684,10 +654,7 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     private ByteBuffer chunkAt(long addr) {
-        Region r = regionFor(addr, 1);
-        if (r == null) {
-            throw outOfRange(addr, 1);
-        }
+        Region r = regionOf(addr, 1);
         return r.chunks[(int) ((addr - r.base) >>> chunkShift)];
     }
 
@@ -732,10 +699,7 @@ public final class GuestMemory implements AutoCloseable {
 
     /** The index of {@code gpa} in {@link #pageBuffer}{@code (gpa)}. */
     public int bufferOffset(long gpa) {
-        Region r = regionFor(gpa, 1);
-        if (r == null) {
-            throw outOfRange(gpa, 1);
-        }
+        Region r = regionOf(gpa, 1);
         return (int) ((gpa - r.base) & chunkMask);
     }
 

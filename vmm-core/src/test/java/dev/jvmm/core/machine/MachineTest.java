@@ -119,28 +119,36 @@ class MachineTest {
         assertThat(leaked.stream().filter(n -> n.startsWith(m.name() + "-"))).as("threads left behind").isEmpty();
     }
 
+    /** A device that sets {@code closed} when closed and throws {@code startFailure} (unless null) from start. */
+    private static MachineDevice recordingClose(String name, AtomicBoolean closed, RuntimeException startFailure) {
+        return new MachineDevice() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public void start() {
+                if (startFailure != null) {
+                    throw startFailure;
+                }
+            }
+
+            @Override
+            public void close() {
+                closed.set(true);
+            }
+        };
+    }
+
     @Test
     void aDeviceThatCannotStartStopsTheMachineWithItsMessage() {
         VmConfig config = VmConfig.builder().memorySize(1L << 20).build();
         AtomicBoolean closed = new AtomicBoolean();
         Machine m = Machine.builder(config)
                 .interruptController(ctx -> new TestInterruptController(0, 1, ctx::kick))
-                .devices(ctx -> List.of(new MachineDevice() {
-                    @Override
-                    public String name() {
-                        return "nic";
-                    }
-
-                    @Override
-                    public void start() {
-                        throw new MachineException("nic net0: cannot bind 127.0.0.1:5001: address already in use");
-                    }
-
-                    @Override
-                    public void close() {
-                        closed.set(true);
-                    }
-                }))
+                .devices(ctx -> List.of(recordingClose("nic", closed,
+                        new MachineException("nic net0: cannot bind 127.0.0.1:5001: address already in use"))))
                 .build();
         assertThatThrownBy(m::start).isInstanceOf(MachineException.class).hasMessageContaining("already in use");
         assertThat(m.state()).isEqualTo(MachineState.STOPPED);
@@ -154,17 +162,7 @@ class MachineTest {
         AtomicBoolean firstClosed = new AtomicBoolean();
         assertThatThrownBy(() -> Machine.builder(config)
                 .interruptController(ctx -> new TestInterruptController(0, 1, ctx::kick))
-                .devices(ctx -> List.of(new MachineDevice() {
-                    @Override
-                    public String name() {
-                        return "first";
-                    }
-
-                    @Override
-                    public void close() {
-                        firstClosed.set(true);
-                    }
-                }))
+                .devices(ctx -> List.of(recordingClose("first", firstClosed, null)))
                 .devices(ctx -> {
                     throw new IllegalStateException("second device broken");
                 })

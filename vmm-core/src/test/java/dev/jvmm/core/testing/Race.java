@@ -1,6 +1,7 @@
 package dev.jvmm.core.testing;
 
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** Runs one body on several threads that start together, for tests of what threads do to shared state. */
@@ -12,6 +13,32 @@ public final class Race {
     @FunctionalInterface
     public interface Body {
         void run(int index) throws Exception;
+    }
+
+    /** One step of reader {@code index}: its {@code n}th (0 ..). */
+    @FunctionalInterface
+    public interface Step {
+        void run(int index, long n) throws Exception;
+    }
+
+    /**
+     * Starts {@code readers} threads that repeat {@code step} until {@code writer}, run on this thread, returns, then
+     * waits for them; returns the first thing a reader threw (null: none). For a lock-free structure read while one
+     * thread changes it.
+     */
+    public static Throwable readersDuring(int readers, Step step, Runnable writer) throws InterruptedException {
+        AtomicBoolean done = new AtomicBoolean();
+        return run(readers, index -> {
+            for (long n = 0; !done.get(); n++) {
+                step.run(index, n);
+            }
+        }, () -> {
+            try {
+                writer.run();
+            } finally {
+                done.set(true);
+            }
+        });
     }
 
     /**

@@ -21,7 +21,7 @@ package dev.jvmm.gic.cache;
  * @param <V> the cached value
  */
 public sealed interface TranslationCache<V extends Cacheable>
-        permits NoTranslationCache, GlobalLruCache, ShardedLruCache, PerItsCache {
+        permits NoTranslationCache, LruCache, PerItsCache {
 
     /**
      * A cache of the given strategy.
@@ -36,8 +36,8 @@ public sealed interface TranslationCache<V extends Cacheable>
         int capacity = Math.max(1, vcpus) * Math.max(1, entriesPerVcpu);
         switch (strategy) {
             case NONE: return new NoTranslationCache<>();
-            case GLOBAL_LRU: return new GlobalLruCache<>(capacity);
-            case SHARDED: return new ShardedLruCache<>(Math.max(1, shards), capacity);
+            case GLOBAL_LRU: return LruCache.global(capacity);
+            case SHARDED: return LruCache.sharded(Math.max(1, shards), capacity);
             case PER_ITS: return new PerItsCache<>(itsCount);
             default: throw new IllegalArgumentException("unknown cache strategy " + strategy);
         }

@@ -17,9 +17,7 @@ import dev.jvmm.gic.RedistributorRegisterDescriptor;
  *
  * <pre>{@code
  * GicDriver gic = new GicDriver(cpu, vcpus, 1, arenaBase, arenaSize);
- * gic.initDistributor();
- * gic.initLpiTables(true);            // PROPBASER, PENDBASER (PTZ = 1) on every redistributor
- * for (int pe = 0; pe < vcpus; pe++) gic.enableLpis(pe);
+ * gic.initDistributorAndLpis();      // GICD_CTLR; PROPBASER, PENDBASER (PTZ = 1), EnableLPIs on every redistributor
  * ItsCommandQueue its = gic.initIts(0, 1);    // BASER0/1, a one-page command queue, GITS_CTLR.Enabled
  * its.mapd(dev, 8, gic.allocateItt(8), true);
  * its.mapc(0, 0, true);
@@ -78,6 +76,18 @@ public final class GicDriver {
     public void initDistributor() {
         access.mmioWrite(MemoryMap.GICD_BASE + DistributorRegisterDescriptor.GICD_CTLR, 4,
                 DistributorRegisterDescriptor.CTLR_ARE | DistributorRegisterDescriptor.CTLR_ENABLE_GRP1);
+    }
+
+    /**
+     * What a guest's GIC driver does at boot before it turns to the ITS: {@link #initDistributor()},
+     * {@link #initLpiTables initLpiTables(true)} and {@link #enableLpis} on every redistributor.
+     */
+    public void initDistributorAndLpis() {
+        initDistributor();
+        initLpiTables(true);
+        for (int pe = 0; pe < vcpus; pe++) {
+            enableLpis(pe);
+        }
     }
 
     // ------------------------------------------------------------------------------------------ redistributors

@@ -1,5 +1,7 @@
 package dev.jvmm.gic.internal;
 
+import dev.jvmm.core.concurrent.VarHandles;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -12,15 +14,7 @@ import java.lang.invoke.VarHandle;
  * <p>Not reentrant. Hold it only around bounded work that takes no other lock and does not wait.
  */
 public final class SpinLock {
-    private static final VarHandle LOCKED;
-
-    static {
-        try {
-            LOCKED = MethodHandles.lookup().findVarHandle(SpinLock.class, "locked", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle LOCKED = VarHandles.field(MethodHandles.lookup(), "locked", int.class);
 
     // Padding keeps the lock word off the cache lines of the fields it guards in the owning object's neighbours.
     @SuppressWarnings("unused")

@@ -1,6 +1,7 @@
 package dev.jvmm.gic.cache;
 
 import dev.jvmm.gic.cache.CacheStrategy;
+import dev.jvmm.core.testing.Race;
 import dev.jvmm.core.testing.SeedExtension;
 import dev.jvmm.core.testing.SeededRandom;
 import org.junit.jupiter.api.Test;
@@ -10,7 +11,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -136,35 +136,24 @@ class TranslationCacheTest {
     void everyCopyIsReleasedExactlyOnceUnderConcurrentLookups(CacheStrategy strategy) throws Exception {
         TranslationCache<Entry> c = cache(strategy, 2);
         List<Entry> all = new ArrayList<>();
-        AtomicBoolean stop = new AtomicBoolean();
         AtomicLong hits = new AtomicLong();
-        List<Thread> readers = new ArrayList<>();
-        for (int t = 0; t < 3; t++) {
-            Thread r = new Thread(() -> {
-                int k = 0;
-                while (!stop.get()) {
-                    if (c.lookup(k & 1, k % 40, 0) != null) {
-                        hits.incrementAndGet();
-                    }
-                    k++;
-                }
-            });
-            r.start();
-            readers.add(r);
-        }
         java.util.SplittableRandom random = new java.util.SplittableRandom(42);
-        for (int i = 0; i < 20_000; i++) {
-            Entry e = new Entry(i);
-            all.add(e);
-            c.insert(random.nextInt(2), random.nextInt(40), 0, e);
-            if (random.nextInt(200) == 0) {
-                c.invalidate(random.nextInt(2));
+        Throwable failure = Race.readersDuring(3, (reader, n) -> {
+            int k = (int) n;
+            if (c.lookup(k & 1, k % 40, 0) != null) {
+                hits.incrementAndGet();
             }
-        }
-        stop.set(true);
-        for (Thread r : readers) {
-            r.join();
-        }
+        }, () -> {
+            for (int i = 0; i < 20_000; i++) {
+                Entry e = new Entry(i);
+                all.add(e);
+                c.insert(random.nextInt(2), random.nextInt(40), 0, e);
+                if (random.nextInt(200) == 0) {
+                    c.invalidate(random.nextInt(2));
+                }
+            }
+        });
+        assertThat(failure).as("a reader threw").isNull();
         c.invalidateAll();
         assertThat(c.size()).isZero();
         for (Entry e : all) {

@@ -1,5 +1,6 @@
 package dev.jvmm.gic.internal;
 
+import dev.jvmm.core.testing.Race;
 import dev.jvmm.core.testing.SeedExtension;
 import dev.jvmm.core.testing.SeededRandom;
 import org.junit.jupiter.api.Test;
@@ -9,7 +10,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -60,38 +60,27 @@ class LongObjectMapTest {
     @Test
     void lockFreeReadersSeeOnlyConsistentEntries() throws Exception {
         LongObjectMap<Long> map = new LongObjectMap<>();
-        AtomicBoolean stop = new AtomicBoolean();
         AtomicLong wrong = new AtomicLong();
-        List<Thread> readers = new ArrayList<>();
-        for (int t = 0; t < 2; t++) {
-            Thread r = new Thread(() -> {
-                long k = 0;
-                while (!stop.get()) {
-                    Long v = map.get(k);
-                    if (v != null && v / 1_000_000 != k) {
-                        wrong.incrementAndGet();
-                    }
-                    k = (k + 7) % 1000;
+        Throwable failure = Race.readersDuring(2, (reader, n) -> {
+            long k = n * 7 % 1000;
+            Long v = map.get(k);
+            if (v != null && v / 1_000_000 != k) {
+                wrong.incrementAndGet();
+            }
+        }, () -> {
+            for (int round = 0; round < 300; round++) {
+                for (long k = 0; k < 1000; k++) {
+                    map.put(k, k * 1_000_000 + round);
                 }
-            });
-            r.start();
-            readers.add(r);
-        }
-        for (int round = 0; round < 300; round++) {
-            for (long k = 0; k < 1000; k++) {
-                map.put(k, k * 1_000_000 + round);
+                for (long k = 0; k < 1000; k += 2) {
+                    map.remove(k);
+                }
+                if (round % 50 == 0) {
+                    map.clear(null);
+                }
             }
-            for (long k = 0; k < 1000; k += 2) {
-                map.remove(k);
-            }
-            if (round % 50 == 0) {
-                map.clear(null);
-            }
-        }
-        stop.set(true);
-        for (Thread r : readers) {
-            r.join();
-        }
+        });
+        assertThat(failure).as("a reader threw").isNull();
         assertThat(wrong.get()).as("values read under another key").isZero();
     }
 }

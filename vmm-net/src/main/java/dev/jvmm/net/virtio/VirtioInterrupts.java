@@ -1,5 +1,6 @@
 package dev.jvmm.net.virtio;
 
+import dev.jvmm.core.concurrent.VarHandles;
 import dev.jvmm.core.event.EventFd;
 
 import java.lang.invoke.MethodHandles;
@@ -58,15 +59,7 @@ import java.util.concurrent.atomic.LongAdder;
  * which a level-sensitive input does not latch, as on KVM.
  */
 public final class VirtioInterrupts {
-    private static final VarHandle STATUS;
-
-    static {
-        try {
-            STATUS = MethodHandles.lookup().findVarHandle(VirtioInterrupts.class, "status", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle STATUS = VarHandles.field(MethodHandles.lookup(), "status", int.class);
 
     /** The bits InterruptStatus defines (4.2.2): used buffer, configuration change. */
     private static final int DEFINED_BITS = VirtioMmioRegisterDescriptor.VIRTIO_MMIO_INT_VRING

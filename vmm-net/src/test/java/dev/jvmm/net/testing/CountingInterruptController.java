@@ -50,11 +50,22 @@ public final class CountingInterruptController implements InterruptController {
     private final AtomicLongArray edges = new AtomicLongArray(SPIS);
     private final AtomicLong pendingSpis = new AtomicLong();
     private final Line[] lines = new Line[SPIS];
+    private final boolean wired;
 
     /** A controller whose one MSI doorbell is {@link #DOORBELL} (MSIs to any other address are dropped). */
     public CountingInterruptController(MachineContext context) {
+        this(context, true);
+    }
+
+    private CountingInterruptController(MachineContext context, boolean wired) {
         this.doorbell = DOORBELL;
         this.context = context;
+        this.wired = wired;
+    }
+
+    /** A controller that takes MSIs only: it has no wired lines ({@link #spiLine} is the interface's default). */
+    public static CountingInterruptController msiOnly(MachineContext context) {
+        return new CountingInterruptController(context, false);
     }
 
     /** One MSI controller (0): every device's MSIs go to {@link #DOORBELL}. */
@@ -140,6 +151,9 @@ public final class CountingInterruptController implements InterruptController {
 
     @Override
     public synchronized IrqLine spiLine(int intid) {
+        if (!wired) {
+            return InterruptController.super.spiLine(intid);
+        }
         if (intid < FIRST_SPI || intid >= FIRST_SPI + SPIS) {
             throw new IllegalArgumentException("no SPI " + intid + " (this controller has INTIDs " + FIRST_SPI + ".."
                     + (FIRST_SPI + SPIS - 1) + ")");

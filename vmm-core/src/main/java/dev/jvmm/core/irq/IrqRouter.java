@@ -457,7 +457,9 @@ public final class IrqRouter implements AutoCloseable {
         injectorParked = true;
         // Re-check after publishing the flag: a producer that offered before reading the flag is seen here.
         if (queue.isEmpty() && !stopping) {
-            LockSupport.parkNanos(this, 100_000_000L);
+            // Every offer and close unparks a parked injector: the timeout is a guard, once a second so that an idle
+            // machine's injector costs nothing.
+            LockSupport.parkNanos(this, 1_000_000_000L);
         }
         injectorParked = false;
     }

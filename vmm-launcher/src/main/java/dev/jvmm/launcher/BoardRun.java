@@ -31,8 +31,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -135,19 +133,7 @@ final class BoardRun {
      * prints status lines and a summary when asked. Returns the exit status.
      */
     static int run(VirtMachine vm, PrintWriter out, PrintWriter err, Options o, GuestLines lines) throws Exception {
-        CountDownLatch stopped = new CountDownLatch(1);
-        boolean[] signal = new boolean[1];
-        Thread hook = new Thread(() -> {
-            Main.signalled = true;
-            signal[0] = true;
-            vm.requestStop();
-            try {
-                stopped.await(30, TimeUnit.SECONDS);         // let the main thread stop the machine and flush
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }, "vmm-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        ShutdownHook hook = ShutdownHook.install(vm::requestStop);
         UdpSender sender = null;
         long start = System.nanoTime();
         try {
@@ -163,12 +149,8 @@ final class BoardRun {
             if (o.traffic() != null && !vm.nics().isEmpty()) {
                 end = awaitDrivers(vm, o.bootTimeout());
                 if (end == null) {
-                    List<InetSocketAddress> to = new ArrayList<>();
-                    for (int i = 0; i < vm.nics().size(); i++) {
-                        to.add(new InetSocketAddress(vm.nics().get(i).config().listen().getAddress(), vm.nicPort(i)));
-                    }
-                    sender = new UdpSender(to, o.traffic().bitsPerSecond(), o.traffic().length(),
-                            o.limit().toNanos(), "vmm-traffic").start();
+                    sender = new UdpSender(Traffic.targets(vm.nics()), o.traffic().bitsPerSecond(),
+                            o.traffic().length(), o.limit().toNanos(), "vmm-traffic").start();
                 }
             }
             start = System.nanoTime();
@@ -203,7 +185,7 @@ final class BoardRun {
                 throw new Main.RunFailure("the machine did not stop");
             }
             if (end.kind() == VirtMachine.Outcome.Kind.STOPPED) {
-                if (signal[0]) {
+                if (hook.fired()) {
                     err.println("vmm: stopped by a signal");
                 } else if (o.limit() != null) {
                     if (!o.summary()) {
@@ -224,12 +206,7 @@ final class BoardRun {
             vm.close();
             out.flush();
             err.flush();
-            stopped.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running: it waits for 'stopped', counted down above
-            }
+            hook.close();
         }
     }
 

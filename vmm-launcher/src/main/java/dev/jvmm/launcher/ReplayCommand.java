@@ -17,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
 
@@ -130,10 +131,7 @@ final class ReplayCommand implements Callable<Integer> {
     }
 
     private long send(VirtualMachine vm, double factor) throws IOException {
-        InetSocketAddress[] to = new InetSocketAddress[vm.nics().size()];
-        for (int i = 0; i < to.length; i++) {
-            to[i] = new InetSocketAddress(vm.nics().get(i).config().listen().getAddress(), vm.nicPort(i));
-        }
+        List<InetSocketAddress> to = Traffic.targets(vm.nics());
         long[] sent = new long[1];
         try (DatagramChannel ch = DatagramChannel.open()) {
             ch.bind(new InetSocketAddress("127.0.0.1", 0));
@@ -144,7 +142,7 @@ final class ReplayCommand implements Callable<Integer> {
             TraceReader.read(dir, new TraceReader.Visitor() {
                 @Override
                 public void datagram(long time, int nic, byte[] payload, int length) {
-                    if (failure[0] != null || nic < 0 || nic >= to.length) {
+                    if (failure[0] != null || nic < 0 || nic >= to.size()) {
                         return;
                     }
                     if (first[0] == Long.MIN_VALUE) {
@@ -164,7 +162,7 @@ final class ReplayCommand implements Callable<Integer> {
                     buf.clear();
                     buf.put(payload, 0, length).flip();
                     try {
-                        ch.send(buf, to[nic]);
+                        ch.send(buf, to.get(nic));
                         sent[0]++;
                     } catch (IOException e) {
                         failure[0] = e;

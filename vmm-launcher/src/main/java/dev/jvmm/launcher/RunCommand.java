@@ -18,7 +18,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -109,18 +108,7 @@ final class RunCommand implements Callable<Integer> {
     private int run(VirtualMachine vm, PrintWriter out, Duration limit, Traffic t, Duration boot,
                     InetSocketAddress metricsAt) throws Exception {
         CountDownLatch stop = new CountDownLatch(1);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            Main.signalled = true;
-            stop.countDown();
-            try {
-                // Let the main thread stop the machine and write its files before the JVM goes.
-                stopped.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }, "vmm-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        ShutdownHook hook = ShutdownHook.install(stop::countDown);
         UdpSender sender = null;
         MetricsServer metricsServer = null;
         long start = System.nanoTime();
@@ -149,11 +137,8 @@ final class RunCommand implements Callable<Integer> {
                     limit == null ? "; Ctrl-C stops" : "; stopping after " + ConfigValues.describeNanos(limit.toNanos()));
             out.flush();
             if (t != null) {
-                List<InetSocketAddress> to = new ArrayList<>();
-                for (int i = 0; i < vm.nics().size(); i++) {
-                    to.add(new InetSocketAddress(vm.nics().get(i).config().listen().getAddress(), vm.nicPort(i)));
-                }
-                sender = new UdpSender(to, t.bitsPerSecond(), t.length(), limit.toNanos(), "vmm-traffic")
+                sender = new UdpSender(Traffic.targets(vm.nics()), t.bitsPerSecond(), t.length(), limit.toNanos(),
+                        "vmm-traffic")
                         .nice(senderNice).rampUp(rampUp.toNanos()).start();
             }
             start = System.nanoTime();
@@ -217,12 +202,7 @@ final class RunCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("vmm: warning: " + p);
             }
             out.flush();
-            stopped.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running: it waits for 'stopped', counted down above
-            }
+            hook.close();
         }
     }
 

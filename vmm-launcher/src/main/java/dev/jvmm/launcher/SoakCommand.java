@@ -4,7 +4,6 @@ import dev.jvmm.bench.traffic.UdpSender;
 import dev.jvmm.core.config.ConfigValues;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.guest.GuestReport;
-import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.NicStats;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
@@ -74,11 +73,7 @@ final class SoakCommand implements Callable<Integer> {
         try (VirtualMachine vm = VirtualMachine.builder(cfg).name("soak").build()) {
             vm.start();
             vm.awaitGuestRunning(Duration.ofSeconds(30));
-            List<InetSocketAddress> to = new ArrayList<>();
-            for (int i = 0; i < vm.nics().size(); i++) {
-                NicConfig n = vm.nics().get(i).config();
-                to.add(new InetSocketAddress(n.listen().getAddress(), vm.nicPort(i)));
-            }
+            List<InetSocketAddress> to = Traffic.targets(vm.nics());
             out.printf(Locale.ROOT, "soak: %s, %d NICs, %d bit/s per NIC of %d-byte datagrams, %s, a line every %s%n",
                     config, to.size(), t.bitsPerSecond(), t.length(), ConfigValues.describeNanos(total.toNanos()),
                     ConfigValues.describeNanos(step.toNanos()));

@@ -3,6 +3,7 @@ package dev.jvmm.launcher;
 import dev.jvmm.bench.cpu.CpuBench;
 import dev.jvmm.bench.cpu.CpuBenchOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -43,12 +44,8 @@ final class CpuBenchCommand implements Callable<Integer> {
             description = "Runs on each side, alternating; medians and min..max (default ${DEFAULT-VALUE}).")
     int repetitions;
 
-    @Option(names = "--qemu", paramLabel = "PATH",
-            description = "qemu-system-aarch64 to compare with (default: the one on the PATH, if any).")
-    Path qemu;
-
-    @Option(names = "--no-qemu", description = "Run jvmm alone.")
-    boolean noQemu;
+    @Mixin
+    QemuOptions qemu;
 
     @Option(names = "--idle-guest", paramLabel = "FILE",
             description = "The guest that idles in WFI (default guests/udp-sink/udp-sink.elf, one NIC, no traffic).")
@@ -64,13 +61,13 @@ final class CpuBenchCommand implements Callable<Integer> {
 
     /** The options as values, checked: a {@link Main.UsageException} naming the option for one it cannot use. */
     CpuBenchOptions options() {
-        BenchCommands.oneQemu(qemu, noQemu);
+        qemu.checkOne();
         Path g = BenchCommands.guest(guest, "bench-cpu", "--guest: guests/bench-cpu/bench-cpu.elf not found from the "
                 + "working folder; run from the project's root or give --guest FILE");
         Path idle = !(idleSeconds > 0) ? null : BenchCommands.guest(idleGuest, "udp-sink", "--idle-guest: "
                 + "guests/udp-sink/udp-sink.elf not found from the working folder; give --idle-guest FILE or "
                 + "--idle-seconds 0");
-        BenchCommands.Qemu q = BenchCommands.qemu(qemu, noQemu);
+        QemuOptions.Qemu q = qemu.resolve();
         return BenchCommands.checked(() -> new CpuBenchOptions(g, iterations, repetitions, q.program(), q.note(), idle,
                 idleSeconds, timeout));
     }

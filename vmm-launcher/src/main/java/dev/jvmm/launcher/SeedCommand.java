@@ -6,6 +6,7 @@ import dev.jvmm.bench.seed.SeedCell;
 import dev.jvmm.bench.seed.SeedHarness;
 import dev.jvmm.bench.seed.SeedOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -55,22 +56,12 @@ final class SeedCommand implements Callable<Integer> {
             description = "NIC counts, one table row each (default ${DEFAULT-VALUE}).")
     List<Integer> nics;
 
-    @Option(names = "--seconds", paramLabel = "S", defaultValue = "10",
-            converter = Converters.DurationConverter.class,
-            description = "Measured time per cell and repetition: seconds, or a duration such as 500ms (default ${DEFAULT-VALUE}).")
-    Duration seconds;
+    @Mixin
+    SeedTrafficOptions traffic;
 
     @Option(names = "--warmup", paramLabel = "S", defaultValue = "2", converter = Converters.DurationConverter.class,
             description = "Time of the same traffic before each measurement, not measured (default ${DEFAULT-VALUE}).")
     Duration warmup;
-
-    @Option(names = "--rate", paramLabel = "RATE", defaultValue = "40m", converter = Converters.RateConverter.class,
-            description = "Payload bits/s per NIC, as iperf's -b (default ${DEFAULT-VALUE}).")
-    long rate;
-
-    @Option(names = "--length", paramLabel = "BYTES", defaultValue = "64",
-            description = "UDP payload bytes, as iperf's -l (default ${DEFAULT-VALUE}).")
-    int length;
 
     @Option(names = "--sender", paramLabel = "WHO", defaultValue = "auto", converter = SenderConverter.class,
             description = "iperf, builtin or auto: iperf when installed (default ${DEFAULT-VALUE}).")
@@ -96,11 +87,6 @@ final class SeedCommand implements Callable<Integer> {
                     + " 0: the kernel's default).")
     long socketBuffer;
 
-    @Option(names = "--sender-nice", paramLabel = "N", defaultValue = "19",
-            description = "Nice value of the senders, 0..19 (default ${DEFAULT-VALUE}: they take only the CPU the receiving"
-                    + " side leaves).")
-    int senderNice;
-
     @Option(names = "--report", paramLabel = "DIR", description = "Write seed.json and report.html into DIR.")
     Path report;
 
@@ -119,8 +105,9 @@ final class SeedCommand implements Callable<Integer> {
 
     /** The options as values, checked: a {@link Main.UsageException} naming the option for one it cannot use. */
     SeedOptions options() {
-        return BenchCommands.checked(() -> new SeedOptions(nics, seconds.toNanos() / 1e9, warmup.toNanos() / 1e9, rate,
-                length, sender, repeat, report, cells, eventLoopThreads, socketBuffer, senderNice));
+        return BenchCommands.checked(() -> new SeedOptions(nics, traffic.seconds(), warmup.toNanos() / 1e9,
+                traffic.rate, traffic.length, sender, repeat, report, cells, eventLoopThreads, socketBuffer,
+                traffic.senderNice));
     }
 
     /** The compiled guest's kernel with --guest arm64, null with --guest java. */

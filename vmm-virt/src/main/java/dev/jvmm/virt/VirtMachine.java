@@ -3,18 +3,14 @@ package dev.jvmm.virt;
 import dev.jvmm.arm64.FatalReport;
 import dev.jvmm.core.config.ConfigSection;
 import dev.jvmm.core.config.VmConfig;
-import dev.jvmm.core.irq.IrqObserver;
-import dev.jvmm.core.machine.FailureListener;
 import dev.jvmm.core.machine.Machine;
 import dev.jvmm.core.vcpu.Vcpu;
 import dev.jvmm.core.vcpu.VcpuState;
 import dev.jvmm.gic.GicConfig;
 import dev.jvmm.gic.GicV3;
-import dev.jvmm.net.NetBackend;
 import dev.jvmm.net.NetConfig;
 import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.VirtioNetDevice;
-import io.netty.channel.EventLoopGroup;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -128,8 +124,7 @@ public final class VirtMachine implements AutoCloseable {
         }
         this.console = c;
         this.ownsConsole = owns;
-        this.parts = new VirtBoard.Parts(config, kernel, file, initrd, dtb, c, b.name, b.observer, b.backends,
-                b.eventLoopGroup, b.failureListener, new Psci.SystemControl() {
+        this.parts = new VirtBoard.Parts(config, kernel, file, initrd, dtb, c, b.wiring(), new Psci.SystemControl() {
                     @Override
                     public void systemOff(int cpu) {
                         events.add(new Event(EventKind.OFF, cpu, null));
@@ -309,8 +304,7 @@ public final class VirtMachine implements AutoCloseable {
             return p;
         }
         return new VirtBoard.Parts(p.config().with(NicConfig.SECTION, nics), p.kernel(), p.kernelFile(),
-                p.initrd(), p.userDtb(), p.console(), p.name(), p.observer(), p.backends(), p.eventLoopGroup(),
-                p.failureListener(), p.control(), p.fatal());
+                p.initrd(), p.userDtb(), p.console(), p.wiring(), p.control(), p.fatal());
     }
 
     /** Ends the run as Ctrl-C does: {@link #awaitEnd} returns STOPPED. Any thread. */
@@ -412,44 +406,17 @@ public final class VirtMachine implements AutoCloseable {
     // ------------------------------------------------------------------------------------------------ builder
 
     /** Assembles a {@link VirtMachine}; {@link #build()} reads the kernel and fails with {@link BootException}. */
-    public static final class Builder {
+    public static final class Builder extends MachineBuilder<Builder> {
         private final VmConfig config;
-        private String name = "virt";
-        private IrqObserver observer = IrqObserver.NONE;
-        private NetBackend.Factory backends;
-        private EventLoopGroup eventLoopGroup;
-        private FailureListener failureListener = FailureListener.NONE;
         private SerialConsole console;
 
         private Builder(VmConfig config) {
+            super("virt");
             this.config = config;
         }
 
-        public Builder name(String n) {
-            name = n;
-            return this;
-        }
-
-        /** Sees every MSI and acknowledge (a trace, a benchmark's probe). */
-        public Builder observer(IrqObserver o) {
-            observer = o == null ? IrqObserver.NONE : o;
-            return this;
-        }
-
-        /** The NICs' backends (default: the built-in udp and udp-tunnel). */
-        public Builder backends(NetBackend.Factory f) {
-            backends = f;
-            return this;
-        }
-
-        /** The NICs run on this event loop group, borrowed and never shut down. */
-        public Builder eventLoopGroup(EventLoopGroup g) {
-            eventLoopGroup = g;
-            return this;
-        }
-
-        public Builder failureListener(FailureListener l) {
-            failureListener = l == null ? FailureListener.NONE : l;
+        @Override
+        protected Builder self() {
             return this;
         }
 

@@ -1,0 +1,63 @@
+package dev.jvmm.virt;
+
+import dev.jvmm.core.irq.IrqObserver;
+import dev.jvmm.core.machine.FailureListener;
+import dev.jvmm.net.NetBackend;
+import io.netty.channel.EventLoopGroup;
+
+/**
+ * What every builder of a whole machine with virtio-net NICs takes besides its configuration ({@link MachineWiring}):
+ * {@link VirtMachine.Builder} for the board, and the launcher's builder of the toy guest's machine.
+ *
+ * @param <B> the builder itself, which every setter returns
+ */
+public abstract class MachineBuilder<B extends MachineBuilder<B>> {
+    private String name;
+    private IrqObserver observer = IrqObserver.NONE;
+    private NetBackend.Factory backends;
+    private EventLoopGroup eventLoopGroup;
+    private FailureListener failureListener = FailureListener.NONE;
+
+    /** @param name the machine's name unless {@link #name} says another */
+    protected MachineBuilder(String name) {
+        this.name = name;
+    }
+
+    /** This builder, as its own type. */
+    protected abstract B self();
+
+    /** The machine's name, a prefix of its threads' names. */
+    public B name(String n) {
+        name = n;
+        return self();
+    }
+
+    /** Sees every MSI and acknowledge (a trace, a benchmark's probe); null for none. */
+    public B observer(IrqObserver o) {
+        observer = o == null ? IrqObserver.NONE : o;
+        return self();
+    }
+
+    /** The NICs' backends (default: the built-in udp and udp-tunnel). */
+    public B backends(NetBackend.Factory f) {
+        backends = f;
+        return self();
+    }
+
+    /** The NICs run on this Netty event loop group, which the machine borrows and never shuts down. */
+    public B eventLoopGroup(EventLoopGroup g) {
+        eventLoopGroup = g;
+        return self();
+    }
+
+    /** Who hears about internal errors (see {@link FailureListener}); null for nobody (they are only counted). */
+    public B failureListener(FailureListener l) {
+        failureListener = l == null ? FailureListener.NONE : l;
+        return self();
+    }
+
+    /** The choices made so far. */
+    public MachineWiring wiring() {
+        return new MachineWiring(name, observer, backends, eventLoopGroup, failureListener);
+    }
+}

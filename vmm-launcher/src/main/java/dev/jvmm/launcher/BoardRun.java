@@ -200,9 +200,7 @@ final class BoardRun {
             if (sender != null) {
                 sender.close();
             }
-            for (String p : vm.stop()) {
-                err.println("vmm: warning: " + p);
-            }
+            VmmCommand.warn(err, vm.stop());
             vm.close();
             out.flush();
             err.flush();

@@ -4,13 +4,10 @@ import dev.jvmm.bench.cpu.CpuBench;
 import dev.jvmm.bench.cpu.CpuBenchOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 
 /**
  * {@code vmm bench cpu}: the compute-bound guest ({@code guests/bench-cpu}) on jvmm and on QEMU TCG, alternating,
@@ -26,10 +23,7 @@ import java.util.concurrent.Callable;
         description = {"A compute-bound guest (list processing, matrix arithmetic, a state machine, CRCs) on jvmm and on"
                 + " qemu-system-aarch64 -accel tcg, side by side: wall time, instructions per second, the ratio,"
                 + " bytes allocated per instruction on the vCPU thread, and the CPU a guest idling in WFI costs."})
-final class CpuBenchCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class CpuBenchCommand extends VmmCommand {
 
     @Option(names = "--guest", paramLabel = "FILE",
             description = "The kernel to run (default guests/bench-cpu/bench-cpu.elf); it reads iterations=N and "
@@ -75,6 +69,6 @@ final class CpuBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CpuBenchOptions o = options();
-        return BenchCommands.run(() -> CpuBench.run(o, spec.commandLine().getOut()));
+        return BenchCommands.run(() -> CpuBench.run(o, out()));
     }
 }

@@ -4,13 +4,10 @@ import dev.jvmm.bench.peer.PeerBench;
 import dev.jvmm.bench.peer.PeerBenchOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 
 /**
  * {@code vmm bench peer}: the compiled udp-sink on QEMU TCG (user networking, wired) and on jvmm (wired and MSI),
@@ -21,10 +18,7 @@ import java.util.concurrent.Callable;
         description = {"The compiled udp-sink on qemu-system-aarch64 (TCG, user networking with hostfwd=udp, wired)"
                 + " and on jvmm (wired, and MSIs through the ITS), the same UDP traffic to each in turn: datagrams/s"
                 + " delivered to the guest, loss, and the guest-measured interval between receive interrupts."})
-final class PeerBenchCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class PeerBenchCommand extends VmmCommand {
 
     @Option(names = "--guest", paramLabel = "FILE", description = "The udp-sink kernel (default guests/udp-sink/udp-sink.elf).")
     Path guest;
@@ -55,6 +49,6 @@ final class PeerBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PeerBenchOptions o = options();
-        return BenchCommands.run(() -> PeerBench.run(o, spec.commandLine().getOut()));
+        return BenchCommands.run(() -> PeerBench.run(o, out()));
     }
 }

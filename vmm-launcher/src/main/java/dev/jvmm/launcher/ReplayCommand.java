@@ -8,8 +8,6 @@ import dev.jvmm.launcher.trace.TraceReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -18,7 +16,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -28,9 +25,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
         description = "Replay the datagrams of a trace into a machine built from CONFIG.")
-final class ReplayCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+final class ReplayCommand extends VmmCommand {
 
     @Parameters(index = "0", paramLabel = "DIR", description = "A trace directory (vmm run --trace DIR).")
     Path dir;
@@ -80,7 +75,7 @@ final class ReplayCommand implements Callable<Integer> {
             throw new Main.UsageException(dir + " was recorded with " + header[0].nics().size() + " NICs; " + config
                     + " has " + nics);
         }
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         try (VirtualMachine vm = VirtualMachine.builder(cfg).name("replay").build()) {
             vm.start();
             vm.awaitGuestRunning(bootTimeout);

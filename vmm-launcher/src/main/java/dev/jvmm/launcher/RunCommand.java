@@ -10,8 +10,6 @@ import dev.jvmm.net.NicConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -19,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -29,10 +26,7 @@ import java.util.concurrent.TimeUnit;
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run the toy guest of CONFIG; its NICs take UDP datagrams on their host ports.")
-final class RunCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class RunCommand extends VmmCommand {
 
     @Parameters(index = "0", paramLabel = "CONFIG", description = "The machine configuration (YAML), e.g. configs/toy-guest.yaml.")
     Path config;
@@ -78,7 +72,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         Duration limit = duration;
         Traffic t = traffic;
         if (t != null && limit == null) {
@@ -95,7 +89,7 @@ final class RunCommand implements Callable<Integer> {
         VmConfig cfg = VirtualMachine.configLoader().load(config);
         if (BoardRun.isBoard(cfg)) {
             // guest.kernel: a compiled guest on the virt board (vmm-virt), not the toy guest.
-            return BoardRun.runConfig(cfg, out, spec.commandLine().getErr(), limit, t, quiet, boot, statsJson, trace,
+            return BoardRun.runConfig(cfg, out, err(), limit, t, quiet, boot, statsJson, trace,
                     metricsAt, config);
         }
         VirtualMachine.Builder builder = VirtualMachine.builder(cfg);
@@ -197,10 +191,7 @@ final class RunCommand implements Callable<Integer> {
             if (metricsServer != null) {
                 metricsServer.close();
             }
-            List<String> problems = vm.stop();
-            for (String p : problems) {
-                spec.commandLine().getErr().println("vmm: warning: " + p);
-            }
+            warn(err(), vm.stop());
             out.flush();
             hook.close();
         }

@@ -8,16 +8,13 @@ import dev.jvmm.bench.seed.SeedOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 /**
  * {@code vmm bench seed}: the seed patch's measurement, reproduced on this machine and set beside the paths that
@@ -47,10 +44,7 @@ import java.util.concurrent.Callable;
                 "Cells: worker (every MSI through the injector thread), none (inline, the cache forced to miss),"
                         + " global-lru (Linux 5.4), sharded (the seed patch), per-its (Linux 6.10), wired (the NICs'"
                         + " virtio-mmio SPIs through irqfds, no translation at all)."})
-final class SeedCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class SeedCommand extends VmmCommand {
 
     @Option(names = "--nics", paramLabel = "N[,N...]", split = ",", defaultValue = "1,10",
             description = "NIC counts, one table row each (default ${DEFAULT-VALUE}).")
@@ -134,7 +128,7 @@ final class SeedCommand implements Callable<Integer> {
         SeedOptions o = options();
         Path k = kernel();
         try {
-            SeedHarness.run(o, MACHINES, k, spec.commandLine().getOut(), spec.commandLine().getErr());
+            SeedHarness.run(o, MACHINES, k, out(), err());
         } catch (IllegalArgumentException e) {
             // An option this host cannot honour (iperf asked for but not installed).
             throw new Main.UsageException(e.getMessage());

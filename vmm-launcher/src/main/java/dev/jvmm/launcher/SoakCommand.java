@@ -9,8 +9,6 @@ import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -22,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /**
  * {@code vmm soak}: the seed's traffic (64-byte datagrams at 40 Mbit/s into each of ten NICs) for a long time, with
@@ -32,9 +29,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "soak", mixinStandardHelpOptions = true,
         description = "Run traffic for a long time and report counters, heap after GC and latency per interval.")
-final class SoakCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+final class SoakCommand extends VmmCommand {
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "CONFIG", defaultValue = "configs/seed-10nics.yaml",
             description = "The machine (default: ${DEFAULT-VALUE}).")
@@ -68,7 +63,7 @@ final class SoakCommand implements Callable<Integer> {
             RunCommand.checkWritable(statsJson);
         }
         VmConfig cfg = VirtualMachine.configLoader().load(config);
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         List<Map<String, Object>> rows = new ArrayList<>();
         try (VirtualMachine vm = VirtualMachine.builder(cfg).name("soak").build()) {
             vm.start();
@@ -123,8 +118,7 @@ final class SoakCommand implements Callable<Integer> {
                         (Integer) last.get("threads") - (Integer) first.get("threads"),
                         (Long) first.get("p99_ns") / 1e3, (Long) last.get("p99_ns") / 1e3);
             }
-            List<String> problems = vm.stop();
-            problems.forEach(p -> spec.commandLine().getErr().println("vmm: warning: " + p));
+            warn(err(), vm.stop());
         }
         return Main.EXIT_OK;
     }

@@ -68,7 +68,7 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     private VirtualMachine(Builder b) {
-        this.config = b.config;
+        this.config = b.config();
         if (config.find(dev.jvmm.virt.KernelConfig.SECTION).isPresent()) {
             throw new IllegalArgumentException("this configuration's guest is a kernel (guest.kernel): the virt board "
                     + "boots it (dev.jvmm.virt.VirtMachine), not the toy guest's machine");
@@ -250,18 +250,11 @@ public final class VirtualMachine implements AutoCloseable {
 
     /** Assembles a {@link VirtualMachine}. */
     public static final class Builder extends MachineBuilder<Builder> {
-        private final VmConfig config;
         private Path traceDir;
 
         private Builder(VmConfig config) {
-            super("vm");
-            this.config = config.validate();
+            super(config.validate(), "vm");
             traceDir = config.get(TraceConfig.SECTION).dir();
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
         }
 
         /**

@@ -1,30 +1,43 @@
 package dev.jvmm.virt;
 
+import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.IrqObserver;
 import dev.jvmm.core.machine.FailureListener;
 import dev.jvmm.net.NetBackend;
 import io.netty.channel.EventLoopGroup;
 
 /**
- * What every builder of a whole machine with virtio-net NICs takes besides its configuration ({@link MachineWiring}):
- * {@link VirtMachine.Builder} for the board, and the launcher's builder of the toy guest's machine.
+ * What every builder of a whole machine with virtio-net NICs takes: its configuration, and the embedder's choices
+ * ({@link MachineWiring}). {@link VirtMachine.Builder} builds the board, the launcher's builder the toy guest's machine.
  *
  * @param <B> the builder itself, which every setter returns
  */
 public abstract class MachineBuilder<B extends MachineBuilder<B>> {
+    private final VmConfig config;
     private String name;
     private IrqObserver observer = IrqObserver.NONE;
     private NetBackend.Factory backends;
     private EventLoopGroup eventLoopGroup;
     private FailureListener failureListener = FailureListener.NONE;
 
-    /** @param name the machine's name unless {@link #name} says another */
-    protected MachineBuilder(String name) {
+    /**
+     * @param config the machine's configuration
+     * @param name   the machine's name unless {@link #name} says another
+     */
+    protected MachineBuilder(VmConfig config, String name) {
+        this.config = config;
         this.name = name;
     }
 
-    /** This builder, as its own type. */
-    protected abstract B self();
+    @SuppressWarnings("unchecked")
+    private B self() {
+        return (B) this;
+    }
+
+    /** The machine's configuration. */
+    public VmConfig config() {
+        return config;
+    }
 
     /** The machine's name, a prefix of its threads' names. */
     public B name(String n) {

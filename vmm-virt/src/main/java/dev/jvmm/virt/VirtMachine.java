@@ -91,7 +91,7 @@ public final class VirtMachine implements AutoCloseable {
     private volatile Outcome outcome;
 
     private VirtMachine(Builder b) {
-        VmConfig config = b.config.validate();
+        VmConfig config = b.config().validate();
         KernelConfig kernel = config.find(KernelConfig.SECTION).orElseThrow(() -> new BootException(
                 "this configuration's guest is not a kernel: give one with --kernel FILE or guest.kernel"));
         if (kernel.kernel() == null) {
@@ -407,17 +407,10 @@ public final class VirtMachine implements AutoCloseable {
 
     /** Assembles a {@link VirtMachine}; {@link #build()} reads the kernel and fails with {@link BootException}. */
     public static final class Builder extends MachineBuilder<Builder> {
-        private final VmConfig config;
         private SerialConsole console;
 
         private Builder(VmConfig config) {
-            super("virt");
-            this.config = config;
-        }
-
-        @Override
-        protected Builder self() {
-            return this;
+            super(config, "virt");
         }
 
         /** The serial port's host side (default: what {@code guest.serial} names, owned by the machine). */

@@ -14,11 +14,15 @@ final class BenchCommands {
     private BenchCommands() {
     }
 
-    /** {@code given}, or guests/NAME/NAME.elf found from the working folder; {@code notFound} when neither. */
-    static Path guest(Path given, String name, String notFound) {
+    /**
+     * {@code given}, or guests/NAME/NAME.elf found from the working folder; when neither, a usage error
+     * "OPTION: guests/NAME/NAME.elf not found from the working folder; REMEDY".
+     */
+    static Path guest(Path given, String name, String option, String remedy) {
         Path g = given != null ? given : GuestFiles.find(name);
         if (g == null) {
-            throw new Main.UsageException(notFound);
+            throw new Main.UsageException(option + ": guests/" + name + "/" + name + ".elf not found from the working "
+                    + "folder; " + remedy);
         }
         return g;
     }

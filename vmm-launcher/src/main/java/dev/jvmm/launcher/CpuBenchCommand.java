@@ -56,11 +56,9 @@ final class CpuBenchCommand extends VmmCommand {
     /** The options as values, checked: a {@link Main.UsageException} naming the option for one it cannot use. */
     CpuBenchOptions options() {
         qemu.checkOne();
-        Path g = BenchCommands.guest(guest, "bench-cpu", "--guest: guests/bench-cpu/bench-cpu.elf not found from the "
-                + "working folder; run from the project's root or give --guest FILE");
-        Path idle = !(idleSeconds > 0) ? null : BenchCommands.guest(idleGuest, "udp-sink", "--idle-guest: "
-                + "guests/udp-sink/udp-sink.elf not found from the working folder; give --idle-guest FILE or "
-                + "--idle-seconds 0");
+        Path g = BenchCommands.guest(guest, "bench-cpu", "--guest", "run from the project's root or give --guest FILE");
+        Path idle = !(idleSeconds > 0) ? null : BenchCommands.guest(idleGuest, "udp-sink", "--idle-guest",
+                "give --idle-guest FILE or --idle-seconds 0");
         QemuOptions.Qemu q = qemu.resolve();
         return BenchCommands.checked(() -> new CpuBenchOptions(g, iterations, repetitions, q.program(), q.note(), idle,
                 idleSeconds, timeout));

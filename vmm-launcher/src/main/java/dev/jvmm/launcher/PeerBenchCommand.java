@@ -39,8 +39,7 @@ final class PeerBenchCommand extends VmmCommand {
 
     PeerBenchOptions options() {
         qemu.checkOne();
-        Path g = BenchCommands.guest(guest, "udp-sink", "--guest: guests/udp-sink/udp-sink.elf not found from the "
-                + "working folder; run from the project's root or give --guest FILE");
+        Path g = BenchCommands.guest(guest, "udp-sink", "--guest", "run from the project's root or give --guest FILE");
         QemuOptions.Qemu q = qemu.resolve();
         return BenchCommands.checked(() -> new PeerBenchOptions(g, traffic.seconds(), traffic.rate, traffic.length,
                 repetitions, q.program(), q.note(), traffic.senderNice, bootTimeout));

@@ -115,8 +115,8 @@ final class SeedCommand extends VmmCommand {
         if (!guest.equals("arm64")) {
             throw new Main.UsageException("--guest: must be java or arm64, got '" + guest + "'");
         }
-        Path k = BenchCommands.guest(kernel, "udp-sink", "--guest arm64: guests/udp-sink/udp-sink.elf not found from "
-                + "the working folder; run from the project's root or give --kernel FILE");
+        Path k = BenchCommands.guest(kernel, "udp-sink", "--guest arm64",
+                "run from the project's root or give --kernel FILE");
         if (!Files.isRegularFile(k)) {
             throw new Main.UsageException("--kernel: no such file: " + k);
         }

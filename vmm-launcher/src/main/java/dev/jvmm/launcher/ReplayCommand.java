@@ -6,6 +6,7 @@ import dev.jvmm.guest.GuestReport;
 import dev.jvmm.net.KernelUdpSockets;
 import dev.jvmm.launcher.trace.TraceReader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -37,18 +38,13 @@ final class ReplayCommand extends VmmCommand {
             description = "1.0 keeps the recorded pace, 2 is twice as fast, max sends as fast as possible.")
     double speed;
 
-    @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the final counters as JSON to FILE.")
-    Path statsJson;
-
-    @Option(names = "--boot-timeout", paramLabel = "D", defaultValue = "20s", converter = Converters.DurationConverter.class)
-    java.time.Duration bootTimeout;
+    @Mixin
+    GuestRunOptions guestRun;
 
     @Override
     public Integer call() throws Exception {
         double factor = speed;
-        if (statsJson != null) {
-            RunCommand.checkWritable(statsJson);
-        }
+        guestRun.checkStatsJson();
         VmConfig cfg = VirtualMachine.configLoader().load(config);
         int nics = cfg.get(NicConfig.SECTION).size();
         // Read the header first: the trace must fit the configuration.
@@ -78,7 +74,7 @@ final class ReplayCommand extends VmmCommand {
         PrintWriter out = out();
         try (VirtualMachine vm = VirtualMachine.builder(cfg).name("replay").build()) {
             vm.start();
-            vm.awaitGuestRunning(bootTimeout);
+            vm.awaitGuestRunning(guestRun.bootTimeout);
             out.printf("replaying %d datagrams from %s at %s speed%n", recorded[0], dir,
                     Double.isInfinite(speed) ? "max" : Double.toString(speed));
             out.flush();
@@ -100,11 +96,11 @@ final class ReplayCommand extends VmmCommand {
             RunStats s = RunStats.of(vm);
             out.print(s.summary(start));
             out.printf("  replayed %d of %d recorded datagrams%n", sent, recorded[0]);
-            if (statsJson != null) {
+            if (guestRun.statsJson != null) {
                 var doc = s.json(config.toString(), start);
                 doc.put("replayed", sent);
                 doc.put("recorded", recorded[0]);
-                RunStats.writeJson(statsJson, doc);
+                RunStats.writeJson(guestRun.statsJson, doc);
             }
             return Main.EXIT_OK;
         }

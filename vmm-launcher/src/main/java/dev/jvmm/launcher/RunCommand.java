@@ -8,12 +8,12 @@ import dev.jvmm.guest.ToyGuestConfig;
 import dev.jvmm.net.NetConfig;
 import dev.jvmm.net.NicConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -34,9 +34,6 @@ final class RunCommand extends VmmCommand {
     @Option(names = "--duration", paramLabel = "D", converter = Converters.DurationConverter.class,
             description = "Stop after this long (10s, 2m, ...); default: until Ctrl-C.")
     Duration duration;
-
-    @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the final counters as JSON to FILE.")
-    Path statsJson;
 
     @Option(names = "--trace", paramLabel = "DIR", description = "Record every MSI and datagram into a Chronicle Queue in DIR.")
     Path trace;
@@ -66,9 +63,8 @@ final class RunCommand extends VmmCommand {
     @Option(names = "--quiet", description = "No status line every second; the summary only.")
     boolean quiet;
 
-    @Option(names = "--boot-timeout", paramLabel = "D", defaultValue = "20s", converter = Converters.DurationConverter.class,
-            description = "How long the guest may take to boot (default: ${DEFAULT-VALUE}).")
-    Duration bootTimeout;
+    @Mixin
+    GuestRunOptions guestRun;
 
     @Override
     public Integer call() throws Exception {
@@ -78,18 +74,16 @@ final class RunCommand extends VmmCommand {
         if (t != null && limit == null) {
             limit = Duration.ofSeconds(10);
         }
-        Duration boot = bootTimeout;
+        Duration boot = guestRun.bootTimeout;
         if (senderNice < 0 || senderNice > 19) {
             throw new Main.UsageException("--sender-nice: a nice value must be between 0 and 19, got " + senderNice);
         }
         InetSocketAddress metricsAt = metrics;
-        if (statsJson != null) {
-            checkWritable(statsJson);
-        }
+        guestRun.checkStatsJson();
         VmConfig cfg = VirtualMachine.configLoader().load(config);
         if (BoardRun.isBoard(cfg)) {
             // guest.kernel: a compiled guest on the virt board (vmm-virt), not the toy guest.
-            return BoardRun.runConfig(cfg, out, err(), limit, t, quiet, boot, statsJson, trace,
+            return BoardRun.runConfig(cfg, out, err(), limit, t, quiet, boot, guestRun.statsJson, trace,
                     metricsAt, config);
         }
         VirtualMachine.Builder builder = VirtualMachine.builder(cfg);
@@ -171,6 +165,7 @@ final class RunCommand extends VmmCommand {
                 out.printf("  trace: %d records into %s%n", vm.trace().records(), trace != null ? trace
                         : vm.config().get(dev.jvmm.launcher.trace.TraceConfig.SECTION).dir());
             }
+            Path statsJson = guestRun.statsJson;
             if (statsJson != null) {
                 var doc = last.json(config.toString(), start);
                 if (sender != null) {
@@ -211,19 +206,5 @@ final class RunCommand extends VmmCommand {
                 : got < 2 * asked ? LossLine.size(asked) + " asked: net.core.rmem_max cut it to " + LossLine.size(got / 2)
                 : LossLine.size(asked) + " asked, doubled by Linux";
         return ", socket receive buffer " + LossLine.size(got) + " (" + why + ")";
-    }
-
-    /** A --stats-json FILE whose directory does not exist or cannot be written fails now, not after the run. */
-    static void checkWritable(Path file) {
-        Path dir = file.toAbsolutePath().getParent();
-        if (dir != null && !Files.isDirectory(dir)) {
-            throw new Main.UsageException("--stats-json: directory " + dir + " does not exist");
-        }
-        if (dir != null && !Files.isWritable(dir)) {
-            throw new Main.UsageException("--stats-json: directory " + dir + " is not writable");
-        }
-        if (Files.isDirectory(file)) {
-            throw new Main.UsageException("--stats-json: " + file + " is a directory");
-        }
     }
 }

@@ -60,7 +60,7 @@ final class SoakCommand extends VmmCommand {
         }
         Traffic t = traffic;
         if (statsJson != null) {
-            RunCommand.checkWritable(statsJson);
+            GuestRunOptions.checkWritable(statsJson);
         }
         VmConfig cfg = VirtualMachine.configLoader().load(config);
         PrintWriter out = out();

@@ -147,10 +147,16 @@ final class BoardRun {
             err.flush();
             VirtMachine.Outcome end = null;
             if (o.traffic() != null && !vm.nics().isEmpty()) {
-                end = awaitDrivers(vm, o.bootTimeout());
-                if (end == null) {
+                if (vm.awaitDrivers(o.bootTimeout())) {
                     sender = new UdpSender(Traffic.targets(vm.nics()), o.traffic().bitsPerSecond(),
                             o.traffic().length(), o.limit().toNanos(), "vmm-traffic").start();
+                } else {
+                    end = vm.outcome();
+                    if (end == null) {
+                        throw new Main.RunFailure("the guest did not bring up its NICs within "
+                                + ConfigValues.describeNanos(o.bootTimeout().toNanos())
+                                + " (no virtio-net driver reached DRIVER_OK)");
+                    }
                 }
             }
             start = System.nanoTime();
@@ -215,26 +221,6 @@ final class BoardRun {
         } catch (RuntimeException e) {
             return null;
         }
-    }
-
-    /** Waits until every NIC's driver is up (DRIVER_OK), so that traffic starts when the guest can take it. */
-    private static VirtMachine.Outcome awaitDrivers(VirtMachine vm, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            boolean up = true;
-            for (VirtioNetDevice d : vm.nics()) {
-                up &= (d.status() & 4) != 0;
-            }
-            if (up) {
-                return null;
-            }
-            VirtMachine.Outcome o = vm.awaitEnd(Duration.ofMillis(20));
-            if (o != null) {
-                return o;
-            }
-        }
-        throw new Main.RunFailure("the guest did not bring up its NICs within "
-                + ConfigValues.describeNanos(timeout.toNanos()) + " (no virtio-net driver reached DRIVER_OK)");
     }
 
     /** The host's counters at one moment. */

@@ -11,6 +11,7 @@ import dev.jvmm.gic.GicV3;
 import dev.jvmm.net.NetConfig;
 import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.VirtioNetDevice;
+import dev.jvmm.net.virtio.VirtioStatus;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -235,6 +236,27 @@ public final class VirtMachine implements AutoCloseable {
             }
         }
         return outcome;
+    }
+
+    /**
+     * Waits until the guest's driver of every NIC is up (DRIVER_OK, virtio 1.x 3.1.1), so that traffic starts when the
+     * guest can take it, doing resets on the way as {@link #awaitEnd} does. Returns true when they are up; false when
+     * the run ended first ({@link #outcome()} says how) or {@code timeout} passed.
+     */
+    public boolean awaitDrivers(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            boolean up = true;
+            for (VirtioNetDevice d : board.nics()) {
+                up &= (d.status() & VirtioStatus.DRIVER_OK) != 0;
+            }
+            if (up) {
+                return true;
+            }
+            if (awaitEnd(Duration.ofMillis(20)) != null || System.nanoTime() - deadline > 0) {
+                return false;
+            }
+        }
     }
 
     /** The first vCPU whose thread ended (a CPU never returns on its own) or threw, in words; null when none. */

@@ -159,25 +159,16 @@ interface CellMachine {
         /** Every NIC's driver up (DRIVER_OK), the guest still running. */
         @Override
         public void awaitReady(SeedCell cell) {
-            long deadline = System.nanoTime() + BOOT_TIMEOUT.toNanos();
-            while (true) {
-                boolean up = true;
-                for (VirtioNetDevice d : vm.nics()) {
-                    up &= (d.status() & 4) != 0;
-                }
-                if (up) {
-                    return;
-                }
-                VirtMachine.Outcome o = vm.awaitEnd(Duration.ofMillis(20));
-                if (o != null) {
-                    throw new BenchFailure("cell " + cell.configName() + ": the compiled guest ended before its NICs"
-                            + " were up: " + o.message());
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new BenchFailure("cell " + cell.configName() + ": the compiled guest did not bring up its"
-                            + " NICs within " + BOOT_TIMEOUT.toSeconds() + " s");
-                }
+            if (vm.awaitDrivers(BOOT_TIMEOUT)) {
+                return;
             }
+            VirtMachine.Outcome o = vm.outcome();
+            if (o != null) {
+                throw new BenchFailure("cell " + cell.configName() + ": the compiled guest ended before its NICs"
+                        + " were up: " + o.message());
+            }
+            throw new BenchFailure("cell " + cell.configName() + ": the compiled guest did not bring up its"
+                    + " NICs within " + BOOT_TIMEOUT.toSeconds() + " s");
         }
 
         @Override

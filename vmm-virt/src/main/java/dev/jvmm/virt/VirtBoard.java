@@ -498,10 +498,6 @@ final class VirtBoard implements AutoCloseable {
         return nics;
     }
 
-    Pl011 uart() {
-        return uart;
-    }
-
     Arm64System system() {
         return system;
     }

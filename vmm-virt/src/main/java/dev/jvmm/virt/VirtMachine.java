@@ -380,10 +380,6 @@ public final class VirtMachine implements AutoCloseable {
         return board.system();
     }
 
-    VirtBoard board() {
-        return board;
-    }
-
     public SerialConsole console() {
         return console;
     }

@@ -83,8 +83,7 @@ final class BoardRun {
         KernelConfig k = cfg.get(KernelConfig.SECTION);
         VirtMachine vm = build(cfg, runConsole(k, lines));
         out.printf("%s on the virt board, %d vCPU(s): %s%s%n", k.kernelPath(cfg).getFileName(),
-                cfg.machine().vcpus(), vm.bootSummary(), limit == null ? "; Ctrl-C stops"
-                        : "; stopping after " + ConfigValues.describeNanos(limit.toNanos()));
+                cfg.machine().vcpus(), vm.bootSummary(), ShutdownHook.howItStops(limit));
         out.flush();
         int status = run(vm, out, err, new Options(limit, traffic, !quiet, true, bootTimeout), lines);
         if (statsJson != null) {

@@ -1,7 +1,6 @@
 package dev.jvmm.launcher;
 
 import dev.jvmm.bench.traffic.UdpSender;
-import dev.jvmm.core.config.ConfigValues;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.guest.GuestReport;
 import dev.jvmm.guest.ToyGuestConfig;
@@ -122,7 +121,7 @@ final class RunCommand extends VmmCommand {
             out.printf("guest %s running on %d vCPU(s); irq mode %s, translation cache %s%s%n",
                     vm.config().get(ToyGuestConfig.SECTION).program(), vm.config().machine().vcpus(),
                     vm.config().irq().mode().configName(), vm.gic().cacheStrategy().configName(),
-                    limit == null ? "; Ctrl-C stops" : "; stopping after " + ConfigValues.describeNanos(limit.toNanos()));
+                    ShutdownHook.howItStops(limit));
             out.flush();
             if (t != null) {
                 sender = new UdpSender(Traffic.targets(vm.nics()), t.bitsPerSecond(), t.length(), limit.toNanos(),

@@ -1,5 +1,8 @@
 package dev.jvmm.launcher;
 
+import dev.jvmm.core.config.ConfigValues;
+
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -40,6 +43,11 @@ final class ShutdownHook implements AutoCloseable {
         ShutdownHook h = new ShutdownHook(stop);
         Runtime.getRuntime().addShutdownHook(h.thread);
         return h;
+    }
+
+    /** How a run with {@code limit} (null: none) ends, for its first line: "; Ctrl-C stops", "; stopping after 10s". */
+    static String howItStops(Duration limit) {
+        return limit == null ? "; Ctrl-C stops" : "; stopping after " + ConfigValues.describeNanos(limit.toNanos());
     }
 
     /** Whether a signal started the JVM's shutdown during the run. */

@@ -8,7 +8,8 @@ import io.netty.channel.EventLoopGroup;
 
 /**
  * What every builder of a whole machine with virtio-net NICs takes: its configuration, and the embedder's choices
- * ({@link MachineWiring}). {@link VirtMachine.Builder} builds the board, the launcher's builder the toy guest's machine.
+ * ({@link MachineWiring}). {@link VirtMachine.Builder} builds the board, the launcher's builder the toy guest's
+ * machine.
  *
  * @param <B> the builder itself, which every setter returns
  */

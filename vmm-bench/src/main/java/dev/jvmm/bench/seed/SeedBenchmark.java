@@ -2,6 +2,7 @@ package dev.jvmm.bench.seed;
 
 import dev.jvmm.bench.BenchFailure;
 import dev.jvmm.bench.Medians;
+import dev.jvmm.bench.traffic.PlainReceiver;
 import dev.jvmm.core.config.IrqConfig;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.InjectionMode;
@@ -149,7 +150,8 @@ public final class SeedBenchmark {
             long k1 = KernelUdpSockets.drops(sockets);
             long received = c1 - c0;
             return new CellRun(n, CellRun.PLAIN, rep, 0, seconds, m.windowSeconds, m.sent, received,
-                    received, 0, diff(k0, k1), -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, Medians.loadAverage(), null, null, null, null);
+                    received, 0, diff(k0, k1), -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, Medians.loadAverage(), null, null, null,
+                    null);
         }
     }
 

@@ -126,16 +126,16 @@ public final class VirtMachine implements AutoCloseable {
         this.console = c;
         this.ownsConsole = owns;
         this.parts = new VirtBoard.Parts(config, kernel, file, initrd, dtb, c, b.wiring(), new Psci.SystemControl() {
-                    @Override
-                    public void systemOff(int cpu) {
-                        events.add(new Event(EventKind.OFF, cpu, null));
-                    }
+            @Override
+            public void systemOff(int cpu) {
+                events.add(new Event(EventKind.OFF, cpu, null));
+            }
 
-                    @Override
-                    public void systemReset(int cpu) {
-                        events.add(new Event(EventKind.RESET, cpu, null));
-                    }
-                }, r -> events.add(new Event(EventKind.FATAL, r.cpu(), r)));
+            @Override
+            public void systemReset(int cpu) {
+                events.add(new Event(EventKind.RESET, cpu, null));
+            }
+        }, r -> events.add(new Event(EventKind.FATAL, r.cpu(), r)));
         try {
             this.board = new VirtBoard(parts);
             board.load();

@@ -125,8 +125,7 @@ final class RunCommand extends VmmCommand {
             out.flush();
             if (t != null) {
                 sender = new UdpSender(Traffic.targets(vm.nics()), t.bitsPerSecond(), t.length(), limit.toNanos(),
-                        "vmm-traffic")
-                        .nice(senderNice).rampUp(rampUp.toNanos()).start();
+                        "vmm-traffic").nice(senderNice).rampUp(rampUp.toNanos()).start();
             }
             start = System.nanoTime();
             RunStats prev = null;

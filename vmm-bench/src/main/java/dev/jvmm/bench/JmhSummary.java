@@ -41,11 +41,11 @@ public final class JmhSummary {
     /** One row of the table: every measured iteration of one benchmark method with one parameter set. */
     record Row(String benchmark, Map<String, String> params, String unit, double[] values, double[] allocValues) {
         double median() {
-            return JmhSummary.median(values);
+            return Medians.median(values);
         }
 
         double allocNorm() {
-            return JmhSummary.median(allocValues);
+            return Medians.median(allocValues);
         }
 
         boolean sameCell(Row o) {
@@ -150,15 +150,6 @@ public final class JmhSummary {
         return v.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
-    static double median(double[] v) {
-        if (v.length == 0) {
-            return Double.NaN;
-        }
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    }
 
     static String table(List<Row> rows, String ratioName, String ratioValue) {
         StringBuilder out = new StringBuilder();

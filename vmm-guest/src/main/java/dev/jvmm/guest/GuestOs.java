@@ -2,6 +2,10 @@ package dev.jvmm.guest;
 
 import dev.jvmm.core.memory.GuestMemory;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /** Small routines of the toy guest's "kernel library". */
 final class GuestOs {
     private GuestOs() {
@@ -29,24 +33,24 @@ final class GuestOs {
         return (int) s;
     }
 
+    /** The network's byte order: the JDK's big-endian views of a byte array, at any offset. */
+    private static final VarHandle BE16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle BE32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+
     static int be16(byte[] b, int off) {
-        return ((b[off] & 0xFF) << 8) | (b[off + 1] & 0xFF);
+        return (short) BE16.get(b, off) & 0xFFFF;
     }
 
     static int be32(byte[] b, int off) {
-        return ((b[off] & 0xFF) << 24) | ((b[off + 1] & 0xFF) << 16) | ((b[off + 2] & 0xFF) << 8) | (b[off + 3] & 0xFF);
+        return (int) BE32.get(b, off);
     }
 
     static void putBe16(byte[] b, int off, int v) {
-        b[off] = (byte) (v >>> 8);
-        b[off + 1] = (byte) v;
+        BE16.set(b, off, (short) v);
     }
 
     static void putBe32(byte[] b, int off, int v) {
-        b[off] = (byte) (v >>> 24);
-        b[off + 1] = (byte) (v >>> 16);
-        b[off + 2] = (byte) (v >>> 8);
-        b[off + 3] = (byte) v;
+        BE32.set(b, off, v);
     }
 
     static String ip(int a) {

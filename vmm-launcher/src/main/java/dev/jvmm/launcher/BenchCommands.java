@@ -2,48 +2,27 @@ package dev.jvmm.launcher;
 
 import dev.jvmm.bench.BenchFailure;
 import dev.jvmm.bench.board.GuestFiles;
-import dev.jvmm.bench.board.QemuProcess;
 
 import java.nio.file.Path;
 import java.util.function.Supplier;
 
 /**
- * What the {@code bench} commands share: the guest file they default to, the QEMU they compare with, options checked
- * into a usage error and a run whose {@link BenchFailure} is the run's failure (exit status 1).
+ * What the {@code bench} commands share (besides {@link QemuOptions}): the guest file they default to, options
+ * checked into a usage error and a run whose {@link BenchFailure} is the run's failure (exit status 1).
  */
 final class BenchCommands {
     private BenchCommands() {
     }
 
-    /** The QEMU to compare with (null: none) and, when there is none, why ({@code --no-qemu}, not found). */
-    record Qemu(Path program, String note) {
-    }
-
-    /** A {@link Main.UsageException} when both {@code --qemu PATH} and {@code --no-qemu} are given. */
-    static void oneQemu(Path given, boolean none) {
-        if (none && given != null) {
-            throw new Main.UsageException("--qemu and --no-qemu: give one of them");
-        }
-    }
-
-    /** {@code --qemu PATH} and {@code --no-qemu}, checked: a {@link Main.UsageException} for both or a bad PATH. */
-    static Qemu qemu(Path given, boolean none) {
-        oneQemu(given, none);
-        if (none) {
-            return new Qemu(null, "--no-qemu");
-        }
-        Path q = QemuProcess.find(given);
-        if (q == null && given != null) {
-            throw new Main.UsageException("--qemu: " + given + " is not an executable file");
-        }
-        return new Qemu(q, q == null ? QemuProcess.DEFAULT_PROGRAM + " not found on the PATH" : null);
-    }
-
-    /** {@code given}, or guests/NAME/NAME.elf found from the working folder; {@code notFound} when neither. */
-    static Path guest(Path given, String name, String notFound) {
+    /**
+     * {@code given}, or guests/NAME/NAME.elf found from the working folder; when neither, a usage error
+     * "OPTION: guests/NAME/NAME.elf not found from the working folder; REMEDY".
+     */
+    static Path guest(Path given, String name, String option, String remedy) {
         Path g = given != null ? given : GuestFiles.find(name);
         if (g == null) {
-            throw new Main.UsageException(notFound);
+            throw new Main.UsageException(option + ": guests/" + name + "/" + name + ".elf not found from the working "
+                    + "folder; " + remedy);
         }
         return g;
     }

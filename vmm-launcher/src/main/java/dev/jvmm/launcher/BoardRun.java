@@ -31,8 +31,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -85,8 +83,7 @@ final class BoardRun {
         KernelConfig k = cfg.get(KernelConfig.SECTION);
         VirtMachine vm = build(cfg, runConsole(k, lines));
         out.printf("%s on the virt board, %d vCPU(s): %s%s%n", k.kernelPath(cfg).getFileName(),
-                cfg.machine().vcpus(), vm.bootSummary(), limit == null ? "; Ctrl-C stops"
-                        : "; stopping after " + ConfigValues.describeNanos(limit.toNanos()));
+                cfg.machine().vcpus(), vm.bootSummary(), ShutdownHook.howItStops(limit));
         out.flush();
         int status = run(vm, out, err, new Options(limit, traffic, !quiet, true, bootTimeout), lines);
         if (statsJson != null) {
@@ -135,19 +132,7 @@ final class BoardRun {
      * prints status lines and a summary when asked. Returns the exit status.
      */
     static int run(VirtMachine vm, PrintWriter out, PrintWriter err, Options o, GuestLines lines) throws Exception {
-        CountDownLatch stopped = new CountDownLatch(1);
-        boolean[] signal = new boolean[1];
-        Thread hook = new Thread(() -> {
-            Main.signalled = true;
-            signal[0] = true;
-            vm.requestStop();
-            try {
-                stopped.await(30, TimeUnit.SECONDS);         // let the main thread stop the machine and flush
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }, "vmm-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        ShutdownHook hook = ShutdownHook.install(vm::requestStop);
         UdpSender sender = null;
         long start = System.nanoTime();
         try {
@@ -161,14 +146,16 @@ final class BoardRun {
             err.flush();
             VirtMachine.Outcome end = null;
             if (o.traffic() != null && !vm.nics().isEmpty()) {
-                end = awaitDrivers(vm, o.bootTimeout());
-                if (end == null) {
-                    List<InetSocketAddress> to = new ArrayList<>();
-                    for (int i = 0; i < vm.nics().size(); i++) {
-                        to.add(new InetSocketAddress(vm.nics().get(i).config().listen().getAddress(), vm.nicPort(i)));
+                if (vm.awaitDrivers(o.bootTimeout())) {
+                    sender = new UdpSender(Traffic.targets(vm.nics()), o.traffic().bitsPerSecond(),
+                            o.traffic().length(), o.limit().toNanos(), "vmm-traffic").start();
+                } else {
+                    end = vm.outcome();
+                    if (end == null) {
+                        throw new Main.RunFailure("the guest did not bring up its NICs within "
+                                + ConfigValues.describeNanos(o.bootTimeout().toNanos())
+                                + " (no virtio-net driver reached DRIVER_OK)");
                     }
-                    sender = new UdpSender(to, o.traffic().bitsPerSecond(), o.traffic().length(),
-                            o.limit().toNanos(), "vmm-traffic").start();
                 }
             }
             start = System.nanoTime();
@@ -203,7 +190,7 @@ final class BoardRun {
                 throw new Main.RunFailure("the machine did not stop");
             }
             if (end.kind() == VirtMachine.Outcome.Kind.STOPPED) {
-                if (signal[0]) {
+                if (hook.fired()) {
                     err.println("vmm: stopped by a signal");
                 } else if (o.limit() != null) {
                     if (!o.summary()) {
@@ -218,18 +205,11 @@ final class BoardRun {
             if (sender != null) {
                 sender.close();
             }
-            for (String p : vm.stop()) {
-                err.println("vmm: warning: " + p);
-            }
+            VmmCommand.warn(err, vm.stop());
             vm.close();
             out.flush();
             err.flush();
-            stopped.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running: it waits for 'stopped', counted down above
-            }
+            hook.close();
         }
     }
 
@@ -240,26 +220,6 @@ final class BoardRun {
         } catch (RuntimeException e) {
             return null;
         }
-    }
-
-    /** Waits until every NIC's driver is up (DRIVER_OK), so that traffic starts when the guest can take it. */
-    private static VirtMachine.Outcome awaitDrivers(VirtMachine vm, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            boolean up = true;
-            for (VirtioNetDevice d : vm.nics()) {
-                up &= (d.status() & 4) != 0;
-            }
-            if (up) {
-                return null;
-            }
-            VirtMachine.Outcome o = vm.awaitEnd(Duration.ofMillis(20));
-            if (o != null) {
-                return o;
-            }
-        }
-        throw new Main.RunFailure("the guest did not bring up its NICs within "
-                + ConfigValues.describeNanos(timeout.toNanos()) + " (no virtio-net driver reached DRIVER_OK)");
     }
 
     /** The host's counters at one moment. */

@@ -9,16 +9,13 @@ import dev.jvmm.virt.KernelConfig;
 import dev.jvmm.virt.SerialConsole;
 import dev.jvmm.virt.VirtMachine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 /**
  * {@code vmm boot --kernel FILE [CONFIG]}: boots a kernel built for QEMU's {@code virt} board, with QEMU's flags
@@ -31,12 +28,9 @@ import java.util.concurrent.Callable;
                 + "console, PSCI, virtio-net NICs from CONFIG.",
             "The guest's console is standard output; PSCI SYSTEM_OFF ends the run (exit status 0), a guest that "
                 + "faults beyond its vectors ends it with status 1, Ctrl-C stops it."})
-final class BootCommand implements Callable<Integer> {
+final class BootCommand extends VmmCommand {
     /** QEMU's default RAM for the virt board. */
     static final long DEFAULT_MEMORY = 128L << 20;
-
-    @Spec
-    CommandSpec spec;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "CONFIG",
             description = "A machine configuration (YAML) for the NICs, the GIC and the keys the flags stand for.")
@@ -89,7 +83,7 @@ final class BootCommand implements Callable<Integer> {
         }
         VirtMachine vm = BoardRun.build(cfg, console);
         try {
-            return BoardRun.run(vm, spec.commandLine().getOut(), spec.commandLine().getErr(),
+            return BoardRun.run(vm, out(), err(),
                     new BoardRun.Options(duration, null, false, false, Duration.ofSeconds(20)), null);
         } finally {
             console.close();

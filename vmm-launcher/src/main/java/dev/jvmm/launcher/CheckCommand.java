@@ -9,19 +9,14 @@ import dev.jvmm.net.NetConfig;
 import dev.jvmm.net.NicConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 
 /** {@code vmm check CONFIG}: validate a configuration and print the machine it describes, without running it. */
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = "Validate CONFIG and print the machine it describes (memory map, NICs, interrupts).")
-final class CheckCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+final class CheckCommand extends VmmCommand {
 
     @Parameters(index = "0", paramLabel = "CONFIG")
     Path config;
@@ -31,7 +26,7 @@ final class CheckCommand implements Callable<Integer> {
         VmConfig c = VirtualMachine.configLoader().load(config);
         GicConfig gic = c.get(GicConfig.SECTION);
         NetConfig net = c.get(NetConfig.SECTION);
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         int v = c.machine().vcpus();
         out.printf("%s: valid%n", config);
         out.printf("  %d vCPU(s), RAM %s%n", v, c.machine().memory());

@@ -3,13 +3,11 @@ package dev.jvmm.launcher;
 import dev.jvmm.bench.cpu.CpuBench;
 import dev.jvmm.bench.cpu.CpuBenchOptions;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 
 /**
  * {@code vmm bench cpu}: the compute-bound guest ({@code guests/bench-cpu}) on jvmm and on QEMU TCG, alternating,
@@ -25,10 +23,7 @@ import java.util.concurrent.Callable;
         description = {"A compute-bound guest (list processing, matrix arithmetic, a state machine, CRCs) on jvmm and on"
                 + " qemu-system-aarch64 -accel tcg, side by side: wall time, instructions per second, the ratio,"
                 + " bytes allocated per instruction on the vCPU thread, and the CPU a guest idling in WFI costs."})
-final class CpuBenchCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class CpuBenchCommand extends VmmCommand {
 
     @Option(names = "--guest", paramLabel = "FILE",
             description = "The kernel to run (default guests/bench-cpu/bench-cpu.elf); it reads iterations=N and "
@@ -43,12 +38,8 @@ final class CpuBenchCommand implements Callable<Integer> {
             description = "Runs on each side, alternating; medians and min..max (default ${DEFAULT-VALUE}).")
     int repetitions;
 
-    @Option(names = "--qemu", paramLabel = "PATH",
-            description = "qemu-system-aarch64 to compare with (default: the one on the PATH, if any).")
-    Path qemu;
-
-    @Option(names = "--no-qemu", description = "Run jvmm alone.")
-    boolean noQemu;
+    @Mixin
+    QemuOptions qemu;
 
     @Option(names = "--idle-guest", paramLabel = "FILE",
             description = "The guest that idles in WFI (default guests/udp-sink/udp-sink.elf, one NIC, no traffic).")
@@ -64,13 +55,11 @@ final class CpuBenchCommand implements Callable<Integer> {
 
     /** The options as values, checked: a {@link Main.UsageException} naming the option for one it cannot use. */
     CpuBenchOptions options() {
-        BenchCommands.oneQemu(qemu, noQemu);
-        Path g = BenchCommands.guest(guest, "bench-cpu", "--guest: guests/bench-cpu/bench-cpu.elf not found from the "
-                + "working folder; run from the project's root or give --guest FILE");
-        Path idle = !(idleSeconds > 0) ? null : BenchCommands.guest(idleGuest, "udp-sink", "--idle-guest: "
-                + "guests/udp-sink/udp-sink.elf not found from the working folder; give --idle-guest FILE or "
-                + "--idle-seconds 0");
-        BenchCommands.Qemu q = BenchCommands.qemu(qemu, noQemu);
+        qemu.checkOne();
+        Path g = BenchCommands.guest(guest, "bench-cpu", "--guest", "run from the project's root or give --guest FILE");
+        Path idle = !(idleSeconds > 0) ? null : BenchCommands.guest(idleGuest, "udp-sink", "--idle-guest",
+                "give --idle-guest FILE or --idle-seconds 0");
+        QemuOptions.Qemu q = qemu.resolve();
         return BenchCommands.checked(() -> new CpuBenchOptions(g, iterations, repetitions, q.program(), q.note(), idle,
                 idleSeconds, timeout));
     }
@@ -78,6 +67,6 @@ final class CpuBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CpuBenchOptions o = options();
-        return BenchCommands.run(() -> CpuBench.run(o, spec.commandLine().getOut()));
+        return BenchCommands.run(() -> CpuBench.run(o, out()));
     }
 }

@@ -3,15 +3,12 @@ package dev.jvmm.launcher;
 import dev.jvmm.bench.lpi.LpiStress;
 import dev.jvmm.gic.cache.CacheStrategy;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 /**
  * {@code vmm bench lpi-stress}: Linux's vgic_lpi_stress for this GIC (vmm-bench's {@link LpiStress}): V vCPUs, D devices
@@ -20,9 +17,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "lpi-stress", mixinStandardHelpOptions = true,
         description = "LPI injection rate per translation cache strategy (modelled on Linux's vgic_lpi_stress).")
-final class LpiStressCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+final class LpiStressCommand extends VmmCommand {
 
     @Option(names = "-v", paramLabel = "V", defaultValue = "1", description = "vCPUs, one collection each (default ${DEFAULT-VALUE}).")
     int vcpus;
@@ -65,7 +60,7 @@ final class LpiStressCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage());
         }
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         long undelivered = 0;
         for (LpiStress.Options o : shapes) {
             for (LpiStress.Result r : LpiStress.runStrategies(o, strategies)) {

@@ -3,13 +3,11 @@ package dev.jvmm.launcher;
 import dev.jvmm.bench.peer.PeerBench;
 import dev.jvmm.bench.peer.PeerBenchOptions;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 
 /**
  * {@code vmm bench peer}: the compiled udp-sink on QEMU TCG (user networking, wired) and on jvmm (wired and MSI),
@@ -20,57 +18,36 @@ import java.util.concurrent.Callable;
         description = {"The compiled udp-sink on qemu-system-aarch64 (TCG, user networking with hostfwd=udp, wired)"
                 + " and on jvmm (wired, and MSIs through the ITS), the same UDP traffic to each in turn: datagrams/s"
                 + " delivered to the guest, loss, and the guest-measured interval between receive interrupts."})
-final class PeerBenchCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class PeerBenchCommand extends VmmCommand {
 
     @Option(names = "--guest", paramLabel = "FILE", description = "The udp-sink kernel (default guests/udp-sink/udp-sink.elf).")
     Path guest;
 
-    @Option(names = "--seconds", paramLabel = "S", defaultValue = "10", converter = Converters.DurationConverter.class,
-            description = "Traffic per side and repetition: seconds, or a duration such as 500ms (default ${DEFAULT-VALUE}).")
-    Duration seconds;
-
-    @Option(names = "--rate", paramLabel = "RATE", defaultValue = "40m", converter = Converters.RateConverter.class,
-            description = "Payload bits/s, as iperf's -b (default ${DEFAULT-VALUE}, the seed's).")
-    long rate;
-
-    @Option(names = "--length", paramLabel = "BYTES", defaultValue = "64",
-            description = "UDP payload bytes, as iperf's -l (default ${DEFAULT-VALUE}).")
-    int length;
+    @Mixin
+    SeedTrafficOptions traffic;
 
     @Option(names = "--repetitions", paramLabel = "N", defaultValue = "1",
             description = "Runs of every side, alternating; medians and min..max (default ${DEFAULT-VALUE}).")
     int repetitions;
 
-    @Option(names = "--qemu", paramLabel = "PATH",
-            description = "qemu-system-aarch64 to compare with (default: the one on the PATH, if any).")
-    Path qemu;
-
-    @Option(names = "--no-qemu", description = "Run jvmm's sides alone.")
-    boolean noQemu;
-
-    @Option(names = "--sender-nice", paramLabel = "N", defaultValue = "19",
-            description = "Nice value of the sender, 0..19 (default ${DEFAULT-VALUE}, as the seed's).")
-    int senderNice;
+    @Mixin
+    QemuOptions qemu;
 
     @Option(names = "--boot-timeout", paramLabel = "D", defaultValue = "60s", converter = Converters.DurationConverter.class,
             description = "The longest a guest may take to print its first counter line (default ${DEFAULT-VALUE}).")
     Duration bootTimeout;
 
     PeerBenchOptions options() {
-        BenchCommands.oneQemu(qemu, noQemu);
-        Path g = BenchCommands.guest(guest, "udp-sink", "--guest: guests/udp-sink/udp-sink.elf not found from the "
-                + "working folder; run from the project's root or give --guest FILE");
-        BenchCommands.Qemu q = BenchCommands.qemu(qemu, noQemu);
-        return BenchCommands.checked(() -> new PeerBenchOptions(g, seconds.toNanos() / 1e9, rate, length, repetitions,
-                q.program(), q.note(), senderNice, bootTimeout));
+        qemu.checkOne();
+        Path g = BenchCommands.guest(guest, "udp-sink", "--guest", "run from the project's root or give --guest FILE");
+        QemuOptions.Qemu q = qemu.resolve();
+        return BenchCommands.checked(() -> new PeerBenchOptions(g, traffic.seconds(), traffic.rate, traffic.length,
+                repetitions, q.program(), q.note(), traffic.senderNice, bootTimeout));
     }
 
     @Override
     public Integer call() throws Exception {
         PeerBenchOptions o = options();
-        return BenchCommands.run(() -> PeerBench.run(o, spec.commandLine().getOut()));
+        return BenchCommands.run(() -> PeerBench.run(o, out()));
     }
 }

@@ -6,10 +6,9 @@ import dev.jvmm.guest.GuestReport;
 import dev.jvmm.net.KernelUdpSockets;
 import dev.jvmm.launcher.trace.TraceReader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -17,7 +16,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
+import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -27,9 +26,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
         description = "Replay the datagrams of a trace into a machine built from CONFIG.")
-final class ReplayCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+final class ReplayCommand extends VmmCommand {
 
     @Parameters(index = "0", paramLabel = "DIR", description = "A trace directory (vmm run --trace DIR).")
     Path dir;
@@ -41,18 +38,13 @@ final class ReplayCommand implements Callable<Integer> {
             description = "1.0 keeps the recorded pace, 2 is twice as fast, max sends as fast as possible.")
     double speed;
 
-    @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the final counters as JSON to FILE.")
-    Path statsJson;
-
-    @Option(names = "--boot-timeout", paramLabel = "D", defaultValue = "20s", converter = Converters.DurationConverter.class)
-    java.time.Duration bootTimeout;
+    @Mixin
+    GuestRunOptions guestRun;
 
     @Override
     public Integer call() throws Exception {
         double factor = speed;
-        if (statsJson != null) {
-            RunCommand.checkWritable(statsJson);
-        }
+        guestRun.checkStatsJson();
         VmConfig cfg = VirtualMachine.configLoader().load(config);
         int nics = cfg.get(NicConfig.SECTION).size();
         // Read the header first: the trace must fit the configuration.
@@ -79,10 +71,10 @@ final class ReplayCommand implements Callable<Integer> {
             throw new Main.UsageException(dir + " was recorded with " + header[0].nics().size() + " NICs; " + config
                     + " has " + nics);
         }
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         try (VirtualMachine vm = VirtualMachine.builder(cfg).name("replay").build()) {
             vm.start();
-            vm.awaitGuestRunning(bootTimeout);
+            vm.awaitGuestRunning(guestRun.bootTimeout);
             out.printf("replaying %d datagrams from %s at %s speed%n", recorded[0], dir,
                     Double.isInfinite(speed) ? "max" : Double.toString(speed));
             out.flush();
@@ -104,11 +96,11 @@ final class ReplayCommand implements Callable<Integer> {
             RunStats s = RunStats.of(vm);
             out.print(s.summary(start));
             out.printf("  replayed %d of %d recorded datagrams%n", sent, recorded[0]);
-            if (statsJson != null) {
+            if (guestRun.statsJson != null) {
                 var doc = s.json(config.toString(), start);
                 doc.put("replayed", sent);
                 doc.put("recorded", recorded[0]);
-                RunStats.writeJson(statsJson, doc);
+                RunStats.writeJson(guestRun.statsJson, doc);
             }
             return Main.EXIT_OK;
         }
@@ -130,10 +122,7 @@ final class ReplayCommand implements Callable<Integer> {
     }
 
     private long send(VirtualMachine vm, double factor) throws IOException {
-        InetSocketAddress[] to = new InetSocketAddress[vm.nics().size()];
-        for (int i = 0; i < to.length; i++) {
-            to[i] = new InetSocketAddress(vm.nics().get(i).config().listen().getAddress(), vm.nicPort(i));
-        }
+        List<InetSocketAddress> to = Traffic.targets(vm.nics());
         long[] sent = new long[1];
         try (DatagramChannel ch = DatagramChannel.open()) {
             ch.bind(new InetSocketAddress("127.0.0.1", 0));
@@ -144,7 +133,7 @@ final class ReplayCommand implements Callable<Integer> {
             TraceReader.read(dir, new TraceReader.Visitor() {
                 @Override
                 public void datagram(long time, int nic, byte[] payload, int length) {
-                    if (failure[0] != null || nic < 0 || nic >= to.length) {
+                    if (failure[0] != null || nic < 0 || nic >= to.size()) {
                         return;
                     }
                     if (first[0] == Long.MIN_VALUE) {
@@ -164,7 +153,7 @@ final class ReplayCommand implements Callable<Integer> {
                     buf.clear();
                     buf.put(payload, 0, length).flip();
                     try {
-                        ch.send(buf, to[nic]);
+                        ch.send(buf, to.get(nic));
                         sent[0]++;
                     } catch (IOException e) {
                         failure[0] = e;

@@ -1,26 +1,21 @@
 package dev.jvmm.launcher;
 
 import dev.jvmm.bench.traffic.UdpSender;
-import dev.jvmm.core.config.ConfigValues;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.guest.GuestReport;
 import dev.jvmm.guest.ToyGuestConfig;
 import dev.jvmm.net.NetConfig;
 import dev.jvmm.net.NicConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -30,10 +25,7 @@ import java.util.concurrent.TimeUnit;
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run the toy guest of CONFIG; its NICs take UDP datagrams on their host ports.")
-final class RunCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class RunCommand extends VmmCommand {
 
     @Parameters(index = "0", paramLabel = "CONFIG", description = "The machine configuration (YAML), e.g. configs/toy-guest.yaml.")
     Path config;
@@ -41,9 +33,6 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--duration", paramLabel = "D", converter = Converters.DurationConverter.class,
             description = "Stop after this long (10s, 2m, ...); default: until Ctrl-C.")
     Duration duration;
-
-    @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the final counters as JSON to FILE.")
-    Path statsJson;
 
     @Option(names = "--trace", paramLabel = "DIR", description = "Record every MSI and datagram into a Chronicle Queue in DIR.")
     Path trace;
@@ -73,30 +62,27 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No status line every second; the summary only.")
     boolean quiet;
 
-    @Option(names = "--boot-timeout", paramLabel = "D", defaultValue = "20s", converter = Converters.DurationConverter.class,
-            description = "How long the guest may take to boot (default: ${DEFAULT-VALUE}).")
-    Duration bootTimeout;
+    @Mixin
+    GuestRunOptions guestRun;
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         Duration limit = duration;
         Traffic t = traffic;
         if (t != null && limit == null) {
             limit = Duration.ofSeconds(10);
         }
-        Duration boot = bootTimeout;
+        Duration boot = guestRun.bootTimeout;
         if (senderNice < 0 || senderNice > 19) {
             throw new Main.UsageException("--sender-nice: a nice value must be between 0 and 19, got " + senderNice);
         }
         InetSocketAddress metricsAt = metrics;
-        if (statsJson != null) {
-            checkWritable(statsJson);
-        }
+        guestRun.checkStatsJson();
         VmConfig cfg = VirtualMachine.configLoader().load(config);
         if (BoardRun.isBoard(cfg)) {
             // guest.kernel: a compiled guest on the virt board (vmm-virt), not the toy guest.
-            return BoardRun.runConfig(cfg, out, spec.commandLine().getErr(), limit, t, quiet, boot, statsJson, trace,
+            return BoardRun.runConfig(cfg, out, err(), limit, t, quiet, boot, guestRun.statsJson, trace,
                     metricsAt, config);
         }
         VirtualMachine.Builder builder = VirtualMachine.builder(cfg);
@@ -109,18 +95,7 @@ final class RunCommand implements Callable<Integer> {
     private int run(VirtualMachine vm, PrintWriter out, Duration limit, Traffic t, Duration boot,
                     InetSocketAddress metricsAt) throws Exception {
         CountDownLatch stop = new CountDownLatch(1);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            Main.signalled = true;
-            stop.countDown();
-            try {
-                // Let the main thread stop the machine and write its files before the JVM goes.
-                stopped.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }, "vmm-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        ShutdownHook hook = ShutdownHook.install(stop::countDown);
         UdpSender sender = null;
         MetricsServer metricsServer = null;
         long start = System.nanoTime();
@@ -146,15 +121,11 @@ final class RunCommand implements Callable<Integer> {
             out.printf("guest %s running on %d vCPU(s); irq mode %s, translation cache %s%s%n",
                     vm.config().get(ToyGuestConfig.SECTION).program(), vm.config().machine().vcpus(),
                     vm.config().irq().mode().configName(), vm.gic().cacheStrategy().configName(),
-                    limit == null ? "; Ctrl-C stops" : "; stopping after " + ConfigValues.describeNanos(limit.toNanos()));
+                    ShutdownHook.howItStops(limit));
             out.flush();
             if (t != null) {
-                List<InetSocketAddress> to = new ArrayList<>();
-                for (int i = 0; i < vm.nics().size(); i++) {
-                    to.add(new InetSocketAddress(vm.nics().get(i).config().listen().getAddress(), vm.nicPort(i)));
-                }
-                sender = new UdpSender(to, t.bitsPerSecond(), t.length(), limit.toNanos(), "vmm-traffic")
-                        .nice(senderNice).rampUp(rampUp.toNanos()).start();
+                sender = new UdpSender(Traffic.targets(vm.nics()), t.bitsPerSecond(), t.length(), limit.toNanos(),
+                        "vmm-traffic").nice(senderNice).rampUp(rampUp.toNanos()).start();
             }
             start = System.nanoTime();
             RunStats prev = null;
@@ -192,6 +163,7 @@ final class RunCommand implements Callable<Integer> {
                 out.printf("  trace: %d records into %s%n", vm.trace().records(), trace != null ? trace
                         : vm.config().get(dev.jvmm.launcher.trace.TraceConfig.SECTION).dir());
             }
+            Path statsJson = guestRun.statsJson;
             if (statsJson != null) {
                 var doc = last.json(config.toString(), start);
                 if (sender != null) {
@@ -212,17 +184,9 @@ final class RunCommand implements Callable<Integer> {
             if (metricsServer != null) {
                 metricsServer.close();
             }
-            List<String> problems = vm.stop();
-            for (String p : problems) {
-                spec.commandLine().getErr().println("vmm: warning: " + p);
-            }
+            warn(err(), vm.stop());
             out.flush();
-            stopped.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running: it waits for 'stopped', counted down above
-            }
+            hook.close();
         }
     }
 
@@ -240,19 +204,5 @@ final class RunCommand implements Callable<Integer> {
                 : got < 2 * asked ? LossLine.size(asked) + " asked: net.core.rmem_max cut it to " + LossLine.size(got / 2)
                 : LossLine.size(asked) + " asked, doubled by Linux";
         return ", socket receive buffer " + LossLine.size(got) + " (" + why + ")";
-    }
-
-    /** A --stats-json FILE whose directory does not exist or cannot be written fails now, not after the run. */
-    static void checkWritable(Path file) {
-        Path dir = file.toAbsolutePath().getParent();
-        if (dir != null && !Files.isDirectory(dir)) {
-            throw new Main.UsageException("--stats-json: directory " + dir + " does not exist");
-        }
-        if (dir != null && !Files.isWritable(dir)) {
-            throw new Main.UsageException("--stats-json: directory " + dir + " is not writable");
-        }
-        if (Files.isDirectory(file)) {
-            throw new Main.UsageException("--stats-json: " + file + " is a directory");
-        }
     }
 }

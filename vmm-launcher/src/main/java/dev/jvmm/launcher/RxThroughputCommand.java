@@ -3,13 +3,10 @@ package dev.jvmm.launcher;
 import dev.jvmm.bench.rx.RxThroughput;
 import dev.jvmm.net.NetConfig;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 
 /**
  * {@code vmm bench rx-throughput}: vmm-bench's {@link RxThroughput}, datagrams per second into one NIC's guest
@@ -17,9 +14,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "rx-throughput", mixinStandardHelpOptions = true,
         description = "Receive throughput of one NIC against a plain Netty receiver (docs/BENCHMARKS.md).")
-final class RxThroughputCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+final class RxThroughputCommand extends VmmCommand {
 
     @Option(names = "--seconds", paramLabel = "D", defaultValue = "3s", converter = Converters.DurationConverter.class,
             description = "Measured time per phase (default ${DEFAULT-VALUE}).")
@@ -54,7 +49,7 @@ final class RxThroughputCommand implements Callable<Integer> {
         }
         RxThroughput.Options o = new RxThroughput.Options(seconds.toNanos() / 1e9, warmup.toNanos() / 1e9, rounds,
                 transport, payload, queue);
-        PrintStream out = new PrintStream(new WriterOutputStream(spec.commandLine().getOut()), true);
+        PrintStream out = outStream();
         RxThroughput.Result r = RxThroughput.run(o, out);
         out.println(RxThroughput.summary(r, o));
         out.flush();

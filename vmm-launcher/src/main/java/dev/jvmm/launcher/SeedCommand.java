@@ -6,17 +6,15 @@ import dev.jvmm.bench.seed.SeedCell;
 import dev.jvmm.bench.seed.SeedHarness;
 import dev.jvmm.bench.seed.SeedOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 /**
  * {@code vmm bench seed}: the seed patch's measurement, reproduced on this machine and set beside the paths that
@@ -46,31 +44,18 @@ import java.util.concurrent.Callable;
                 "Cells: worker (every MSI through the injector thread), none (inline, the cache forced to miss),"
                         + " global-lru (Linux 5.4), sharded (the seed patch), per-its (Linux 6.10), wired (the NICs'"
                         + " virtio-mmio SPIs through irqfds, no translation at all)."})
-final class SeedCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
+final class SeedCommand extends VmmCommand {
 
     @Option(names = "--nics", paramLabel = "N[,N...]", split = ",", defaultValue = "1,10",
             description = "NIC counts, one table row each (default ${DEFAULT-VALUE}).")
     List<Integer> nics;
 
-    @Option(names = "--seconds", paramLabel = "S", defaultValue = "10",
-            converter = Converters.DurationConverter.class,
-            description = "Measured time per cell and repetition: seconds, or a duration such as 500ms (default ${DEFAULT-VALUE}).")
-    Duration seconds;
+    @Mixin
+    SeedTrafficOptions traffic;
 
     @Option(names = "--warmup", paramLabel = "S", defaultValue = "2", converter = Converters.DurationConverter.class,
             description = "Time of the same traffic before each measurement, not measured (default ${DEFAULT-VALUE}).")
     Duration warmup;
-
-    @Option(names = "--rate", paramLabel = "RATE", defaultValue = "40m", converter = Converters.RateConverter.class,
-            description = "Payload bits/s per NIC, as iperf's -b (default ${DEFAULT-VALUE}).")
-    long rate;
-
-    @Option(names = "--length", paramLabel = "BYTES", defaultValue = "64",
-            description = "UDP payload bytes, as iperf's -l (default ${DEFAULT-VALUE}).")
-    int length;
 
     @Option(names = "--sender", paramLabel = "WHO", defaultValue = "auto", converter = SenderConverter.class,
             description = "iperf, builtin or auto: iperf when installed (default ${DEFAULT-VALUE}).")
@@ -96,11 +81,6 @@ final class SeedCommand implements Callable<Integer> {
                     + " 0: the kernel's default).")
     long socketBuffer;
 
-    @Option(names = "--sender-nice", paramLabel = "N", defaultValue = "19",
-            description = "Nice value of the senders, 0..19 (default ${DEFAULT-VALUE}: they take only the CPU the receiving"
-                    + " side leaves).")
-    int senderNice;
-
     @Option(names = "--report", paramLabel = "DIR", description = "Write seed.json and report.html into DIR.")
     Path report;
 
@@ -119,8 +99,9 @@ final class SeedCommand implements Callable<Integer> {
 
     /** The options as values, checked: a {@link Main.UsageException} naming the option for one it cannot use. */
     SeedOptions options() {
-        return BenchCommands.checked(() -> new SeedOptions(nics, seconds.toNanos() / 1e9, warmup.toNanos() / 1e9, rate,
-                length, sender, repeat, report, cells, eventLoopThreads, socketBuffer, senderNice));
+        return BenchCommands.checked(() -> new SeedOptions(nics, traffic.seconds(), warmup.toNanos() / 1e9,
+                traffic.rate, traffic.length, sender, repeat, report, cells, eventLoopThreads, socketBuffer,
+                traffic.senderNice));
     }
 
     /** The compiled guest's kernel with --guest arm64, null with --guest java. */
@@ -134,8 +115,8 @@ final class SeedCommand implements Callable<Integer> {
         if (!guest.equals("arm64")) {
             throw new Main.UsageException("--guest: must be java or arm64, got '" + guest + "'");
         }
-        Path k = BenchCommands.guest(kernel, "udp-sink", "--guest arm64: guests/udp-sink/udp-sink.elf not found from "
-                + "the working folder; run from the project's root or give --kernel FILE");
+        Path k = BenchCommands.guest(kernel, "udp-sink", "--guest arm64",
+                "run from the project's root or give --kernel FILE");
         if (!Files.isRegularFile(k)) {
             throw new Main.UsageException("--kernel: no such file: " + k);
         }
@@ -147,7 +128,7 @@ final class SeedCommand implements Callable<Integer> {
         SeedOptions o = options();
         Path k = kernel();
         try {
-            SeedHarness.run(o, MACHINES, k, spec.commandLine().getOut(), spec.commandLine().getErr());
+            SeedHarness.run(o, MACHINES, k, out(), err());
         } catch (IllegalArgumentException e) {
             // An option this host cannot honour (iperf asked for but not installed).
             throw new Main.UsageException(e.getMessage());

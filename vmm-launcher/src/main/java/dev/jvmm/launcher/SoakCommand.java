@@ -4,14 +4,11 @@ import dev.jvmm.bench.traffic.UdpSender;
 import dev.jvmm.core.config.ConfigValues;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.guest.GuestReport;
-import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.NicStats;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -23,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /**
  * {@code vmm soak}: the seed's traffic (64-byte datagrams at 40 Mbit/s into each of ten NICs) for a long time, with
@@ -33,9 +29,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "soak", mixinStandardHelpOptions = true,
         description = "Run traffic for a long time and report counters, heap after GC and latency per interval.")
-final class SoakCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+final class SoakCommand extends VmmCommand {
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "CONFIG", defaultValue = "configs/seed-10nics.yaml",
             description = "The machine (default: ${DEFAULT-VALUE}).")
@@ -66,19 +60,15 @@ final class SoakCommand implements Callable<Integer> {
         }
         Traffic t = traffic;
         if (statsJson != null) {
-            RunCommand.checkWritable(statsJson);
+            GuestRunOptions.checkWritable(statsJson);
         }
         VmConfig cfg = VirtualMachine.configLoader().load(config);
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         List<Map<String, Object>> rows = new ArrayList<>();
         try (VirtualMachine vm = VirtualMachine.builder(cfg).name("soak").build()) {
             vm.start();
             vm.awaitGuestRunning(Duration.ofSeconds(30));
-            List<InetSocketAddress> to = new ArrayList<>();
-            for (int i = 0; i < vm.nics().size(); i++) {
-                NicConfig n = vm.nics().get(i).config();
-                to.add(new InetSocketAddress(n.listen().getAddress(), vm.nicPort(i)));
-            }
+            List<InetSocketAddress> to = Traffic.targets(vm.nics());
             out.printf(Locale.ROOT, "soak: %s, %d NICs, %d bit/s per NIC of %d-byte datagrams, %s, a line every %s%n",
                     config, to.size(), t.bitsPerSecond(), t.length(), ConfigValues.describeNanos(total.toNanos()),
                     ConfigValues.describeNanos(step.toNanos()));
@@ -128,8 +118,7 @@ final class SoakCommand implements Callable<Integer> {
                         (Integer) last.get("threads") - (Integer) first.get("threads"),
                         (Long) first.get("p99_ns") / 1e3, (Long) last.get("p99_ns") / 1e3);
             }
-            List<String> problems = vm.stop();
-            problems.forEach(p -> spec.commandLine().getErr().println("vmm: warning: " + p));
+            warn(err(), vm.stop());
         }
         return Main.EXIT_OK;
     }

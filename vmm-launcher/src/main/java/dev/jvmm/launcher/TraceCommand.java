@@ -4,19 +4,14 @@ import dev.jvmm.launcher.trace.TraceSummary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 
 /** {@code vmm trace DIR [--csv]}: summarise a trace journal, or print its rows. */
 @Command(name = "trace", mixinStandardHelpOptions = true,
         description = "Summarise a trace recorded with 'vmm run --trace DIR': latency percentiles per stage and per NIC.")
-final class TraceCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+final class TraceCommand extends VmmCommand {
 
     @Parameters(index = "0", paramLabel = "DIR", description = "The trace directory.")
     Path dir;
@@ -26,7 +21,7 @@ final class TraceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintStream out = new PrintStream(new WriterOutputStream(spec.commandLine().getOut()), true);
+        PrintStream out = outStream();
         try {
             if (csv) {
                 TraceSummary.printCsv(dir, out);

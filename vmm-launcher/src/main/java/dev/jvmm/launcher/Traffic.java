@@ -1,9 +1,23 @@
 package dev.jvmm.launcher;
 
+import dev.jvmm.net.VirtioNetDevice;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /** {@code --traffic RATE[:LENGTH]}: the built-in sender's bit rate per NIC and payload length (default 64 bytes). */
 record Traffic(long bitsPerSecond, int length) {
+
+    /** Where traffic for {@code nics} goes: each NIC's listening address with the port it is bound to. */
+    static List<InetSocketAddress> targets(List<VirtioNetDevice> nics) {
+        List<InetSocketAddress> to = new ArrayList<>(nics.size());
+        for (VirtioNetDevice d : nics) {
+            to.add(new InetSocketAddress(d.config().listen().getAddress(), d.boundPort()));
+        }
+        return to;
+    }
 
     /** {@code 40m}, {@code 40m:64}. */
     static Traffic parse(String text) {

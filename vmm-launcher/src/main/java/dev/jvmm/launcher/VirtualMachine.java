@@ -3,10 +3,8 @@ package dev.jvmm.launcher;
 import dev.jvmm.core.config.ConfigLoader;
 import dev.jvmm.core.config.ConfigSection;
 import dev.jvmm.core.config.VmConfig;
-import dev.jvmm.core.irq.IrqObserver;
 import dev.jvmm.core.irq.IrqStats;
 import dev.jvmm.core.irq.MsiTarget;
-import dev.jvmm.core.machine.FailureListener;
 import dev.jvmm.core.machine.Machine;
 import dev.jvmm.core.vcpu.GuestProgram;
 import dev.jvmm.gic.GicConfig;
@@ -24,7 +22,8 @@ import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.NicStats;
 import dev.jvmm.net.VirtioNetDevice;
 import dev.jvmm.net.VirtioNetDevices;
-import io.netty.channel.EventLoopGroup;
+import dev.jvmm.virt.MachineBuilder;
+import dev.jvmm.virt.MachineWiring;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,7 +68,7 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     private VirtualMachine(Builder b) {
-        this.config = b.config;
+        this.config = b.config();
         if (config.find(dev.jvmm.virt.KernelConfig.SECTION).isPresent()) {
             throw new IllegalArgumentException("this configuration's guest is a kernel (guest.kernel): the virt board "
                     + "boots it (dev.jvmm.virt.VirtMachine), not the toy guest's machine");
@@ -80,24 +79,22 @@ public final class VirtualMachine implements AutoCloseable {
             recorder = new TraceRecorder(b.traceDir, nicConfigs, "vmm");
         }
         this.trace = recorder;
-        IrqObserver observer = recorder != null ? recorder : b.observer;
-        NetBackend.Factory backends = b.backends != null ? b.backends : VirtioNetDevices::defaultBackend;
+        MachineWiring wiring = b.wiring();
+        Machine.Builder machineBuilder = wiring.machine(config);
+        VirtioNetDevices.Builder nicFactory = wiring.nics();
         if (recorder != null) {
-            NetBackend.Factory inner = backends;
+            // The recorder observes the MSIs and sees every datagram the NICs' backends take.
+            NetBackend.Factory inner = wiring.backends() != null ? wiring.backends() : VirtioNetDevices::defaultBackend;
             TraceRecorder r = recorder;
-            backends = nic -> new TracingBackend(inner.create(nic), r, nicConfigs.indexOf(nic));
-        }
-        VirtioNetDevices.Builder nicFactory = VirtioNetDevices.builder().backends(backends);
-        if (b.eventLoopGroup != null) {
-            nicFactory.eventLoopGroup(b.eventLoopGroup);
+            machineBuilder.observer(recorder);
+            nicFactory.backends(nic -> new TracingBackend(inner.create(nic), r, nicConfigs.indexOf(nic)));
         }
         List<VirtioNetDevice> devices = new ArrayList<>();
         GicV3[] controller = new GicV3[1];
         ToyGuestConfig guestConfig = config.get(ToyGuestConfig.SECTION);
         Machine m;
         try {
-            m = Machine.builder(config)
-                    .name(b.name)
+            m = machineBuilder
                     .interruptController(ctx -> controller[0] = GicV3.create(ctx))
                     .devices(ctx -> {
                         List<VirtioNetDevice> d = nicFactory.create(ctx);
@@ -105,8 +102,6 @@ public final class VirtualMachine implements AutoCloseable {
                         return d;
                     })
                     .guest(new LazyGuest(guestConfig, controller, devices, config))
-                    .observer(observer)
-                    .failureListener(b.failureListener)
                     .build();
         } catch (RuntimeException e) {
             if (recorder != null) {
@@ -254,52 +249,20 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     /** Assembles a {@link VirtualMachine}. */
-    public static final class Builder {
-        private final VmConfig config;
-        private String name = "vm";
+    public static final class Builder extends MachineBuilder<Builder> {
         private Path traceDir;
-        private IrqObserver observer = IrqObserver.NONE;
-        private NetBackend.Factory backends;
-        private EventLoopGroup eventLoopGroup;
-        private FailureListener failureListener = FailureListener.NONE;
 
         private Builder(VmConfig config) {
-            this.config = config.validate();
+            super(config.validate(), "vm");
             traceDir = config.get(TraceConfig.SECTION).dir();
         }
 
-        public Builder name(String n) {
-            name = n;
-            return this;
-        }
-
-        /** Records every MSI, acknowledge and datagram into a Chronicle Queue in {@code dir} (null: no trace). */
+        /**
+         * Records every MSI, acknowledge and datagram into a Chronicle Queue in {@code dir} (null: no trace); the
+         * recorder then observes the MSIs instead of the {@link #observer}.
+         */
         public Builder trace(Path dir) {
             traceDir = dir;
-            return this;
-        }
-
-        /** An observer of MSIs (ignored when tracing, which observes them itself). */
-        public Builder observer(IrqObserver o) {
-            observer = o;
-            return this;
-        }
-
-        /** NIC backends other than the built-in {@code udp} and {@code udp-tunnel}. */
-        public Builder backends(NetBackend.Factory f) {
-            backends = f;
-            return this;
-        }
-
-        /** The NICs run on this Netty event loop group, which the machine borrows and never shuts down. */
-        public Builder eventLoopGroup(EventLoopGroup g) {
-            eventLoopGroup = g;
-            return this;
-        }
-
-        /** Who hears about internal errors (see {@link FailureListener}). */
-        public Builder failureListener(FailureListener l) {
-            failureListener = l;
             return this;
         }
 

@@ -6,8 +6,6 @@ import dev.jvmm.arm64.FatalReport;
 import dev.jvmm.core.bus.MmioDevice;
 import dev.jvmm.core.config.MachineConfig;
 import dev.jvmm.core.config.VmConfig;
-import dev.jvmm.core.irq.IrqObserver;
-import dev.jvmm.core.machine.FailureListener;
 import dev.jvmm.core.machine.Machine;
 import dev.jvmm.core.machine.MachineContext;
 import dev.jvmm.core.machine.MachineDevice;
@@ -15,11 +13,8 @@ import dev.jvmm.core.machine.MemoryMap;
 import dev.jvmm.core.memory.RamRegion;
 import dev.jvmm.core.vcpu.Vcpu;
 import dev.jvmm.gic.GicV3;
-import dev.jvmm.net.NetBackend;
 import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.VirtioNetDevice;
-import dev.jvmm.net.VirtioNetDevices;
-import io.netty.channel.EventLoopGroup;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -102,9 +97,8 @@ final class VirtBoard implements AutoCloseable {
 
     /** Everything a boot is made from; the same for every reset of one {@link VirtMachine}. */
     record Parts(VmConfig config, KernelConfig kernel, BootLoader.Kernel kernelFile, BootLoader.Initrd initrd,
-                 UserDtb userDtb, SerialConsole console,
-                 String name, IrqObserver observer, NetBackend.Factory backends, EventLoopGroup eventLoopGroup,
-                 FailureListener failureListener, Psci.SystemControl control, Consumer<FatalReport> fatal) {
+                 UserDtb userDtb, SerialConsole console, MachineWiring wiring, Psci.SystemControl control,
+                 Consumer<FatalReport> fatal) {
     }
 
     private final Parts parts;
@@ -133,14 +127,11 @@ final class VirtBoard implements AutoCloseable {
         this.config = boardConfig(parts.config());
         this.ram = config.machine().memory().get(0);
         createRoot();
-        Machine.Builder b = Machine.builder(config)
-                .name(parts.name())
+        Machine.Builder b = parts.wiring().machine(config)
                 .interruptController(this::createGic)
                 .devices(this::createUart)
                 .devices(this::createVirtioTransports)
-                .guest(this::createCpu)
-                .observer(parts.observer())
-                .failureListener(parts.failureListener());
+                .guest(this::createCpu);
         this.machine = b.build();
         try {
             this.psci = createFirmware();
@@ -247,15 +238,8 @@ final class VirtBoard implements AutoCloseable {
      * {@code msi-parent = <&its DeviceID>}, which is how the guest learns its DeviceID and that it should map it.
      */
     private List<MachineDevice> createVirtioTransports(MachineContext ctx) {
-        VirtioNetDevices.Builder factory = VirtioNetDevices.builder();
-        if (parts.backends() != null) {
-            factory.backends(parts.backends());
-        }
-        if (parts.eventLoopGroup() != null) {
-            factory.eventLoopGroup(parts.eventLoopGroup());
-        }
         List<MachineDevice> devices = new ArrayList<>();
-        List<VirtioNetDevice> made = factory.create(ctx);
+        List<VirtioNetDevice> made = parts.wiring().nics().create(ctx);
         nics.addAll(made);
         devices.addAll(made);
         Set<Integer> used = new HashSet<>();
@@ -512,10 +496,6 @@ final class VirtBoard implements AutoCloseable {
 
     List<VirtioNetDevice> nics() {
         return nics;
-    }
-
-    Pl011 uart() {
-        return uart;
     }
 
     Arm64System system() {

@@ -3,18 +3,15 @@ package dev.jvmm.virt;
 import dev.jvmm.arm64.FatalReport;
 import dev.jvmm.core.config.ConfigSection;
 import dev.jvmm.core.config.VmConfig;
-import dev.jvmm.core.irq.IrqObserver;
-import dev.jvmm.core.machine.FailureListener;
 import dev.jvmm.core.machine.Machine;
 import dev.jvmm.core.vcpu.Vcpu;
 import dev.jvmm.core.vcpu.VcpuState;
 import dev.jvmm.gic.GicConfig;
 import dev.jvmm.gic.GicV3;
-import dev.jvmm.net.NetBackend;
 import dev.jvmm.net.NetConfig;
 import dev.jvmm.net.NicConfig;
 import dev.jvmm.net.VirtioNetDevice;
-import io.netty.channel.EventLoopGroup;
+import dev.jvmm.net.virtio.VirtioStatus;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -95,7 +92,7 @@ public final class VirtMachine implements AutoCloseable {
     private volatile Outcome outcome;
 
     private VirtMachine(Builder b) {
-        VmConfig config = b.config.validate();
+        VmConfig config = b.config().validate();
         KernelConfig kernel = config.find(KernelConfig.SECTION).orElseThrow(() -> new BootException(
                 "this configuration's guest is not a kernel: give one with --kernel FILE or guest.kernel"));
         if (kernel.kernel() == null) {
@@ -128,18 +125,17 @@ public final class VirtMachine implements AutoCloseable {
         }
         this.console = c;
         this.ownsConsole = owns;
-        this.parts = new VirtBoard.Parts(config, kernel, file, initrd, dtb, c, b.name, b.observer, b.backends,
-                b.eventLoopGroup, b.failureListener, new Psci.SystemControl() {
-                    @Override
-                    public void systemOff(int cpu) {
-                        events.add(new Event(EventKind.OFF, cpu, null));
-                    }
+        this.parts = new VirtBoard.Parts(config, kernel, file, initrd, dtb, c, b.wiring(), new Psci.SystemControl() {
+            @Override
+            public void systemOff(int cpu) {
+                events.add(new Event(EventKind.OFF, cpu, null));
+            }
 
-                    @Override
-                    public void systemReset(int cpu) {
-                        events.add(new Event(EventKind.RESET, cpu, null));
-                    }
-                }, r -> events.add(new Event(EventKind.FATAL, r.cpu(), r)));
+            @Override
+            public void systemReset(int cpu) {
+                events.add(new Event(EventKind.RESET, cpu, null));
+            }
+        }, r -> events.add(new Event(EventKind.FATAL, r.cpu(), r)));
         try {
             this.board = new VirtBoard(parts);
             board.load();
@@ -242,6 +238,27 @@ public final class VirtMachine implements AutoCloseable {
         return outcome;
     }
 
+    /**
+     * Waits until the guest's driver of every NIC is up (DRIVER_OK, virtio 1.x 3.1.1), so that traffic starts when the
+     * guest can take it, doing resets on the way as {@link #awaitEnd} does. Returns true when they are up; false when
+     * the run ended first ({@link #outcome()} says how) or {@code timeout} passed.
+     */
+    public boolean awaitDrivers(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            boolean up = true;
+            for (VirtioNetDevice d : board.nics()) {
+                up &= (d.status() & VirtioStatus.DRIVER_OK) != 0;
+            }
+            if (up) {
+                return true;
+            }
+            if (awaitEnd(Duration.ofMillis(20)) != null || System.nanoTime() - deadline > 0) {
+                return false;
+            }
+        }
+    }
+
     /** The first vCPU whose thread ended (a CPU never returns on its own) or threw, in words; null when none. */
     private String stoppedVcpu() {
         for (Vcpu v : board.machine().vcpus()) {
@@ -309,8 +326,7 @@ public final class VirtMachine implements AutoCloseable {
             return p;
         }
         return new VirtBoard.Parts(p.config().with(NicConfig.SECTION, nics), p.kernel(), p.kernelFile(),
-                p.initrd(), p.userDtb(), p.console(), p.name(), p.observer(), p.backends(), p.eventLoopGroup(),
-                p.failureListener(), p.control(), p.fatal());
+                p.initrd(), p.userDtb(), p.console(), p.wiring(), p.control(), p.fatal());
     }
 
     /** Ends the run as Ctrl-C does: {@link #awaitEnd} returns STOPPED. Any thread. */
@@ -364,10 +380,6 @@ public final class VirtMachine implements AutoCloseable {
         return board.system();
     }
 
-    VirtBoard board() {
-        return board;
-    }
-
     public SerialConsole console() {
         return console;
     }
@@ -412,45 +424,11 @@ public final class VirtMachine implements AutoCloseable {
     // ------------------------------------------------------------------------------------------------ builder
 
     /** Assembles a {@link VirtMachine}; {@link #build()} reads the kernel and fails with {@link BootException}. */
-    public static final class Builder {
-        private final VmConfig config;
-        private String name = "virt";
-        private IrqObserver observer = IrqObserver.NONE;
-        private NetBackend.Factory backends;
-        private EventLoopGroup eventLoopGroup;
-        private FailureListener failureListener = FailureListener.NONE;
+    public static final class Builder extends MachineBuilder<Builder> {
         private SerialConsole console;
 
         private Builder(VmConfig config) {
-            this.config = config;
-        }
-
-        public Builder name(String n) {
-            name = n;
-            return this;
-        }
-
-        /** Sees every MSI and acknowledge (a trace, a benchmark's probe). */
-        public Builder observer(IrqObserver o) {
-            observer = o == null ? IrqObserver.NONE : o;
-            return this;
-        }
-
-        /** The NICs' backends (default: the built-in udp and udp-tunnel). */
-        public Builder backends(NetBackend.Factory f) {
-            backends = f;
-            return this;
-        }
-
-        /** The NICs run on this event loop group, borrowed and never shut down. */
-        public Builder eventLoopGroup(EventLoopGroup g) {
-            eventLoopGroup = g;
-            return this;
-        }
-
-        public Builder failureListener(FailureListener l) {
-            failureListener = l == null ? FailureListener.NONE : l;
-            return this;
+            super(config, "virt");
         }
 
         /** The serial port's host side (default: what {@code guest.serial} names, owned by the machine). */

@@ -98,11 +98,8 @@ class CompiledUdpGuestTest {
         Running(VmConfig config) {
             vm = VirtMachine.builder(config).name("udp-guest").console(console).build();
             vm.start();
-            long deadline = System.nanoTime() + 20_000_000_000L;
-            while ((vm.nics().get(0).status() & 4) == 0) {
-                assertThat(System.nanoTime()).as("the guest's driver reaches DRIVER_OK").isLessThan(deadline);
-                assertThat(vm.awaitEnd(Duration.ofMillis(10))).isNull();
-            }
+            assertThat(vm.awaitDrivers(Duration.ofSeconds(20))).as("the guest's driver reaches DRIVER_OK (outcome: %s)",
+                    vm.outcome()).isTrue();
         }
 
         InetSocketAddress address() {

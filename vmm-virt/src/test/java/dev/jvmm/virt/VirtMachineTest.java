@@ -65,13 +65,22 @@ class VirtMachineTest {
                 .with(KernelConfig.SECTION, options.apply(KernelConfig.of(kernel))).build();
     }
 
+    /** A machine for {@code kernel} whose console takes nothing. */
+    static VirtMachine.Builder silent(Path kernel, UnaryOperator<KernelConfig> options) {
+        return VirtMachine.builder(config(kernel, options)).console(SerialConsole.none());
+    }
+
+    /** Starts {@code vm} and returns how its run ended, waiting at most 30 s. */
+    static VirtMachine.Outcome runToEnd(VirtMachine vm) {
+        vm.start();
+        return vm.awaitEnd(Duration.ofSeconds(30));
+    }
+
     @Test
     @Timeout(60)
     void aResetBootsTheGuestAgainWithItsRamKept() throws Exception {
-        try (VirtMachine vm = VirtMachine.builder(config(raw("reset", RESET_TWICE), k -> k))
-                .console(SerialConsole.none()).build()) {
-            vm.start();
-            VirtMachine.Outcome o = vm.awaitEnd(Duration.ofSeconds(30));
+        try (VirtMachine vm = silent(raw("reset", RESET_TWICE), k -> k).build()) {
+            VirtMachine.Outcome o = runToEnd(vm);
             assertThat(o).isNotNull();
             assertThat(o.kind()).as(o.message()).isEqualTo(VirtMachine.Outcome.Kind.POWER_OFF);
             assertThat(o.exitStatus()).isZero();
@@ -83,10 +92,8 @@ class VirtMachineTest {
     @Test
     @Timeout(60)
     void noRebootEndsTheRunAtTheFirstReset() throws Exception {
-        try (VirtMachine vm = VirtMachine.builder(config(raw("reset", RESET_TWICE), k -> k.withNoReboot(true)))
-                .console(SerialConsole.none()).build()) {
-            vm.start();
-            VirtMachine.Outcome o = vm.awaitEnd(Duration.ofSeconds(30));
+        try (VirtMachine vm = silent(raw("reset", RESET_TWICE), k -> k.withNoReboot(true)).build()) {
+            VirtMachine.Outcome o = runToEnd(vm);
             assertThat(o.kind()).isEqualTo(VirtMachine.Outcome.Kind.RESET);
             assertThat(o.message()).contains("SYSTEM_RESET").contains("no-reboot");
             assertThat(o.exitStatus()).as("as QEMU's -no-reboot").isZero();
@@ -97,10 +104,8 @@ class VirtMachineTest {
     @Test
     @Timeout(60)
     void anExceptionNoVectorCanHandleEndsTheRunWithOneMessage() throws Exception {
-        try (VirtMachine vm = VirtMachine.builder(config(raw("udf", UNDEFINED_WITHOUT_VECTORS), k -> k))
-                .console(SerialConsole.none()).build()) {
-            vm.start();
-            VirtMachine.Outcome o = vm.awaitEnd(Duration.ofSeconds(30));
+        try (VirtMachine vm = silent(raw("udf", UNDEFINED_WITHOUT_VECTORS), k -> k).build()) {
+            VirtMachine.Outcome o = runToEnd(vm);
             assertThat(o.kind()).isEqualTo(VirtMachine.Outcome.Kind.FATAL);
             assertThat(o.exitStatus()).isEqualTo(1);
             assertThat(o.message()).startsWith("the guest stopped: vCPU 0: every exception faults again")
@@ -111,8 +116,7 @@ class VirtMachineTest {
     @Test
     @Timeout(60)
     void aStopEndsASpinningGuest() throws Exception {
-        try (VirtMachine vm = VirtMachine.builder(config(raw("spin", SPIN), k -> k)).console(SerialConsole.none())
-                .build()) {
+        try (VirtMachine vm = silent(raw("spin", SPIN), k -> k).build()) {
             vm.start();
             assertThat(vm.awaitEnd(Duration.ofMillis(300))).as("still running").isNull();
             vm.requestStop();
@@ -148,14 +152,13 @@ class VirtMachineTest {
     void kernelsThatCannotBeBootedFailTheBuildWithOneMessage() throws Exception {
         Path empty = dir.resolve("empty.bin");
         Files.write(empty, new byte[0]);
-        assertThatThrownBy(() -> VirtMachine.builder(config(dir.resolve("missing.elf"), k -> k))
-                .console(SerialConsole.none()).build()).isInstanceOf(BootException.class)
+        assertThatThrownBy(() -> silent(dir.resolve("missing.elf"), k -> k).build()).isInstanceOf(BootException.class)
                 .hasMessageEndingWith("missing.elf: no such kernel file");
-        assertThatThrownBy(() -> VirtMachine.builder(config(empty, k -> k)).console(SerialConsole.none()).build())
-                .isInstanceOf(BootException.class).hasMessageEndingWith("the kernel file is empty");
+        assertThatThrownBy(() -> silent(empty, k -> k).build()).isInstanceOf(BootException.class)
+                .hasMessageEndingWith("the kernel file is empty");
         Path notDtb = raw("not-a-dtb", SPIN);
-        assertThatThrownBy(() -> VirtMachine.builder(config(raw("spin", SPIN), k -> k.withDtb(notDtb.toString())))
-                .console(SerialConsole.none()).build()).isInstanceOf(BootException.class)
+        assertThatThrownBy(() -> silent(raw("spin", SPIN), k -> k.withDtb(notDtb.toString())).build())
+                .isInstanceOf(BootException.class)
                 .hasMessageContaining("not a device tree blob: too short for a device tree header");
         VmConfig noKernel = VmConfig.builder().vcpus(1).with(KernelConfig.SECTION, KernelConfig.defaults()).build();
         assertThatThrownBy(() -> VirtMachine.builder(noKernel).console(SerialConsole.none()).build())

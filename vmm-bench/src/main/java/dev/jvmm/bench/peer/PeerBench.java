@@ -1,8 +1,8 @@
 package dev.jvmm.bench.peer;
 
 import dev.jvmm.bench.BenchFailure;
+import dev.jvmm.bench.Medians;
 import dev.jvmm.bench.board.ConsoleLines;
-import dev.jvmm.bench.board.Medians;
 import dev.jvmm.bench.board.QemuProcess;
 import dev.jvmm.bench.traffic.UdpSender;
 import dev.jvmm.core.config.VmConfig;

@@ -30,7 +30,6 @@ final class BenchGuest implements GuestProgram {
     private volatile boolean stop;
     private volatile boolean ready;
     private volatile String failure;
-    private volatile long reaped;
     private volatile long interrupts;
     private volatile long doorbells;
 
@@ -51,10 +50,6 @@ final class BenchGuest implements GuestProgram {
 
     String failure() {
         return failure;
-    }
-
-    long reaped() {
-        return reaped;
     }
 
     long interrupts() {
@@ -89,10 +84,8 @@ final class BenchGuest implements GuestProgram {
                 continue;
             }
             ring.reap();
-            reaped = ring.reaped();
             doorbells = ring.doorbells() - 1;
         }
-        reaped = ring.reaped();
         interrupts = myInterrupts;
         doorbells = ring.doorbells() - 1;
     }

@@ -1,5 +1,6 @@
 package dev.jvmm.bench.rx;
 
+import dev.jvmm.bench.traffic.PlainReceiver;
 import dev.jvmm.core.config.IrqConfig;
 import dev.jvmm.net.testing.CountingInterruptController;
 import dev.jvmm.net.NetConfig;
@@ -12,19 +13,8 @@ import dev.jvmm.net.IoTransport;
 import dev.jvmm.net.NicCounter;
 import dev.jvmm.net.VirtioNetDevice;
 import dev.jvmm.net.VirtioNetDevices;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
-import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -33,7 +23,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -141,7 +130,7 @@ public final class RxThroughput {
         List<Phase> device = new ArrayList<>();
         long[] guestCounts = new long[3];
         for (int round = 0; round < o.rounds(); round++) {
-            Phase p = plainPhase(o, transport);
+            Phase p = plainPhase(o);
             plain.add(p);
             print(out, round, p);
             Phase d = devicePhase(o, guestCounts);
@@ -163,46 +152,9 @@ public final class RxThroughput {
 
     // -------------------------------------------------------------------------------------------- plain receiver
 
-    private static Phase plainPhase(Options o, IoTransport transport) throws Exception {
-        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-                new DefaultThreadFactory("bench-plain", true), transport.ioHandlerFactory());
-        try {
-            AtomicLong received = new AtomicLong();
-            Counter counter = new Counter();
-            Channel ch = new Bootstrap().group(group).channel(transport.nettyDatagramChannelType())
-                    .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65536)
-                            .respectMaybeMoreData(false).maxMessagesPerRead(16))
-                    .handler(counter)
-                    .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-            EventLoop loop = ch.eventLoop();
-            long tid = loop.submit(() -> Thread.currentThread().getId()).get();
-            Phase p = measure("plain", o, ((InetSocketAddress) ch.localAddress()).getPort(), tid, counter::count);
-            ch.close().sync();
-            received.set(counter.count());
-            return p;
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5000);
-        }
-    }
-
-    /** Counts and releases; the count is written by the event loop only. */
-    private static final class Counter extends ChannelInboundHandlerAdapter {
-        private volatile long count;
-
-        @Override
-        public boolean isSharable() {
-            return true;
-        }
-
-        @Override
-        @SuppressWarnings("NonAtomicOperationOnVolatileField")
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            count++;
-            ReferenceCountUtil.release(msg);
-        }
-
-        long count() {
-            return count;
+    private static Phase plainPhase(Options o) throws Exception {
+        try (PlainReceiver r = new PlainReceiver(1, o.transport(), 1, 0)) {
+            return measure("plain", o, r.addresses().get(0).getPort(), r.eventLoopThreadId(0), r::received);
         }
     }
 

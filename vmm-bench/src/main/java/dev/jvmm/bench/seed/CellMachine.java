@@ -51,6 +51,14 @@ interface CellMachine {
 
     List<String> stop();
 
+    /** A {@link BenchFailure} naming the cell when one of {@code m}'s vCPUs faulted. */
+    private static void checkVcpus(Machine m, SeedCell cell) {
+        List<String> faults = m.vcpuFaults();
+        if (!faults.isEmpty()) {
+            throw new BenchFailure("cell " + cell.configName() + ": a vCPU faulted: " + faults.get(0));
+        }
+    }
+
     /** The toy guest: its report in guest RAM counts frames, losses and interrupts exactly. */
     final class Toy implements CellMachine {
         private final Machine vm;
@@ -93,10 +101,7 @@ interface CellMachine {
             if (guest.state() == GuestReport.STATE_PANICKED) {
                 throw new BenchFailure("cell " + cell.configName() + ": the guest panicked: " + guest.panicMessage());
             }
-            List<String> faults = vm.vcpuFaults();
-            if (!faults.isEmpty()) {
-                throw new BenchFailure("cell " + cell.configName() + ": a vCPU faulted: " + faults.get(0));
-            }
+            checkVcpus(vm, cell);
         }
 
         @Override
@@ -159,25 +164,16 @@ interface CellMachine {
         /** Every NIC's driver up (DRIVER_OK), the guest still running. */
         @Override
         public void awaitReady(SeedCell cell) {
-            long deadline = System.nanoTime() + BOOT_TIMEOUT.toNanos();
-            while (true) {
-                boolean up = true;
-                for (VirtioNetDevice d : vm.nics()) {
-                    up &= (d.status() & 4) != 0;
-                }
-                if (up) {
-                    return;
-                }
-                VirtMachine.Outcome o = vm.awaitEnd(Duration.ofMillis(20));
-                if (o != null) {
-                    throw new BenchFailure("cell " + cell.configName() + ": the compiled guest ended before its NICs"
-                            + " were up: " + o.message());
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new BenchFailure("cell " + cell.configName() + ": the compiled guest did not bring up its"
-                            + " NICs within " + BOOT_TIMEOUT.toSeconds() + " s");
-                }
+            if (vm.awaitDrivers(BOOT_TIMEOUT)) {
+                return;
             }
+            VirtMachine.Outcome o = vm.outcome();
+            if (o != null) {
+                throw new BenchFailure("cell " + cell.configName() + ": the compiled guest ended before its NICs"
+                        + " were up: " + o.message());
+            }
+            throw new BenchFailure("cell " + cell.configName() + ": the compiled guest did not bring up its"
+                    + " NICs within " + BOOT_TIMEOUT.toSeconds() + " s");
         }
 
         @Override
@@ -186,10 +182,7 @@ interface CellMachine {
             if (o != null) {
                 throw new BenchFailure("cell " + cell.configName() + ": the compiled guest ended: " + o.message());
             }
-            List<String> faults = vm.machine().vcpuFaults();
-            if (!faults.isEmpty()) {
-                throw new BenchFailure("cell " + cell.configName() + ": a vCPU faulted: " + faults.get(0));
-            }
+            checkVcpus(vm.machine(), cell);
         }
 
         @Override

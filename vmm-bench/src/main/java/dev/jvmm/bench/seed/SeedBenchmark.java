@@ -1,6 +1,8 @@
 package dev.jvmm.bench.seed;
 
 import dev.jvmm.bench.BenchFailure;
+import dev.jvmm.bench.Medians;
+import dev.jvmm.bench.traffic.PlainReceiver;
 import dev.jvmm.core.config.IrqConfig;
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.irq.InjectionMode;
@@ -148,7 +150,8 @@ public final class SeedBenchmark {
             long k1 = KernelUdpSockets.drops(sockets);
             long received = c1 - c0;
             return new CellRun(n, CellRun.PLAIN, rep, 0, seconds, m.windowSeconds, m.sent, received,
-                    received, 0, diff(k0, k1), -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, loadAverage(), null, null, null, null);
+                    received, 0, diff(k0, k1), -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, Medians.loadAverage(), null, null, null,
+                    null);
         }
     }
 
@@ -197,7 +200,7 @@ public final class SeedBenchmark {
                     diff(before.guestLost, after.guestLost), after.msis - before.msis, injected, inThread,
                     irq.coalesced(), after.cacheHits - before.cacheHits, after.cacheMisses - before.cacheMisses,
                     after.guestIrqs - before.guestIrqs, after.haltPolls - before.haltPolls, after.halts - before.halts,
-                    loadAverage(), LatencySummary.of(signalToPending),
+                    Medians.loadAverage(), LatencySummary.of(signalToPending),
                     LatencySummary.of(arrivalToAck), LatencySummary.of(pendingToAck),
                     new Histogram[]{signalToPending, arrivalToAck, pendingToAck});
         } finally {
@@ -290,15 +293,6 @@ public final class SeedBenchmark {
     }
 
 
-    /** The host's 1-minute load average, NaN where /proc/loadavg does not exist. */
-    static double loadAverage() {
-        try {
-            return Double.parseDouble(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim()
-                    .split("\\s+")[0]);
-        } catch (java.io.IOException | RuntimeException e) {
-            return Double.NaN;
-        }
-    }
 
     private static long diff(long before, long after) {
         return before < 0 || after < 0 ? -1 : after - before;

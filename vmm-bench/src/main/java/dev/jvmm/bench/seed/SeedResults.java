@@ -1,5 +1,6 @@
 package dev.jvmm.bench.seed;
 
+import dev.jvmm.bench.Medians;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramIterationValue;
 
@@ -137,7 +138,7 @@ final class SeedResults {
 
     /** The median of {@code m} over the repetitions of a cell (NaN values ignored; NaN when none is left). */
     double median(int nics, String cell, Metric m) {
-        return median(values(nics, cell, m));
+        return Medians.median(values(nics, cell, m));
     }
 
     /** {min, max} of {@code m} over the repetitions. */
@@ -153,15 +154,6 @@ final class SeedResults {
         return runs(nics, cell).stream().mapToDouble(m.value).filter(d -> !Double.isNaN(d)).toArray();
     }
 
-    static double median(double[] v) {
-        if (v.length == 0) {
-            return Double.NaN;
-        }
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int mid = s.length / 2;
-        return s.length % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-    }
 
     /** Change of {@code value} against {@code base}, as the seed reports it: negative is lower (faster). */
     static double change(double value, double base) {
@@ -181,7 +173,7 @@ final class SeedResults {
                 }
             }
         }
-        return median(ratios.stream().mapToDouble(Double::doubleValue).toArray());
+        return Medians.median(ratios.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /** A distribution merged over every repetition of a cell (each repetition a fresh machine). */

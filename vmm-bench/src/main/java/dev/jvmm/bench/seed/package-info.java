@@ -19,8 +19,8 @@
  *   <tr><td>{@link dev.jvmm.bench.seed.SeedCell}</td><td>the compared setups (irq mode x cache)</td></tr>
  *   <tr><td>{@link dev.jvmm.bench.seed.EndToEndProbe}</td><td>t0 → t3, allocation-free</td></tr>
  *   <tr><td>{@code SeedBenchmark}</td><td>the interleaved schedule: warm-up, reset, measure, snapshot</td></tr>
- *   <tr><td>{@code PlainReceiver}, {@code TrafficSender}</td><td>the baseline and
- *       the senders</td></tr>
+ *   <tr><td>{@link dev.jvmm.bench.traffic.PlainReceiver}, {@code TrafficSender}</td><td>the baseline (shared with
+ *       rx-throughput) and the senders</td></tr>
  *   <tr><td>{@code SeedResults}, {@code SeedReport}, {@code HtmlReport}</td><td>medians, targets, text, JSON,
  *       HTML with SVG percentile plots</td></tr>
  * </table>

@@ -74,7 +74,6 @@ class SeedResultsTest {
                 .containsExactly(new double[]{6.01, 6.03}, within(0.01));
         assertThat(SeedResults.change(1.694, 1.766)).as("the seed's -4.1% for shards against the cache")
                 .isCloseTo(-0.041, within(0.001));
-        assertThat(SeedResults.median(new double[]{4, 1, 3, 2})).isEqualTo(2.5);
         assertThat(r.deliveredVsPlain(10, "global-lru")).isCloseTo(0.8, within(1e-9));
         assertThat(r.median(1, "plain", SeedResults.Metric.SIGNAL_TO_PENDING_P50_US)).as("no latency for plain").isNaN();
         assertThat(r.median(1, "per-its", SeedResults.Metric.CACHE_HIT_RATE)).isEqualTo(0.99);

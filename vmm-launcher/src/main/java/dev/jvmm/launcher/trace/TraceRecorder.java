@@ -122,7 +122,8 @@ public final class TraceRecorder implements IrqObserver, AutoCloseable {
         }
     }
 
-    private Event take() {
+    /** A free event, set to a record of {@code type} at {@code t0}; null once the recorder is closing. */
+    private Event take(byte type, long t0) {
         Event e = free.poll();
         while (e == null) {
             if (closing) {
@@ -133,6 +134,8 @@ public final class TraceRecorder implements IrqObserver, AutoCloseable {
             Thread.yield();
             e = free.poll();
         }
+        e.type = type;
+        e.t0 = t0;
         return e;
     }
 
@@ -146,12 +149,10 @@ public final class TraceRecorder implements IrqObserver, AutoCloseable {
 
     @Override
     public void injected(MsiRoute route, long result, boolean fastPath, long signalNanos, long pendingNanos) {
-        Event e = take();
+        Event e = take(TraceRecordDescriptor.MSI, signalNanos);
         if (e == null) {
             return;
         }
-        e.type = TraceRecordDescriptor.MSI;
-        e.t0 = signalNanos;
         e.t1 = pendingNanos;
         e.a = route == null ? -1 : route.deviceId();
         e.b = route == null ? -1 : route.data();
@@ -174,12 +175,10 @@ public final class TraceRecorder implements IrqObserver, AutoCloseable {
 
     @Override
     public void acknowledged(int vcpu, int intid, long signalNanos, long pendingNanos, long ackNanos) {
-        Event e = take();
+        Event e = take(TraceRecordDescriptor.ACK, signalNanos);
         if (e == null) {
             return;
         }
-        e.type = TraceRecordDescriptor.ACK;
-        e.t0 = signalNanos;
         e.t1 = pendingNanos;
         e.t2 = ackNanos;
         e.c = intid;
@@ -189,12 +188,10 @@ public final class TraceRecorder implements IrqObserver, AutoCloseable {
 
     /** A datagram that NIC {@code nic} received from its host socket: {@code length} bytes of {@code buf} at {@code index}. */
     public void datagram(int nic, long nanos, ByteBuf buf, int index, int length) {
-        Event e = take();
+        Event e = take(TraceRecordDescriptor.DATAGRAM, nanos);
         if (e == null) {
             return;
         }
-        e.type = TraceRecordDescriptor.DATAGRAM;
-        e.t0 = nanos;
         e.a = nic;
         if (e.data.length < length) {
             e.data = new byte[Math.max(length, e.data.length * 2)];

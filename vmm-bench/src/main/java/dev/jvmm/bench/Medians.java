@@ -1,4 +1,4 @@
-package dev.jvmm.bench.board;
+package dev.jvmm.bench;
 
 import java.util.Arrays;
 

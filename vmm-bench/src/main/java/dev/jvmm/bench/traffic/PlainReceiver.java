@@ -1,4 +1,4 @@
-package dev.jvmm.bench.seed;
+package dev.jvmm.bench.traffic;
 
 import dev.jvmm.bench.BenchFailure;
 import dev.jvmm.net.NetConfig;
@@ -18,17 +18,17 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The receive path's limit on this machine: {@code n} UDP sockets on the NICs' number of Netty event loop threads
- * (one by default) of the transport
- * the NICs use, with the same socket receive buffer, reading with the same buffer size and datagrams per read as the
- * NICs' backends, and doing nothing
- * with a datagram but count and release it. What it receives from the benchmark's sender in a window is the most
- * the machine's NICs could deliver from that sender.
+ * of the transport the NICs use, with the same socket receive buffer, reading with the same buffer size and datagrams
+ * per read as the NICs' backends, and doing nothing with a datagram but count and release it. What it receives from a
+ * benchmark's sender in a window is the most the machine's NICs could deliver from that sender: the baseline of
+ * {@code vmm bench seed} and {@code vmm bench rx-throughput}.
  */
-final class PlainReceiver implements AutoCloseable {
+public final class PlainReceiver implements AutoCloseable {
     /** As the NICs' backends read: a buffer any datagram fits, 16 datagrams per read of the socket. */
     private static final int RECEIVE_BUFFER = FrameBuffers.CAPACITY;
     private static final int MAX_MESSAGES_PER_READ = 16;
@@ -38,9 +38,15 @@ final class PlainReceiver implements AutoCloseable {
     private final List<Counter> counters = new ArrayList<>();
     private final IoTransport transport;
 
-    PlainReceiver(int n, NetConfig.Transport choice, int threads, long socketBuffer) {
+    /**
+     * Binds {@code n} sockets on 127.0.0.1, any free port each.
+     *
+     * @param socketBuffer SO_RCVBUF of every socket; 0 for the kernel's default
+     * @throws BenchFailure when a socket cannot be bound
+     */
+    public PlainReceiver(int n, NetConfig.Transport choice, int threads, long socketBuffer) {
         this.transport = IoTransport.select(choice);
-        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("seed-plain", true),
+        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("plain-receiver", true),
                 transport.ioHandlerFactory());
         try {
             for (int i = 0; i < n; i++) {
@@ -65,12 +71,12 @@ final class PlainReceiver implements AutoCloseable {
         }
     }
 
-    IoTransport transport() {
+    public IoTransport transport() {
         return transport;
     }
 
     /** The sockets' addresses, one per simulated NIC. */
-    List<InetSocketAddress> addresses() {
+    public List<InetSocketAddress> addresses() {
         List<InetSocketAddress> out = new ArrayList<>();
         for (Channel c : channels) {
             out.add((InetSocketAddress) c.localAddress());
@@ -78,8 +84,13 @@ final class PlainReceiver implements AutoCloseable {
         return out;
     }
 
+    /** The id of the event loop thread that reads socket {@code i} (what an allocation probe watches). */
+    public long eventLoopThreadId(int i) throws InterruptedException, ExecutionException {
+        return channels.get(i).eventLoop().submit(() -> Thread.currentThread().getId()).get();
+    }
+
     /** Datagrams received so far over every socket. */
-    long received() {
+    public long received() {
         long t = 0;
         for (Counter c : counters) {
             t += c.count;

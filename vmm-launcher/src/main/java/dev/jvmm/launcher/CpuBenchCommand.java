@@ -45,7 +45,7 @@ final class CpuBenchCommand extends VmmCommand {
             description = "The guest that idles in WFI (default guests/udp-sink/udp-sink.elf, one NIC, no traffic).")
     Path idleGuest;
 
-    @Option(names = "--idle-seconds", paramLabel = "S", defaultValue = "5",
+    @Option(names = "--idle-seconds", paramLabel = "S", defaultValue = "10",
             description = "The idle measurement's window (default ${DEFAULT-VALUE}; 0: no idle measurement).")
     double idleSeconds;
 

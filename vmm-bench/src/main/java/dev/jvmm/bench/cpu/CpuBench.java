@@ -55,7 +55,7 @@ public final class CpuBench {
      * the JIT reaches their thresholds slowly and keeps compiling for a minute or more; a single quiet second comes
      * long before it is done. It waits at most six times the window, between 10 and 60 s.
      */
-    private static final int JIT_QUIET_SECONDS = 3;
+    private static final int JIT_QUIET_SECONDS = 5;
     private static final long MEMORY = 128L << 20;
 
     private static final com.sun.management.ThreadMXBean THREADS =

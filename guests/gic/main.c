@@ -339,10 +339,7 @@ int main(void)
 {
     int n = cpu_count();
     printf("gic: GICv3 with %d CPUs\n", n);
-    if (n < 2) {
-        printf("needs at least 2 CPUs (-smp 4)\n");
-        return 1;
-    }
+    require_cpus(2, "at least 2 CPUs (-smp 4)");
     gic_init();
     for (int c = 1; c < n; c++) {
         cpu_start(c, secondary_loop, NULL);

@@ -40,11 +40,7 @@ static u64 svc_x0;
 static bool svc_hook(struct frame *f)
 {
     last_trap.count++;
-    last_trap.vector = f->vector;
-    last_trap.esr = f->esr;
-    last_trap.elr = f->elr;
-    last_trap.spsr = f->spsr;
-    last_trap.daif_in_handler = read_sysreg(daif);
+    trap_record(&last_trap, f);
     if (ESR_EC(f->esr) == EC_SVC64) {
         /* The preferred return address of an SVC is the next instruction: ELR already points there. */
         f->x[0] = svc_x0;

@@ -20,6 +20,8 @@ struct trap {
     u64 vector, esr, far, elr, spsr, daif_in_handler, sp_el0;
 };
 extern struct trap last_trap;
+/* Copies what the exception left in the frame into t, and DAIF as the handler runs with it (t->count unchanged). */
+void trap_record(struct trap *t, const struct frame *f);
 
 /* How a trap resumes. */
 enum trap_resume {

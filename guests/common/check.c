@@ -32,16 +32,21 @@ int check_summary(const char *guest)
     return failures == 0 ? 0 : 1;
 }
 
+void trap_record(struct trap *t, const struct frame *f)
+{
+    t->vector = f->vector;
+    t->esr = f->esr;
+    t->far = f->far;
+    t->elr = f->elr;
+    t->spsr = f->spsr;
+    t->sp_el0 = f->sp_el0;
+    t->daif_in_handler = read_sysreg(daif);
+}
+
 static bool trap_hook(struct frame *f)
 {
     last_trap.count++;
-    last_trap.vector = f->vector;
-    last_trap.esr = f->esr;
-    last_trap.far = f->far;
-    last_trap.elr = f->elr;
-    last_trap.spsr = f->spsr;
-    last_trap.sp_el0 = f->sp_el0;
-    last_trap.daif_in_handler = read_sysreg(daif);
+    trap_record(&last_trap, f);
     if (ESR_EC(f->esr) == EC_ILLEGAL) {
         f->spsr &= ~BIT(20);  /* clear PSTATE.IL on return, or the next instruction traps again */
     }

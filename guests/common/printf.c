@@ -65,6 +65,18 @@ static void out_number(struct out *o, u64 v, bool negative, unsigned base, bool 
     }
 }
 
+/*
+ * The argument of an integer conversion whose length modifier gave `size` (-2 hh, -1 h, 0 int, 1 long), widened to
+ * 64 bits: sign-extended for %d and %i, zero-extended for the others.
+ */
+static u64 int_arg(va_list *ap, int size, bool is_signed)
+{
+    u64 v = size > 0 ? va_arg(*ap, u64) : va_arg(*ap, unsigned);
+    int unused_bits = size > 0 ? 0 : size == 0 ? 32 : size == -1 ? 48 : 56;
+    v <<= unused_bits;
+    return is_signed ? (u64)((s64)v >> unused_bits) : v >> unused_bits;
+}
+
 static void format(struct out *o, const char *fmt, va_list ap)
 {
     for (; *fmt != 0; fmt++) {
@@ -131,12 +143,7 @@ static void format(struct out *o, const char *fmt, va_list ap)
         switch (c) {
         case 'd':
         case 'i': {
-            s64 v = size > 0 ? va_arg(ap, s64) : va_arg(ap, int);
-            if (size == -1) {
-                v = (s16)v;
-            } else if (size <= -2) {
-                v = (s8)v;
-            }
+            s64 v = (s64)int_arg(&ap, size, true);
             out_number(o, v < 0 ? (u64)0 - (u64)v : (u64)v, v < 0, 10, false, width, prec, left, zero, sign);
             break;
         }
@@ -144,12 +151,7 @@ static void format(struct out *o, const char *fmt, va_list ap)
         case 'x':
         case 'X':
         case 'o': {
-            u64 v = size > 0 ? va_arg(ap, u64) : va_arg(ap, unsigned);
-            if (size == -1) {
-                v = (u16)v;
-            } else if (size <= -2) {
-                v = (u8)v;
-            }
+            u64 v = int_arg(&ap, size, false);
             unsigned base = c == 'u' ? 10 : c == 'o' ? 8 : 16;
             out_number(o, v, false, base, c == 'X', width, prec, left, zero, 0);
             break;

@@ -11,6 +11,10 @@ probe_load64:
 probe_load32:
     ldr     w0, [x0]
     ret
+    .global probe_load16
+probe_load16:
+    ldrh    w0, [x0]
+    ret
     .global probe_load8
 probe_load8:
     ldrb    w0, [x0]

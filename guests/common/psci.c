@@ -19,34 +19,27 @@ bool psci_uses_smc(void)
     return use_smc;
 }
 
-/* SMC Calling Convention (Arm DEN 0028): results in x0..x3; SMCCC 1.0 lets the callee corrupt x4..x17. */
-s64 hvc_call(u64 fn, u64 a1, u64 a2, u64 a3)
-{
-    register u64 x0 __asm__("x0") = fn;
-    register u64 x1 __asm__("x1") = a1;
-    register u64 x2 __asm__("x2") = a2;
-    register u64 x3 __asm__("x3") = a3;
-    __asm__ volatile("hvc #0"
-                     : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)
-                     :
-                     : "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16",
-                       "x17", "memory");
-    return (s64)x0;
-}
+/*
+ * SMC Calling Convention (Arm DEN 0028): function id and arguments in x0..x3, results in x0..x3; SMCCC 1.0 lets the
+ * callee corrupt x4..x17. The same call through either conduit, `insn` being "hvc #0" or "smc #0".
+ */
+#define SMCCC_CALL(name, insn)                                                                                  \
+    s64 name(u64 fn, u64 a1, u64 a2, u64 a3)                                                                    \
+    {                                                                                                           \
+        register u64 x0 __asm__("x0") = fn;                                                                     \
+        register u64 x1 __asm__("x1") = a1;                                                                     \
+        register u64 x2 __asm__("x2") = a2;                                                                     \
+        register u64 x3 __asm__("x3") = a3;                                                                     \
+        __asm__ volatile(insn                                                                                   \
+                         : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)                                               \
+                         :                                                                                      \
+                         : "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", \
+                           "x17", "memory");                                                                    \
+        return (s64)x0;                                                                                         \
+    }
 
-s64 smc_call(u64 fn, u64 a1, u64 a2, u64 a3)
-{
-    register u64 x0 __asm__("x0") = fn;
-    register u64 x1 __asm__("x1") = a1;
-    register u64 x2 __asm__("x2") = a2;
-    register u64 x3 __asm__("x3") = a3;
-    __asm__ volatile("smc #0"
-                     : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)
-                     :
-                     : "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16",
-                       "x17", "memory");
-    return (s64)x0;
-}
+SMCCC_CALL(hvc_call, "hvc #0")
+SMCCC_CALL(smc_call, "smc #0")
 
 s64 psci_call(u64 fn, u64 a1, u64 a2, u64 a3)
 {

@@ -322,6 +322,14 @@ int cpu_count(void)
     return ncpus;
 }
 
+void require_cpus(int min, const char *needs)
+{
+    if (ncpus < min) {
+        printf("needs %s\n", needs);
+        rt_exit(1);
+    }
+}
+
 s64 cpu_start(int index, void (*fn)(void *), void *arg)
 {
     if (index < 0 || index >= ncpus) {

@@ -203,6 +203,21 @@ exception_entry:
     eret
 
 /*
+ * el0_ctx holds x19..x30, then SP_EL1 and DAIF: `op` is stp to save the registers, ldp to restore them. x9 is left
+ * pointing at el0_ctx, for SP_EL1 and DAIF at #96.
+ */
+.macro el0_ctx_callee_saved op
+    adrp    x9, el0_ctx
+    add     x9, x9, :lo12:el0_ctx
+    \op     x19, x20, [x9, #0]
+    \op     x21, x22, [x9, #16]
+    \op     x23, x24, [x9, #32]
+    \op     x25, x26, [x9, #48]
+    \op     x27, x28, [x9, #64]
+    \op     x29, x30, [x9, #80]
+.endm
+
+/*
  * u64 el0_call(u64 entry, u64 sp, u64 arg, u64 spsr): runs `entry(arg)` at EL0 on stack `sp` with SPSR `spsr`
  * (EL0t plus the DAIF bits wanted there) until the EL0 code makes the exit call, which the EL1 handler turns into a
  * return from here with el0_resume(code). Saves the callee-saved registers and SP_EL1 in el0_ctx.
@@ -210,14 +225,7 @@ exception_entry:
     .text
     .global el0_call
 el0_call:
-    adrp    x9, el0_ctx
-    add     x9, x9, :lo12:el0_ctx
-    stp     x19, x20, [x9, #0]
-    stp     x21, x22, [x9, #16]
-    stp     x23, x24, [x9, #32]
-    stp     x25, x26, [x9, #48]
-    stp     x27, x28, [x9, #64]
-    stp     x29, x30, [x9, #80]
+    el0_ctx_callee_saved stp
     mov     x10, sp
     mrs     x11, daif
     stp     x10, x11, [x9, #96]
@@ -235,14 +243,7 @@ el0_call:
 /* Target of the exit call's ERET (EL1h): x0 = exit code. Restores el0_call's caller. */
     .global el0_return
 el0_return:
-    adrp    x9, el0_ctx
-    add     x9, x9, :lo12:el0_ctx
-    ldp     x19, x20, [x9, #0]
-    ldp     x21, x22, [x9, #16]
-    ldp     x23, x24, [x9, #32]
-    ldp     x25, x26, [x9, #48]
-    ldp     x27, x28, [x9, #64]
-    ldp     x29, x30, [x9, #80]
+    el0_ctx_callee_saved ldp
     ldp     x10, x11, [x9, #96]
     mov     sp, x10
     msr     daif, x11

@@ -58,3 +58,10 @@ void udelay(u64 us)
 {
     ndelay_ticks(ns_to_ticks(us * 1000));
 }
+
+void udelay_irqs_on(u64 us)
+{
+    irq_enable();
+    udelay(us);
+    irq_disable();
+}

@@ -20,11 +20,8 @@ __section(".el0.data") __aligned(64) u8 el0_area[0x4000];
 #define EL0_DATA ((u64)el0_area)   /* first 64 bytes: a DC ZVA block */
 
 static u64 el1_secret __aligned(4096) = 0x5ec7e7;
-static struct {
-    int traps;
-    int svcs;
-    u64 esr, far, elr, spsr, vector;
-} seen;
+static struct trap seen;  /* the last exception from EL0 (SVCs included); seen.count: all but the SVCs */
+static int svcs;
 static u64 resume_at;
 
 static bool el0_hook(struct frame *f)
@@ -36,11 +33,8 @@ static bool el0_hook(struct frame *f)
             el0_exit(f, f->x[0]);
             return true;
         }
-        seen.svcs++;
-        seen.esr = f->esr;
-        seen.elr = f->elr;
-        seen.spsr = f->spsr;
-        seen.vector = f->vector;
+        svcs++;
+        trap_record(&seen, f);
         if (imm == 1) {
             f->x[0] += 1;
         } else if (imm == 2) {
@@ -53,12 +47,8 @@ static bool el0_hook(struct frame *f)
         }
         return true;  /* ELR is already the instruction after the SVC */
     }
-    seen.traps++;
-    seen.esr = f->esr;
-    seen.far = f->far;
-    seen.elr = f->elr;
-    seen.spsr = f->spsr;
-    seen.vector = f->vector;
+    seen.count++;
+    trap_record(&seen, f);
     f->elr = resume_at != 0 ? resume_at : f->elr + 4;
     return true;
 }
@@ -66,6 +56,7 @@ static bool el0_hook(struct frame *f)
 static u64 run(char *entry, u64 arg)
 {
     memset(&seen, 0, sizeof seen);
+    svcs = 0;
     rt_set_sync_hook(el0_hook);
     u64 r = el0_call((u64)entry, EL0_STACK_TOP, arg, 0 /* EL0t, DAIF clear */);
     rt_set_sync_hook(NULL);
@@ -74,7 +65,7 @@ static u64 run(char *entry, u64 arg)
 
 static void print_seen(const char *what)
 {
-    if (seen.traps == 0) {
+    if (seen.count == 0) {
         printf("  %s: no exception\n", what);
         return;
     }
@@ -91,7 +82,7 @@ static void print_seen(const char *what)
 
 static bool trapped(u32 ec)
 {
-    return seen.traps == 1 && ESR_EC(seen.esr) == ec && seen.vector == VEC_LOWER64 + VEC_SYNC;
+    return seen.count == 1 && ESR_EC(seen.esr) == ec && seen.vector == VEC_LOWER64 + VEC_SYNC;
 }
 
 static void set_sctlr(u64 set, u64 clear)
@@ -104,13 +95,13 @@ static void test_basics(const char *mode)
 {
     printf("EL0 basics (%s)\n", mode);
     u64 r = run(el0_svc, 41);
-    check(r == 42 && seen.svcs == 1 && seen.esr == 0x56000001, "ERET to EL0, SVC #1 returns 41 + 1 (ESR 0x%08lx)",
+    check(r == 42 && svcs == 1 && seen.esr == 0x56000001, "ERET to EL0, SVC #1 returns 41 + 1 (ESR 0x%08lx)",
           seen.esr);
     check(seen.vector == VEC_LOWER64 + VEC_SYNC, "SVC from EL0: vector \"lower EL AArch64\" (VBAR_EL1 + 0x400)");
     check((seen.spsr & 0x3ff) == 0, "SPSR_EL1 of an EL0t context with DAIF clear: M = 0 (0x%lx)", seen.spsr & 0x3ff);
     check(seen.elr == (u64)el0_svc + 4, "ELR_EL1 is the instruction after the SVC");
     r = run(el0_svc_many, 0);
-    check(r == 1000 && seen.svcs == 1000, "1000 SVCs from EL0: %lu", r);
+    check(r == 1000 && svcs == 1000, "1000 SVCs from EL0: %lu", r);
     r = run(el0_regs, 0);
     check(r == 19 + 20 + 28, "x19, x20, x28 survive an SVC (%lu)", r);
     r = run(el0_nzcv, 0);
@@ -142,7 +133,7 @@ static void test_traps(void)
     write_sysreg(cntkctl_el1, cntkctl | BIT(1) | BIT(0));  /* EL0VCTEN, EL0PCTEN */
     isb();
     u64 r = run(el0_cntvct, 0);
-    check(r == 1 && seen.traps == 0, "CNTKCTL_EL1.EL0VCTEN = 1: MRS CNTVCT_EL0 works at EL0");
+    check(r == 1 && seen.count == 0, "CNTKCTL_EL1.EL0VCTEN = 1: MRS CNTVCT_EL0 works at EL0");
     write_sysreg(cntkctl_el1, cntkctl & ~(BIT(1) | BIT(0) | BIT(9) | BIT(8)));
     isb();
     run(el0_cntvct, 0);
@@ -157,7 +148,7 @@ static void test_traps(void)
 
     set_sctlr(SCTLR_UCT, 0);
     r = run(el0_ctr, 0);
-    check(seen.traps == 0 && r == read_sysreg(ctr_el0), "SCTLR_EL1.UCT = 1: CTR_EL0 readable at EL0 (0x%lx)", r);
+    check(seen.count == 0 && r == read_sysreg(ctr_el0), "SCTLR_EL1.UCT = 1: CTR_EL0 readable at EL0 (0x%lx)", r);
     set_sctlr(0, SCTLR_UCT);
     run(el0_ctr, 0);
     print_seen("MRS CTR_EL0, UCT = 0");
@@ -171,7 +162,7 @@ static void test_traps(void)
     for (u64 i = 0; i < block && i < 64; i++) {
         zeroed &= el0_area[i] == 0;
     }
-    check(seen.traps == 0 && r == 1 && zeroed, "SCTLR_EL1.DZE = 1: DC ZVA at EL0 zeroes a %lu-byte block", block);
+    check(seen.count == 0 && r == 1 && zeroed, "SCTLR_EL1.DZE = 1: DC ZVA at EL0 zeroes a %lu-byte block", block);
     set_sctlr(0, SCTLR_DZE);
     run(el0_dczva, EL0_DATA);
     print_seen("DC ZVA, DZE = 0");
@@ -184,17 +175,17 @@ static void test_traps(void)
     /* WFE traps only when it would wait; after ERET (an event) or SEVL it does not, so it is not checked. */
     set_sctlr(SCTLR_NTWE, 0);
     run(el0_wfe, 0);
-    check(seen.traps == 0, "SCTLR_EL1.nTWE = 1: SEVL; WFE at EL0 does not wait or trap");
+    check(seen.count == 0, "SCTLR_EL1.nTWE = 1: SEVL; WFE at EL0 does not wait or trap");
     set_sctlr(SCTLR_NTWI | SCTLR_NTWE, 0);
 
     set_sctlr(SCTLR_UMA, 0);
     r = run(el0_daif, 0);
-    check(seen.traps == 0 && r == 0x80, "SCTLR_EL1.UMA = 1: EL0 masks IRQs (DAIF 0x%lx)", r);
+    check(seen.count == 0 && r == 0x80, "SCTLR_EL1.UMA = 1: EL0 masks IRQs (DAIF 0x%lx)", r);
     set_sctlr(0, SCTLR_UMA);
     run(el0_daif, 0);
     print_seen("MSR DAIFSet, UMA = 0");
-    check(seen.traps >= 1 && ESR_EC(seen.esr) == EC_SYSREG, "SCTLR_EL1.UMA = 0: MSR DAIFSet/MRS DAIF trapped (%d)",
-          seen.traps);
+    check(seen.count >= 1 && ESR_EC(seen.esr) == EC_SYSREG, "SCTLR_EL1.UMA = 0: MSR DAIFSet/MRS DAIF trapped (%d)",
+          seen.count);
 
     write_sysreg(tpidrro_el0, 0x1000);
     r = run(el0_tpidr, 0x22);
@@ -237,7 +228,7 @@ static void test_permissions(void)
     mmu_enable(&m, NULL);
 
     u64 r = run(el0_svc, 1);
-    check(r == 2 && seen.traps == 0, "EL0 runs from its text pages with the MMU on");
+    check(r == 2 && seen.count == 0, "EL0 runs from its text pages with the MMU on");
     r = run(el0_load, (u64)&el1_secret);
     print_seen("EL0 LDR of an EL1-only page");
     check(trapped(EC_DABT_LOW) && (seen.esr & 0x3f) == 0x0f && seen.far == (u64)&el1_secret
@@ -247,7 +238,7 @@ static void test_permissions(void)
     check(trapped(EC_DABT_LOW) && (seen.esr & 0x3f) == 0x0f && ((seen.esr >> 6) & 1) == 1,
           "permission fault, level 3, WnR 1");
     r = run(el0_load, EL0_DATA);
-    check(seen.traps == 0, "EL0 reads its data page");
+    check(seen.count == 0, "EL0 reads its data page");
     resume_at = (u64)el0_exit_stub;
     run(el0_branch, EL0_DATA);
     print_seen("EL0 branch into its data page (UXN)");
@@ -259,7 +250,7 @@ static void test_permissions(void)
     resume_at = 0;
 
     run(el0_store, EL0_DATA + 8);
-    check(seen.traps == 0 && *(volatile u64 *)(EL0_DATA + 8) == 0x5a, "EL0 writes its data page, EL1 reads it");
+    check(seen.count == 0 && *(volatile u64 *)(EL0_DATA + 8) == 0x5a, "EL0 writes its data page, EL1 reads it");
     trap_arm(RESUME_LR);
     ((void (*)(void))el0_ret_insn)();
     trap_print("EL1 branch into EL0 text (PXN)");

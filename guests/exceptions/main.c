@@ -13,13 +13,7 @@ void do_brk(void);
 void do_udf(void);
 s64 do_hvc(u64 fn);
 s64 do_smc(u64 fn);
-u64 do_load64(u64 addr);
-u64 do_load32(u64 addr);
-u64 do_load16(u64 addr);
-void do_store64(u64 addr, u64 v);
-void do_store8(u64 addr, u64 v);
 u64 do_ldxr(u64 addr);
-void do_branch(u64 target);
 void do_sp_align(u64 sp);
 extern char sp_align_resume[];
 u64 do_sysreg_read_undef(void);
@@ -40,11 +34,7 @@ static u64 svc_x0;
 static bool svc_hook(struct frame *f)
 {
     last_trap.count++;
-    last_trap.vector = f->vector;
-    last_trap.esr = f->esr;
-    last_trap.elr = f->elr;
-    last_trap.spsr = f->spsr;
-    last_trap.daif_in_handler = read_sysreg(daif);
+    trap_record(&last_trap, f);
     if (ESR_EC(f->esr) == EC_SVC64) {
         /* The preferred return address of an SVC is the next instruction: ELR already points there. */
         f->x[0] = svc_x0;
@@ -145,7 +135,7 @@ static void test_aborts(void)
     u64 hole = ram_base() + ram_size() + 0x10000; /* nothing is mapped right after RAM */
     trap_arm(RESUME_LR);
     trap_x0 = 0xdead;
-    u64 v = do_load64(hole);
+    u64 v = probe_load64(hole);
     trap_print("LDR from after RAM");
     check(last_trap.count == 1 && ESR_EC(last_trap.esr) == EC_DABT_CUR && v == 0xdead,
           "load from unbacked physical memory: data abort, same EL");
@@ -153,7 +143,7 @@ static void test_aborts(void)
     check(((last_trap.esr >> 6) & 1) == 0, "  WnR 0 for a load");
     check(last_trap.far == hole, "  FAR_EL1 = the address");
     trap_arm(RESUME_LR);
-    do_store64(hole + 8, 1);
+    probe_store64(hole + 8, 1);
     trap_print("STR to after RAM");
     check(last_trap.count == 1 && ESR_EC(last_trap.esr) == EC_DABT_CUR && ((last_trap.esr >> 6) & 1) == 1
           && last_trap.far == hole + 8, "store to unbacked memory: data abort, WnR 1, FAR = the address");
@@ -172,22 +162,22 @@ static void test_alignment(void)
     trap_arm(RESUME_LR);
     scratch[0] = 0x1122334455667788UL;
     scratch[1] = 0x99aabbccddeeff00UL;
-    u64 v = do_load64(base + 1);
+    u64 v = probe_load64(base + 1);
     check(last_trap.count == 0 && v == 0x0011223344556677UL,
           "SCTLR_EL1.A = 0: unaligned LDR of Normal memory works (0x%016lx)", v);
     write_sysreg(sctlr_el1, sctlr | SCTLR_M | SCTLR_C | SCTLR_I | SCTLR_A);
     isb();
     trap_arm(RESUME_LR);
     trap_x0 = 0xdead;
-    v = do_load32(base + 2);
+    v = probe_load32(base + 2);
     trap_print("LDR W at +2 with SCTLR_EL1.A = 1");
     check(last_trap.count == 1 && ESR_EC(last_trap.esr) == EC_DABT_CUR && (last_trap.esr & 0x3f) == 0x21
           && last_trap.far == base + 2, "SCTLR_EL1.A = 1: alignment fault (DFSC 0x21), FAR = the address");
     trap_arm(RESUME_LR);
-    do_store8(base + 3, 5);
+    probe_store8(base + 3, 5);
     check(last_trap.count == 0, "SCTLR_EL1.A = 1: a byte store is always aligned");
     trap_arm(RESUME_LR);
-    do_load16(base + 4);
+    probe_load16(base + 4);
     check(last_trap.count == 0, "SCTLR_EL1.A = 1: LDRH at +4 is aligned");
     write_sysreg(sctlr_el1, sctlr | SCTLR_M | SCTLR_C | SCTLR_I);
     isb();
@@ -202,7 +192,7 @@ static void test_alignment(void)
 
     printf("PC alignment\n");
     trap_arm(RESUME_LR);
-    do_branch((u64)nop_target + 2);
+    probe_exec((u64)nop_target + 2);
     trap_print("BR to a misaligned address");
     check(last_trap.count == 1 && ESR_EC(last_trap.esr) == EC_PC_ALIGN && last_trap.far == (u64)nop_target + 2
           && last_trap.elr == (u64)nop_target + 2, "PC alignment fault (EC 0x22), FAR = ELR = the target");
@@ -220,7 +210,7 @@ static void test_strict(void)
     printf("strict: alignment, MMU off (Device-nGnRnE memory)\n");
     trap_arm(RESUME_LR);
     trap_x0 = 0xdead;
-    do_load64(base + 1);
+    probe_load64(base + 1);
     trap_print("LDR X at +1, MMU off");
     check(last_trap.count == 1 && (last_trap.esr & 0x3f) == 0x21 && last_trap.far == base + 1,
           "unaligned access to Device memory: alignment fault whatever SCTLR_EL1.A (DFSC 0x21)");

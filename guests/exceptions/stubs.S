@@ -44,46 +44,11 @@ do_smc:
     smc     #0
     ret
 
-    .global do_load64
-do_load64:
-    flags
-    ldr     x0, [x0]
-    ret
-
-    .global do_load32
-do_load32:
-    flags
-    ldr     w0, [x0]
-    ret
-
-    .global do_load16
-do_load16:
-    flags
-    ldrh    w0, [x0]
-    ret
-
-    .global do_store64
-do_store64:
-    flags
-    str     x1, [x0]
-    ret
-
-    .global do_store8
-do_store8:
-    flags
-    strb    w1, [x0]
-    ret
-
     .global do_ldxr
 do_ldxr:                        /* exclusives must be aligned whatever SCTLR_EL1.A says */
     flags
     ldxr    x0, [x0]
     ret
-
-    .global do_branch
-do_branch:                      /* BR to x0: a misaligned target is a PC alignment fault */
-    flags
-    br      x0
 
     .global do_sp_align
 do_sp_align:                    /* SP_EL0 = x0 (misaligned), SPSel = 0, load through SP */

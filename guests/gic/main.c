@@ -250,9 +250,7 @@ static void test_priorities(void)
     udelay(2000);
     u64 hppir = read_sysreg(icc_hppir1_el1);
     check(hppir == SPI_C, "ICC_HPPIR1_EL1: the highest priority pending is SPI %d (0x80): %lu", SPI_C, hppir);
-    irq_enable();
-    udelay(5000);
-    irq_disable();
+    udelay_irqs_on(5000);
     print_log("taken in order");
     check(order_len == 4 && order_log[0] == SPI_C && order_log[1] == 2 && order_log[2] == SPI_A
           && order_log[3] == SPI_D, "highest priority first: SPI 0x80, SGI 0x90, SPI 0xa0, SPI 0xc0");
@@ -280,9 +278,7 @@ static void test_priorities(void)
     order_len = 0;
     gic_set_handler(SPI_D, preempted_handler, NULL);
     gic_set_pending(SPI_D);
-    irq_enable();
-    udelay(20000);
-    irq_disable();
+    udelay_irqs_on(20000);
     print_log("nesting (1000 + n: the end of n's handler)");
     check(rpr_seen == 0xc0, "ICC_RPR_EL1 in the 0xc0 handler: 0x%lx", rpr_seen);
     check(order_len == 4 && order_log[0] == SPI_D && order_log[1] == SPI_C && order_log[2] == SPI_D + 1000
@@ -292,9 +288,7 @@ static void test_priorities(void)
     order_len = 0;
     gic_set_handler(SPI_B, again_handler, NULL);
     gic_set_pending(SPI_B);
-    irq_enable();
-    udelay(10000);
-    irq_disable();
+    udelay_irqs_on(10000);
     check(order_len == 2 && order_log[0] == SPI_B && order_log[1] == SPI_B,
           "an SPI pended again while active is taken again after EOI");
     gic_set_handler(SPI_B, log_handler, NULL);
@@ -339,10 +333,7 @@ int main(void)
 {
     int n = cpu_count();
     printf("gic: GICv3 with %d CPUs\n", n);
-    if (n < 2) {
-        printf("needs at least 2 CPUs (-smp 4)\n");
-        return 1;
-    }
+    require_cpus(2, "at least 2 CPUs (-smp 4)");
     gic_init();
     for (int c = 1; c < n; c++) {
         cpu_start(c, secondary_loop, NULL);

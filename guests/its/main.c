@@ -242,10 +242,7 @@ int main(void)
 {
     int n = cpu_count();
     printf("its: the ITS and LPIs, %d CPUs\n", n);
-    if (n < 2) {
-        printf("needs 2 CPUs (-smp 2)\n");
-        return 1;
-    }
+    require_cpus(2, "2 CPUs (-smp 2)");
     gic_init();
     check(gic.lpis && gic.nits > 0, "GICD_TYPER.LPIS = 1 and the device tree has an ITS (%d)", gic.nits);
     if (!its_init(&its, gic.its[0], 1)) {

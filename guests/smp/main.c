@@ -308,10 +308,7 @@ int main(void)
 {
     int n = cpu_count();
     printf("smp: %d CPUs\n", n);
-    if (n < 2) {
-        printf("needs at least 2 CPUs (-smp 4)\n");
-        return 1;
-    }
+    require_cpus(2, "at least 2 CPUs (-smp 4)");
     test_psci(n);
     mmu_identity_on(12);
     test_exclusives(n);

@@ -116,9 +116,7 @@ int main(void)
     write_sysreg(cntv_ctl_el0, CNT_CTL_ENABLE | CNT_CTL_IMASK);
     isb();
     int n = fired[0];
-    irq_enable();
-    udelay(5000);
-    irq_disable();
+    udelay_irqs_on(5000);
     check(fired[0] == n && (read_sysreg(cntv_ctl_el0) & CNT_CTL_ISTATUS) != 0,
           "IMASK = 1: ISTATUS = 1 with CVAL in the past, no interrupt");
     check(!gic_is_pending((u32)virt_intid), "IMASK = 1: the PPI is not pending");
@@ -138,9 +136,7 @@ int main(void)
     write_sysreg(cntv_cval_el0, 0);
     isb();
     n = fired[0];
-    irq_enable();
-    udelay(5000);
-    irq_disable();
+    udelay_irqs_on(5000);
     check(fired[0] == n, "ENABLE = 0: no interrupt with CVAL in the past");
 
     printf("physical timer\n");

@@ -20,6 +20,8 @@ struct trap {
     u64 vector, esr, far, elr, spsr, daif_in_handler, sp_el0;
 };
 extern struct trap last_trap;
+/* Copies what the exception left in the frame into t, and DAIF as the handler runs with it (t->count unchanged). */
+void trap_record(struct trap *t, const struct frame *f);
 
 /* How a trap resumes. */
 enum trap_resume {
@@ -42,6 +44,7 @@ void trap_print(const char *what);
 /* One access each (common/probe.S); use with trap_arm(RESUME_LR). */
 u64 probe_load64(u64 addr);
 u32 probe_load32(u64 addr);
+u16 probe_load16(u64 addr);
 u8 probe_load8(u64 addr);
 void probe_store64(u64 addr, u64 v);
 void probe_store8(u64 addr, u64 v);

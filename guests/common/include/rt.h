@@ -114,6 +114,8 @@ enum { CPU_STATE_OFF = 0, CPU_STATE_STARTING = 1, CPU_STATE_RUNNING = 2, CPU_STA
 extern struct cpu cpus[MAX_CPUS];
 /* Number of CPUs in /cpus (at most MAX_CPUS). */
 int cpu_count(void);
+/* A guest that needs `min` CPUs: with fewer, prints "needs <needs>" and ends with exit status 1. */
+void require_cpus(int min, const char *needs);
 static inline struct cpu *this_cpu(void) { return (struct cpu *)read_sysreg(tpidr_el1); }
 /* Affinity fields of MPIDR_EL1 (Aff3 at [39:32], Aff2..Aff0 at [23:0]). */
 static inline u64 mpidr_affinity(u64 mpidr) { return mpidr & 0xff00ffffffUL; }

@@ -31,6 +31,8 @@ static inline u64 timer_now_phys(void)
 u64 ns_to_ticks(u64 ns);
 u64 ticks_to_ns(u64 ticks);
 void udelay(u64 us);
+/* Waits `us` microseconds with IRQs unmasked, so that what is pending is taken meanwhile; returns with them masked. */
+void udelay_irqs_on(u64 us);
 void ndelay_ticks(u64 ticks);
 
 #endif

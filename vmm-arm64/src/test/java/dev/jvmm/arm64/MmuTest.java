@@ -1,6 +1,5 @@
 package dev.jvmm.arm64;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static dev.jvmm.arm64.PageTables.AF;
@@ -9,18 +8,13 @@ import static dev.jvmm.arm64.PageTables.AP_RO;
 import static dev.jvmm.arm64.PageTables.PXN;
 import static dev.jvmm.arm64.PageTables.UXN;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Stage 1 translation (Arm ARM D5): both granules, both TTBRs, faults with their levels, the TLB and AT. */
+@NeedsAssembler
 class MmuTest {
     static final long VBAR = BareMetal.RAM_BASE + 0x8_0000L;
     static final long POOL = BareMetal.RAM_BASE + 0x40_0000L;
     static final long VA = 0x0000_1234_5678_9000L;
-
-    @BeforeAll
-    static void tools() {
-        assumeTrue(Assembler.available(), "aarch64-linux-gnu-as is not installed");
-    }
 
     /** 4K granule, 48-bit VAs (walk from level 0); code and vectors identity-mapped by a 2 MiB block at EL1. */
     static PageTables fourK(BareMetal m, String code) {

@@ -3,21 +3,15 @@ package dev.jvmm.arm64;
 import dev.jvmm.core.bus.MmioBus;
 import dev.jvmm.core.testing.TestInterruptController;
 import dev.jvmm.core.vcpu.Vcpu;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The board's hooks on real vCPU threads: a secondary CPU sleeps until CPU_ON, and CPU_OFF puts it back. */
+@NeedsAssembler
 class PowerTest {
-    @BeforeAll
-    static void tools() {
-        assumeTrue(Assembler.available(), "aarch64-linux-gnu-as is not installed");
-    }
-
     @Test
     void secondaryCpuRunsFromCpuOnWithItsContextIdAndCpuOffParksIt() throws Exception {
         try (BareMetal m = new BareMetal(2)) {

@@ -1,10 +1,13 @@
 package dev.jvmm.arm64;
 
+import dev.jvmm.core.concurrent.VarHandles;
 import dev.jvmm.core.irq.IrqLine;
 import dev.jvmm.core.vcpu.GuestCpu;
 import dev.jvmm.core.vcpu.GuestProgram;
 import dev.jvmm.core.vcpu.VcpuExit;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 
@@ -103,15 +106,7 @@ public final class Arm64Cpu implements GuestProgram {
     volatile int attention;
     static final int ATTENTION_CODE = 1;
     static final int ATTENTION_TLB = 2;
-    private static final java.lang.invoke.VarHandle ATTENTION;
-
-    static {
-        try {
-            ATTENTION = java.lang.invoke.MethodHandles.lookup().findVarHandle(Arm64Cpu.class, "attention", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle ATTENTION = VarHandles.field(MethodHandles.lookup(), "attention", int.class);
 
     /** Set by this CPU's own thread when the loop must look at power, fatal or stop state (plain: same thread). */
     private boolean exitCheck;
@@ -751,16 +746,14 @@ public final class Arm64Cpu implements GuestProgram {
     boolean system(Insn in, long pc) {
         switch (in.op) {
             case Op.UNDEF:
-                takeException(Syndrome.esr(Syndrome.EC_UNKNOWN, 0), 0, false, pc, 0);
-                return false;
+                return undefined(pc);
             case Op.SVC:
                 takeException(Syndrome.esr(Syndrome.EC_SVC, in.imm), 0, false, pc + 4, 0);
                 return true;
             case Op.HVC:
             case Op.SMC:
                 if (st.el == 0 || in.op == Op.SMC && system.smcUndefined()) {
-                    takeException(Syndrome.esr(Syndrome.EC_UNKNOWN, 0), 0, false, pc, 0);
-                    return false;
+                    return undefined(pc);
                 }
                 st.pc = pc + 4;
                 system.hypervisorCall().call(this, in.op == Op.HVC ? HypervisorCall.Conduit.HVC
@@ -777,36 +770,42 @@ public final class Arm64Cpu implements GuestProgram {
             case Op.HINT:
                 return hint(in, pc);
             case Op.ISB:
-                st.pc = pc + 4;
-                return true;
+                return retire(pc);
             case Op.MSR_IMM:
                 sysregs.msrImmediate(in);
-                st.pc = pc + 4;
-                return true;
+                return retire(pc);
             case Op.MSR:
                 sysregs.msr(in, st.x[in.rd]);
-                st.pc = pc + 4;
-                return true;
+                return retire(pc);
             case Op.MRS: {
                 long v = sysregs.mrs(in);
                 st.x[in.rd] = v;
-                st.pc = pc + 4;
-                return true;
+                return retire(pc);
             }
             case Op.SYS:
                 sysregs.sys(in, st.x[in.rd]);
-                st.pc = pc + 4;
-                return true;
+                return retire(pc);
             case Op.ERET:
                 if (st.el == 0) {
-                    takeException(Syndrome.esr(Syndrome.EC_UNKNOWN, 0), 0, false, pc, 0);
-                    return false;
+                    return undefined(pc);
                 }
                 exceptionReturn();
                 return true;
             default:
                 throw new IllegalStateException("not a system op: " + in);
         }
+    }
+
+    /** The instruction at {@code pc} is UNDEFINED: takes the exception; returns false (it did not retire). */
+    private boolean undefined(long pc) {
+        takeException(Syndrome.esr(Syndrome.EC_UNKNOWN, 0), 0, false, pc, 0);
+        return false;
+    }
+
+    /** The instruction at {@code pc} retired: the next PC is pc + 4; returns true. */
+    private boolean retire(long pc) {
+        st.pc = pc + 4;
+        return true;
     }
 
     /**
@@ -868,8 +867,7 @@ public final class Arm64Cpu implements GuestProgram {
             default: // NOP, YIELD and unallocated hints decode as Op.NOP and never come here
                 break;
         }
-        st.pc = pc + 4;
-        return true;
+        return retire(pc);
     }
 
     /** WFI: sleeps in core's vCPU until an interrupt is signalled or the earliest timer deadline, never spinning. */

@@ -471,8 +471,13 @@ final class BlockCompiler implements Opcodes {
 
         /** Pushes the virtual address of instruction {@code i} of the current block. */
         private void pcOf(int i) {
+            entryPlus(offs[cur] + 4L * i);
+        }
+
+        /** Pushes the virtual address {@code offset} bytes from the region's entry. */
+        private void entryPlus(long offset) {
             mv.visitVarInsn(LLOAD, L_VA);
-            lconst(offs[cur] + 4L * i);
+            lconst(offset);
             mv.visitInsn(LADD);
         }
 
@@ -508,6 +513,12 @@ final class BlockCompiler implements Opcodes {
 
         private void store(int r) {
             mv.visitVarInsn(LSTORE, reg(r));
+        }
+
+        /** Replaces the long on the stack by its bitwise NOT. */
+        private void not() {
+            lconst(-1);
+            mv.visitInsn(LXOR);
         }
 
         /** Zero-extends the 64-bit value on the stack to 32 bits unless {@code sf}. */
@@ -554,6 +565,21 @@ final class BlockCompiler implements Opcodes {
         private void constantShift(boolean sf, int type, int amount) {
             if (sf) {
                 iconst(amount);
+                shiftBy(true, type);
+                return;
+            }
+            mv.visitInsn(L2I);
+            iconst(amount);
+            shiftBy(false, type);
+            mv.visitInsn(I2L);
+        }
+
+        /**
+         * Shifts the long ({@code sf}) or int under the int count on the stack by shift type {@code type} (LSL, LSR,
+         * ASR, ROR); the JVM takes the count modulo 64 or 32, as the architecture does.
+         */
+        private void shiftBy(boolean sf, int type) {
+            if (sf) {
                 switch (type) {
                     case 0: mv.visitInsn(LSHL); break;
                     case 1: mv.visitInsn(LUSHR); break;
@@ -562,15 +588,12 @@ final class BlockCompiler implements Opcodes {
                 }
                 return;
             }
-            mv.visitInsn(L2I);
-            iconst(amount);
             switch (type) {
                 case 0: mv.visitInsn(ISHL); break;
                 case 1: mv.visitInsn(IUSHR); break;
                 case 2: mv.visitInsn(ISHR); break;
                 default: mv.visitMethodInsn(INVOKESTATIC, "java/lang/Integer", "rotateRight", "(II)I", false);
             }
-            mv.visitInsn(I2L);
         }
 
         /** Interpreter.extendReg of the long on the stack by a constant option, emitted inline. */
@@ -586,6 +609,15 @@ final class BlockCompiler implements Opcodes {
             }
         }
 
+        /** Pushes the second operand of a register form: Rm shifted (*_SREG) or extended (*_EREG). */
+        private void registerOperand(Insn in) {
+            if (in.op == Op.ADD_EREG || in.op == Op.SUB_EREG || in.op == Op.ADDS_EREG || in.op == Op.SUBS_EREG) {
+                extended(in);
+            } else {
+                shifted(in);
+            }
+        }
+
         private void extended(Insn in) {
             load(in.rm);
             extendReg(in.shift);
@@ -595,15 +627,37 @@ final class BlockCompiler implements Opcodes {
             }
         }
 
+        /**
+         * AddWithCarry(a, b, carry) with NZCV, a in T0 and b on the stack: b is inverted for a subtraction
+         * ({@code sub}); the carry is C ({@code withCarry}: ADCS, SBCS), else 1 for a subtraction and 0 for an addition.
+         * Pushes the result.
+         */
+        private void addWithCarry(boolean sf, boolean sub, boolean withCarry) {
+            if (sub) {
+                not();
+            }
+            mv.visitVarInsn(LSTORE, T1);
+            if (withCarry) {
+                mv.visitVarInsn(LLOAD, L_CF);
+            } else {
+                lconst(sub ? 1 : 0);
+            }
+            mv.visitVarInsn(LSTORE, T2);
+            addFlags(sf);
+        }
+
         /** a (T0) + b (T1) + carry (T2) with NZCV into the flag locals; pushes the result. */
         private void addFlags(boolean sf) {
+            // r = a + b + c; for 32 bits (a & M) + (b & M) + c, whose bit 32 is the carry out
+            mv.visitVarInsn(LLOAD, T0);
+            res(sf);
+            mv.visitVarInsn(LLOAD, T1);
+            res(sf);
+            mv.visitInsn(LADD);
+            mv.visitVarInsn(LLOAD, T2);
+            mv.visitInsn(LADD);
+            mv.visitVarInsn(LSTORE, T3);
             if (sf) {
-                mv.visitVarInsn(LLOAD, T0);
-                mv.visitVarInsn(LLOAD, T1);
-                mv.visitInsn(LADD);
-                mv.visitVarInsn(LLOAD, T2);
-                mv.visitInsn(LADD);
-                mv.visitVarInsn(LSTORE, T3);
                 mv.visitVarInsn(LLOAD, T3);
                 mv.visitVarInsn(LSTORE, L_NF);
                 mv.visitVarInsn(LLOAD, T3);
@@ -616,36 +670,17 @@ final class BlockCompiler implements Opcodes {
                 mv.visitVarInsn(LLOAD, T1);
                 mv.visitInsn(LOR);
                 mv.visitVarInsn(LLOAD, T3);
-                lconst(-1);
-                mv.visitInsn(LXOR);
+                not();
                 mv.visitInsn(LAND);
                 mv.visitInsn(LOR);
                 iconst(63);
                 mv.visitInsn(LUSHR);
                 mv.visitVarInsn(LSTORE, L_CF);
-                // vf = (a ^ r) & (b ^ r)
-                mv.visitVarInsn(LLOAD, T0);
-                mv.visitVarInsn(LLOAD, T3);
-                mv.visitInsn(LXOR);
-                mv.visitVarInsn(LLOAD, T1);
-                mv.visitVarInsn(LLOAD, T3);
-                mv.visitInsn(LXOR);
-                mv.visitInsn(LAND);
+                overflow();
                 mv.visitVarInsn(LSTORE, L_VF);
                 mv.visitVarInsn(LLOAD, T3);
                 return;
             }
-            // sum = (a & M) + (b & M) + c
-            mv.visitVarInsn(LLOAD, T0);
-            lconst(0xFFFF_FFFFL);
-            mv.visitInsn(LAND);
-            mv.visitVarInsn(LLOAD, T1);
-            lconst(0xFFFF_FFFFL);
-            mv.visitInsn(LAND);
-            mv.visitInsn(LADD);
-            mv.visitVarInsn(LLOAD, T2);
-            mv.visitInsn(LADD);
-            mv.visitVarInsn(LSTORE, T3);
             mv.visitVarInsn(LLOAD, T3);
             mv.visitInsn(L2I);
             mv.visitInsn(I2L);
@@ -658,18 +693,23 @@ final class BlockCompiler implements Opcodes {
             lconst(1);
             mv.visitInsn(LAND);
             mv.visitVarInsn(LSTORE, L_CF);
+            overflow();
+            mv.visitInsn(L2I);
+            mv.visitInsn(I2L);
+            mv.visitVarInsn(LSTORE, L_VF);
+            mv.visitVarInsn(LLOAD, T3);
+            lconst(0xFFFF_FFFFL);
+            mv.visitInsn(LAND);
+        }
+
+        /** Pushes (a ^ r) & (b ^ r) from T0, T1 and T3: its sign bit (bit 63 or 31) is V of r = a + b + c. */
+        private void overflow() {
             mv.visitVarInsn(LLOAD, T0);
             mv.visitVarInsn(LLOAD, T3);
             mv.visitInsn(LXOR);
             mv.visitVarInsn(LLOAD, T1);
             mv.visitVarInsn(LLOAD, T3);
             mv.visitInsn(LXOR);
-            mv.visitInsn(LAND);
-            mv.visitInsn(L2I);
-            mv.visitInsn(I2L);
-            mv.visitVarInsn(LSTORE, L_VF);
-            mv.visitVarInsn(LLOAD, T3);
-            lconst(0xFFFF_FFFFL);
             mv.visitInsn(LAND);
         }
 
@@ -778,8 +818,8 @@ final class BlockCompiler implements Opcodes {
             }
         }
 
-        /** mmu.read(addr at slot, size) with the load's extension; pushes the value. */
-        private void read(Insn in, int addrSlot, long plus) {
+        /** Pushes the MMU, the address (the long at {@code addrSlot} + {@code plus}) and the size of an access. */
+        private void access(Insn in, int addrSlot, long plus) {
             mv.visitVarInsn(ALOAD, L_MMU);
             mv.visitVarInsn(LLOAD, addrSlot);
             if (plus != 0) {
@@ -787,6 +827,11 @@ final class BlockCompiler implements Opcodes {
                 mv.visitInsn(LADD);
             }
             iconst(1 << in.size);
+        }
+
+        /** mmu.read(addr at slot, size) with the load's extension; pushes the value. */
+        private void read(Insn in, int addrSlot, long plus) {
+            access(in, addrSlot, plus);
             regime(in);
             mv.visitMethodInsn(INVOKEVIRTUAL, MMU, "read", "(JII)J", false);
             int f = in.flags;
@@ -803,13 +848,7 @@ final class BlockCompiler implements Opcodes {
         }
 
         private void write(Insn in, int addrSlot, long plus, int valueReg) {
-            mv.visitVarInsn(ALOAD, L_MMU);
-            mv.visitVarInsn(LLOAD, addrSlot);
-            if (plus != 0) {
-                lconst(plus);
-                mv.visitInsn(LADD);
-            }
-            iconst(1 << in.size);
+            access(in, addrSlot, plus);
             load(valueReg);
             regime(in);
             mv.visitMethodInsn(INVOKEVIRTUAL, MMU, "write", "(JIJI)V", false);
@@ -899,8 +938,7 @@ final class BlockCompiler implements Opcodes {
                     boolean invert = in.op == Op.BIC_REG || in.op == Op.ORN_REG || in.op == Op.EON_REG
                             || in.op == Op.BICS_REG;
                     if (invert) {
-                        lconst(-1);
-                        mv.visitInsn(LXOR);
+                        not();
                     }
                     int jop = in.op == Op.ORR_REG || in.op == Op.ORN_REG ? LOR
                             : in.op == Op.EOR_REG || in.op == Op.EON_REG ? LXOR : LAND;
@@ -913,46 +951,25 @@ final class BlockCompiler implements Opcodes {
                     store(in.rd);
                     return false;
                 }
-                case Op.ADD_SREG: case Op.SUB_SREG:
+                case Op.ADD_SREG: case Op.SUB_SREG: case Op.ADD_EREG: case Op.SUB_EREG:
                     load(in.rn);
-                    shifted(in);
-                    mv.visitInsn(in.op == Op.ADD_SREG ? LADD : LSUB);
+                    registerOperand(in);
+                    mv.visitInsn(in.op == Op.ADD_SREG || in.op == Op.ADD_EREG ? LADD : LSUB);
                     res(in.sf);
                     store(in.rd);
                     return false;
-                case Op.ADD_EREG: case Op.SUB_EREG:
-                    load(in.rn);
-                    extended(in);
-                    mv.visitInsn(in.op == Op.ADD_EREG ? LADD : LSUB);
-                    res(in.sf);
-                    store(in.rd);
-                    return false;
-                case Op.ADDS_SREG: case Op.SUBS_SREG: case Op.ADDS_EREG: case Op.SUBS_EREG: {
-                    boolean sub = in.op == Op.SUBS_SREG || in.op == Op.SUBS_EREG;
+                case Op.ADDS_SREG: case Op.SUBS_SREG: case Op.ADDS_EREG: case Op.SUBS_EREG:
                     load(in.rn);
                     mv.visitVarInsn(LSTORE, T0);
-                    if (in.op == Op.ADDS_SREG || in.op == Op.SUBS_SREG) {
-                        shifted(in);
-                    } else {
-                        extended(in);
-                    }
-                    if (sub) {
-                        lconst(-1);
-                        mv.visitInsn(LXOR);
-                    }
-                    mv.visitVarInsn(LSTORE, T1);
-                    lconst(sub ? 1 : 0);
-                    mv.visitVarInsn(LSTORE, T2);
-                    addFlags(in.sf);
+                    registerOperand(in);
+                    addWithCarry(in.sf, in.op == Op.SUBS_SREG || in.op == Op.SUBS_EREG, false);
                     store(in.rd);
                     return false;
-                }
                 case Op.ADC: case Op.SBC:
                     load(in.rn);
                     load(in.rm);
                     if (in.op == Op.SBC) {
-                        lconst(-1);
-                        mv.visitInsn(LXOR);
+                        not();
                     }
                     mv.visitInsn(LADD);
                     mv.visitVarInsn(LLOAD, L_CF);
@@ -964,14 +981,7 @@ final class BlockCompiler implements Opcodes {
                     load(in.rn);
                     mv.visitVarInsn(LSTORE, T0);
                     load(in.rm);
-                    if (in.op == Op.SBCS) {
-                        lconst(-1);
-                        mv.visitInsn(LXOR);
-                    }
-                    mv.visitVarInsn(LSTORE, T1);
-                    mv.visitVarInsn(LLOAD, L_CF);
-                    mv.visitVarInsn(LSTORE, T2);
-                    addFlags(in.sf);
+                    addWithCarry(in.sf, in.op == Op.SBCS, true);
                     store(in.rd);
                     return false;
                 case Op.CCMN: case Op.CCMP: {
@@ -986,14 +996,7 @@ final class BlockCompiler implements Opcodes {
                     } else {
                         load(in.rm);
                     }
-                    if (in.op == Op.CCMP) {
-                        lconst(-1);
-                        mv.visitInsn(LXOR);
-                    }
-                    mv.visitVarInsn(LSTORE, T1);
-                    lconst(in.op == Op.CCMP ? 1 : 0);
-                    mv.visitVarInsn(LSTORE, T2);
-                    addFlags(in.sf);
+                    addWithCarry(in.sf, in.op == Op.CCMP, false);
                     mv.visitInsn(POP2);
                     mv.visitJumpInsn(GOTO, done);
                     mv.visitLabel(no);
@@ -1022,8 +1025,7 @@ final class BlockCompiler implements Opcodes {
                         lconst(1);
                         mv.visitInsn(LADD);
                     } else if (in.op == Op.CSINV) {
-                        lconst(-1);
-                        mv.visitInsn(LXOR);
+                        not();
                     } else if (in.op == Op.CSNEG) {
                         mv.visitInsn(LNEG);
                     }
@@ -1044,20 +1046,8 @@ final class BlockCompiler implements Opcodes {
                 case Op.SMADDL: case Op.SMSUBL: case Op.UMADDL: case Op.UMSUBL: {
                     boolean signed = in.op == Op.SMADDL || in.op == Op.SMSUBL;
                     load(in.ra);
-                    load(in.rn);
-                    if (signed) {
-                        mv.visitInsn(L2I);
-                        mv.visitInsn(I2L);
-                    } else {
-                        res(false);
-                    }
-                    load(in.rm);
-                    if (signed) {
-                        mv.visitInsn(L2I);
-                        mv.visitInsn(I2L);
-                    } else {
-                        res(false);
-                    }
+                    word(in.rn, signed);
+                    word(in.rm, signed);
                     mv.visitInsn(LMUL);
                     mv.visitInsn(in.op == Op.SMADDL || in.op == Op.UMADDL ? LADD : LSUB);
                     store(in.rd);
@@ -1081,8 +1071,7 @@ final class BlockCompiler implements Opcodes {
                     store(in.rd);
                     return false;
                 case Op.LSLV: case Op.LSRV: case Op.ASRV: case Op.RORV: {
-                    // Interpreter.shift by Rm MOD datasize, inline: the JVM's shifts and rotations take their
-                    // count modulo 64 (long) or 32 (int), which is the architecture's modulo.
+                    // Interpreter.shift by Rm MOD datasize, inline (shiftBy: the JVM's modulo is the architecture's).
                     int type = in.op - Op.LSLV;
                     load(in.rn);
                     if (!in.sf) {
@@ -1090,21 +1079,8 @@ final class BlockCompiler implements Opcodes {
                     }
                     load(in.rm);
                     mv.visitInsn(L2I);
-                    if (in.sf) {
-                        switch (type) {
-                            case 0: mv.visitInsn(LSHL); break;
-                            case 1: mv.visitInsn(LUSHR); break;
-                            case 2: mv.visitInsn(LSHR); break;
-                            default: mv.visitMethodInsn(INVOKESTATIC, "java/lang/Long", "rotateRight", "(JI)J", false);
-                        }
-                    } else {
-                        switch (type) {
-                            case 0: mv.visitInsn(ISHL); break;
-                            case 1: mv.visitInsn(IUSHR); break;
-                            case 2: mv.visitInsn(ISHR); break;
-                            default: mv.visitMethodInsn(INVOKESTATIC, "java/lang/Integer", "rotateRight", "(II)I",
-                                    false);
-                        }
+                    shiftBy(in.sf, type);
+                    if (!in.sf) {
                         mv.visitInsn(I2L);
                     }
                     res(in.sf);
@@ -1221,6 +1197,17 @@ final class BlockCompiler implements Opcodes {
                 }
                 default:
                     throw new IllegalStateException("not translatable: " + in);
+            }
+        }
+
+        /** Pushes the low 32 bits of register {@code r}, sign- or zero-extended to 64. */
+        private void word(int r, boolean signed) {
+            load(r);
+            if (signed) {
+                mv.visitInsn(L2I);
+                mv.visitInsn(I2L);
+            } else {
+                res(false);
             }
         }
 
@@ -1408,11 +1395,7 @@ final class BlockCompiler implements Opcodes {
                 }
             }
             if (k < 0) {
-                exit(() -> {
-                    mv.visitVarInsn(LLOAD, L_VA);
-                    lconst(target);
-                    mv.visitInsn(LADD);
-                }, retired);
+                exit(() -> entryPlus(target), retired);
                 return;
             }
             // count += retired; if (no attention is asked && count + length of the next block <= budget) jump there.
@@ -1437,11 +1420,7 @@ final class BlockCompiler implements Opcodes {
                 mv.visitJumpInsn(IF_ICMPLE, labels[k]);
             }
             mv.visitLabel(leave);
-            exit(() -> {
-                mv.visitVarInsn(LLOAD, L_VA);
-                lconst(target);
-                mv.visitInsn(LADD);
-            }, 0);
+            exit(() -> entryPlus(target), 0);
         }
     }
 }

@@ -478,26 +478,20 @@ final class Decoder {
                 op = store ? Op.ST : Op.LD;
                 break;
             case LDST_UNPRIV:
-                if (prefetch) {
-                    return null;
-                }
-                imm = sext(row.field(w, "imm9"), 9);
-                op = store ? Op.ST : Op.LD;
-                flags |= Insn.UNPRIVILEGED;
-                break;
             case LDST_PRE:
-                if (prefetch) {
-                    return null;
-                }
-                imm = sext(row.field(w, "imm9"), 9);
-                op = store ? Op.ST_PRE : Op.LD_PRE;
-                break;
             case LDST_POST:
                 if (prefetch) {
-                    return null;
+                    return null;                // only the unscaled imm9 form has a prefetch (PRFUM)
                 }
                 imm = sext(row.field(w, "imm9"), 9);
-                op = store ? Op.ST_POST : Op.LD_POST;
+                if (row == A64.LDST_PRE) {
+                    op = store ? Op.ST_PRE : Op.LD_PRE;
+                } else if (row == A64.LDST_POST) {
+                    op = store ? Op.ST_POST : Op.LD_POST;
+                } else {
+                    op = store ? Op.ST : Op.LD;
+                    flags |= Insn.UNPRIVILEGED;
+                }
                 break;
             default: // LDST_REG
                 option = row.field(w, "option");

@@ -144,15 +144,26 @@ final class Mmu {
         return (st.get(SysReg.SCTLR_EL1) & 2) != 0;
     }
 
-    private long readSlow(long va, int size, int regime) {
+    /**
+     * What a slow access checks first: the alignment fault SCTLR_EL1.A asks for, and for an access that crosses a
+     * page, the translation of both pages before either is touched (no partial effects). Returns whether it crosses
+     * (then the caller accesses it byte by byte).
+     */
+    private boolean crossesPage(long va, int size, int access, int regime) {
         if ((va & (size - 1)) != 0 && alignmentChecked()) {
-            throw alignmentFault(va, false);
+            throw alignmentFault(va, access == WRITE);
         }
         long pageEnd = (va | ~PAGE_MASK) + 1;
         if (va + size - pageEnd > 0 && pageEnd != 0) {
-            // Crosses a page: translate both pages before reading either (no partial effects), then byte by byte.
-            translateData(va, READ, regime, size);
-            translateData(pageEnd, READ, regime, 1);
+            translateData(va, access, regime, size);
+            translateData(pageEnd, access, regime, 1);
+            return true;
+        }
+        return false;
+    }
+
+    private long readSlow(long va, int size, int regime) {
+        if (crossesPage(va, size, READ, regime)) {
             long v = 0;
             for (int b = 0; b < size; b++) {
                 v |= (read(va + b, 1, regime) & 0xFF) << (8 * b);
@@ -171,13 +182,7 @@ final class Mmu {
     }
 
     private void writeSlow(long va, int size, long value, int regime) {
-        if ((va & (size - 1)) != 0 && alignmentChecked()) {
-            throw alignmentFault(va, true);
-        }
-        long pageEnd = (va | ~PAGE_MASK) + 1;
-        if (va + size - pageEnd > 0 && pageEnd != 0) {
-            translateData(va, WRITE, regime, size);
-            translateData(pageEnd, WRITE, regime, 1);
+        if (crossesPage(va, size, WRITE, regime)) {
             for (int b = 0; b < size; b++) {
                 write(va + b, 1, value >>> (8 * b), regime);
             }

@@ -74,11 +74,8 @@ final class SysRegs {
         int key = (int) in.imm;
         SysReg r = SysReg.byKey(key);
         if (r == null) {
-            SystemRegister gic = gicRegister(key);
+            SystemRegister gic = gicAccess(key, true);
             if (gic != null) {
-                if (st.el == 0 || !gic.readable()) {
-                    throw undefined();
-                }
                 return cpu.io().readSystemRegister(gic);
             }
             if (st.el >= 1 && SysReg.isRazIdSpace(key)) {
@@ -86,17 +83,37 @@ final class SysRegs {
             }
             throw undefined();
         }
+        checkAccess(r, in, true);
+        return read(r);
+    }
+
+    /**
+     * Throws the exception an MRS ({@code read}) or MSR of {@code r} takes at the current EL: UNDEFINED where the
+     * architecture never allows the access, trapped to EL1 where an EL0 access's gate is closed (see {@link SysReg}).
+     */
+    private void checkAccess(SysReg r, Insn in, boolean read) {
         if (st.el == 0) {
-            if (!r.r0) {
+            if (!(read ? r.r0 : r.w0)) {
                 throw undefined();
             }
             if (!gateOpen(r.gate)) {
-                throw trapped(key, rtField(in), true);
+                throw trapped((int) in.imm, rtField(in), read);
             }
-        } else if (!r.r1) {
+        } else if (!(read ? r.r1 : r.w1)) {
             throw undefined();
         }
-        return read(r);
+    }
+
+    /**
+     * The GIC CPU-interface register that {@code key} names, or null; UNDEFINED at EL0 and for a read
+     * ({@code read}) of a write-only register or a write of a read-only one.
+     */
+    private SystemRegister gicAccess(int key, boolean read) {
+        SystemRegister gic = gicRegister(key);
+        if (gic != null && (st.el == 0 || !(read ? gic.readable() : gic.writable()))) {
+            throw undefined();
+        }
+        return gic;
     }
 
     /** The value of {@code r} as MRS at the current EL would read it (access already checked). */
@@ -170,26 +187,14 @@ final class SysRegs {
         int key = (int) in.imm;
         SysReg r = SysReg.byKey(key);
         if (r == null) {
-            SystemRegister gic = gicRegister(key);
+            SystemRegister gic = gicAccess(key, false);
             if (gic != null) {
-                if (st.el == 0 || !gic.writable()) {
-                    throw undefined();
-                }
                 cpu.io().writeSystemRegister(gic, v);
                 return;
             }
             throw undefined();
         }
-        if (st.el == 0) {
-            if (!r.w0) {
-                throw undefined();
-            }
-            if (!gateOpen(r.gate)) {
-                throw trapped(key, rtField(in), false);
-            }
-        } else if (!r.w1) {
-            throw undefined();
-        }
+        checkAccess(r, in, false);
         write(r, v);
     }
 

@@ -1,22 +1,16 @@
 package dev.jvmm.arm64;
 
 import dev.jvmm.core.testing.ThreadAllocations;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * No allocation per instruction in steady state: once the code is decoded and translated, running it (ALU, loads,
  * stores, calls and returns through the dispatcher) allocates nothing but the run's {@link Stop} record.
  */
+@NeedsAssembler
 class AllocationTest {
-    @BeforeAll
-    static void tools() {
-        assumeTrue(Assembler.available(), "aarch64-linux-gnu-as is not installed");
-    }
-
     @Test
     void steadyStateExecutionAllocatesNothingPerInstruction() {
         for (String code : new String[] {CpuSpeed.LOOP, CpuSpeed.CALLS}) {

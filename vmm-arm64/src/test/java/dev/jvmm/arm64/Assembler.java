@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Assembles A64 source with binutils ({@code aarch64-linux-gnu-as}, {@code objcopy}), for tests: the bytes of the
- * {@code .text} section, position-independent unless the source says otherwise. Tests that need it skip (with an
- * assumption) on a machine without the cross binutils.
+ * {@code .text} section, position-independent unless the source says otherwise. Tests that need it are disabled
+ * ({@link NeedsAssembler}) on a machine without the cross binutils.
  */
 public final class Assembler {
     public static final String AS = "aarch64-linux-gnu-as";
@@ -22,16 +22,7 @@ public final class Assembler {
 
     /** Whether the cross assembler is installed. */
     public static boolean available() {
-        try {
-            Process p = new ProcessBuilder(AS, "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return HostTools.installed(AS);
     }
 
     /** The machine code of {@code source} (A64 assembly, one instruction or directive per line). */

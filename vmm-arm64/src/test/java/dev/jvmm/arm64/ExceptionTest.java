@@ -1,19 +1,13 @@
 package dev.jvmm.arm64;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The exception model (Arm ARM D1.10): each exception's ESR_EL1, FAR_EL1, ELR_EL1, SPSR_EL1 and vector. */
+@NeedsAssembler
 class ExceptionTest {
     static final long VBAR = BareMetal.RAM_BASE + 0x8_0000L;
-
-    @BeforeAll
-    static void tools() {
-        assumeTrue(Assembler.available(), "aarch64-linux-gnu-as is not installed");
-    }
 
     static BareMetal machine(String code) {
         BareMetal m = new BareMetal();

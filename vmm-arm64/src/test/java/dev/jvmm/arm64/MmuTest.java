@@ -1,6 +1,5 @@
 package dev.jvmm.arm64;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static dev.jvmm.arm64.PageTables.AF;
@@ -9,18 +8,13 @@ import static dev.jvmm.arm64.PageTables.AP_RO;
 import static dev.jvmm.arm64.PageTables.PXN;
 import static dev.jvmm.arm64.PageTables.UXN;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Stage 1 translation (Arm ARM D5): both granules, both TTBRs, faults with their levels, the TLB and AT. */
+@NeedsAssembler
 class MmuTest {
     static final long VBAR = BareMetal.RAM_BASE + 0x8_0000L;
     static final long POOL = BareMetal.RAM_BASE + 0x40_0000L;
     static final long VA = 0x0000_1234_5678_9000L;
-
-    @BeforeAll
-    static void tools() {
-        assumeTrue(Assembler.available(), "aarch64-linux-gnu-as is not installed");
-    }
 
     /** 4K granule, 48-bit VAs (walk from level 0); code and vectors identity-mapped by a 2 MiB block at EL1. */
     static PageTables fourK(BareMetal m, String code) {
@@ -49,6 +43,12 @@ class MmuTest {
         return m.cpu.readSystemRegister("ESR_EL1");
     }
 
+    /** Runs until the exception and checks its fault status code (ESR_EL1 bits 5:0). */
+    static void runToFault(BareMetal m, int fsc, String what) {
+        run(m);
+        assertThat(esr(m) & 0x3F).as(what).isEqualTo(fsc);
+    }
+
     @Test
     void fourLevelWalkWithFourKPages() {
         try (BareMetal m = new BareMetal()) {
@@ -74,12 +74,10 @@ class MmuTest {
             assertThat(m.cpu.readSystemRegister("FAR_EL1")).isEqualTo(VA + 0x1000);
             m.cpu.setPc(BareMetal.CODE);
             m.cpu.setX(1, 0x0000_7000_0000_0000L);      // nothing below level 0
-            run(m);
-            assertThat(esr(m) & 0x3F).as("translation fault, level 0").isEqualTo(0x04);
+            runToFault(m, 0x04, "translation fault, level 0");
             m.cpu.setPc(BareMetal.CODE);
             m.cpu.setX(1, 0x0001_0000_0000_0000L);      // above the 48-bit TTBR0 range
-            run(m);
-            assertThat(esr(m) & 0x3F).as("outside both ranges: translation fault, level 0").isEqualTo(0x04);
+            runToFault(m, 0x04, "outside both ranges: translation fault, level 0");
         }
     }
 
@@ -89,8 +87,7 @@ class MmuTest {
             PageTables t = fourK(m, "ldr x0, [x1]\n");
             t.map(VA, BareMetal.DATA, 3, 0);            // AF = 0
             m.cpu.setX(1, VA);
-            run(m);
-            assertThat(esr(m) & 0x3F).as("access flag fault, level 3 (no hardware AF update)").isEqualTo(0x0B);
+            runToFault(m, 0x0B, "access flag fault, level 3 (no hardware AF update)");
 
             m.assemble(BareMetal.CODE, "str x0, [x1]\n");
             m.system.invalidateCode();
@@ -225,8 +222,7 @@ class MmuTest {
             m.memory.write64(t.root + 8 * ((VA >>> 39) & 511), 0x0800_0000L | 3);  // level 1 table in MMIO space
             enable(m, t.root, 16, 0);
             m.cpu.setX(1, VA);
-            run(m);
-            assertThat(esr(m) & 0x3F).as("synchronous external abort on table walk, level 1").isEqualTo(0x15);
+            runToFault(m, 0x15, "synchronous external abort on table walk, level 1");
         }
     }
 

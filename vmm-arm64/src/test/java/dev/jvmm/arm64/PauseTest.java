@@ -4,21 +4,15 @@ import dev.jvmm.core.bus.MmioBus;
 import dev.jvmm.core.testing.TestInterruptController;
 import dev.jvmm.core.vcpu.Vcpu;
 import dev.jvmm.core.vcpu.VcpuState;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Pause and stop reach a CPU in a tight loop, at a checkpoint at least every few thousand instructions. */
+@NeedsAssembler
 class PauseTest {
-    @BeforeAll
-    static void tools() {
-        assumeTrue(Assembler.available(), "aarch64-linux-gnu-as is not installed");
-    }
-
     @Test
     void checkpointsComeAtLeastEveryFewThousandInstructions() {
         for (String loop : new String[] {"1: b 1b", "1: add x0, x0, #1\n add x1, x1, #1\n b 1b"}) {

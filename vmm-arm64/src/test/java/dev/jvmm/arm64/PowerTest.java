@@ -1,23 +1,18 @@
 package dev.jvmm.arm64;
 
 import dev.jvmm.core.bus.MmioBus;
+import dev.jvmm.core.testing.Await;
 import dev.jvmm.core.testing.TestInterruptController;
 import dev.jvmm.core.vcpu.Vcpu;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The board's hooks on real vCPU threads: a secondary CPU sleeps until CPU_ON, and CPU_OFF puts it back. */
+@NeedsAssembler
 class PowerTest {
-    @BeforeAll
-    static void tools() {
-        assumeTrue(Assembler.available(), "aarch64-linux-gnu-as is not installed");
-    }
-
     @Test
     void secondaryCpuRunsFromCpuOnWithItsContextIdAndCpuOffParksIt() throws Exception {
         try (BareMetal m = new BareMetal(2)) {
@@ -46,22 +41,13 @@ class PowerTest {
                 Thread.sleep(100);
                 assertThat(secondary.instructionsRetired()).as("off until CPU_ON").isZero();
                 assertThat(secondary.powerOn(BareMetal.CODE, 0xC0FFEE)).isTrue();
-                long deadline = System.nanoTime() + 10_000_000_000L;
-                while (m.memory.read64(BareMetal.DATA) != 0xC0FFEE && System.nanoTime() < deadline) {
-                    Thread.sleep(5);
-                }
+                Await.until(() -> m.memory.read64(BareMetal.DATA + 8) != 0, "the secondary's stores (MPIDR last)");
                 assertThat(m.memory.read64(BareMetal.DATA)).as("x0 = context id at entry").isEqualTo(0xC0FFEE);
                 assertThat(m.memory.read64(BareMetal.DATA + 8)).as("MPIDR of CPU 1").isEqualTo(0x8000_0001L);
-                while (secondary.isPoweredOn() && System.nanoTime() < deadline) {
-                    Thread.sleep(5);
-                }
-                assertThat(secondary.isPoweredOn()).as("CPU_OFF").isFalse();
+                Await.until(() -> !secondary.isPoweredOn(), "CPU_OFF");
                 m.memory.write64(BareMetal.DATA, 0);
                 assertThat(secondary.powerOn(BareMetal.CODE, 7)).as("CPU_ON again after CPU_OFF").isTrue();
-                while (m.memory.read64(BareMetal.DATA) != 7 && System.nanoTime() < deadline) {
-                    Thread.sleep(5);
-                }
-                assertThat(m.memory.read64(BareMetal.DATA)).isEqualTo(7);
+                Await.until(() -> m.memory.read64(BareMetal.DATA) == 7, "x0 = context id 7 at the second entry");
             } finally {
                 vcpu.requestStop();
                 assertThat(vcpu.join(Duration.ofSeconds(10))).isTrue();

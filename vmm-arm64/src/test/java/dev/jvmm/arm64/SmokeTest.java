@@ -1,17 +1,11 @@
 package dev.jvmm.arm64;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+@NeedsAssembler
 class SmokeTest {
-    @BeforeAll
-    static void tools() {
-        assumeTrue(Assembler.available(), "aarch64-linux-gnu-as is not installed");
-    }
-
     @Test
     void addsAndStopsAtBreakpoint() {
         try (BareMetal m = new BareMetal()) {

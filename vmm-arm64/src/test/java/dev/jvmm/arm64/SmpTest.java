@@ -1,20 +1,14 @@
 package dev.jvmm.arm64;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Exclusives across CPUs (the global monitor), WFE/SEV and the event register. */
+@NeedsAssembler
 class SmpTest {
-    @BeforeAll
-    static void tools() {
-        assumeTrue(Assembler.available(), "aarch64-linux-gnu-as is not installed");
-    }
-
     @Test
     void anotherCpusStoreToTheGranuleFailsStxr() {
         try (BareMetal m = new BareMetal(2)) {

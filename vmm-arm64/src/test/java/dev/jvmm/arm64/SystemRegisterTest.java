@@ -1,19 +1,13 @@
 package dev.jvmm.arm64;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** System registers (Arm ARM D17) as guest code sees them: identification, EL0 access rules, GIC routing, DC ZVA. */
+@NeedsAssembler
 class SystemRegisterTest {
     static final long VBAR = BareMetal.RAM_BASE + 0x8_0000L;
-
-    @BeforeAll
-    static void tools() {
-        assumeTrue(Assembler.available(), "aarch64-linux-gnu-as is not installed");
-    }
 
     static BareMetal machine(int cpus, String code) {
         BareMetal m = new BareMetal(cpus);

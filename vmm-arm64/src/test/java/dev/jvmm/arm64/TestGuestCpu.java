@@ -1,7 +1,6 @@
 package dev.jvmm.arm64;
 
 import dev.jvmm.core.bus.MmioFault;
-import dev.jvmm.core.irq.IrqLine;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.vcpu.GuestCpu;
 import dev.jvmm.core.vcpu.SystemRegister;
@@ -16,7 +15,7 @@ import java.util.function.LongSupplier;
  * its deadline instead of sleeping, and a tiny CPU interface: PPI lines that the generic timer drives, an IRQ
  * signalled while any line is high and unmasked here, and ICC_IAR1_EL1 that acknowledges the lowest high line.
  */
-public final class TestGuestCpu implements GuestCpu {
+public final class TestGuestCpu extends AbstractTestGuestCpu {
     /** An MMIO handler for tests: reads return a value, writes are recorded. */
     public interface Mmio {
         long read(long address, int size);
@@ -24,9 +23,6 @@ public final class TestGuestCpu implements GuestCpu {
         void write(long address, int size, long value);
     }
 
-    private final int index;
-    private final int count;
-    private final GuestMemory memory;
     /** Nanoseconds of the fake clock; {@link #useHostClock} switches to System.nanoTime(). */
     public long clock;
     public boolean useHostClock;
@@ -47,24 +43,7 @@ public final class TestGuestCpu implements GuestCpu {
     }
 
     public TestGuestCpu(GuestMemory memory, int index, int count) {
-        this.memory = memory;
-        this.index = index;
-        this.count = count;
-    }
-
-    @Override
-    public int index() {
-        return index;
-    }
-
-    @Override
-    public int vcpuCount() {
-        return count;
-    }
-
-    @Override
-    public GuestMemory memory() {
-        return memory;
+        super(memory, index, count);
     }
 
     @Override
@@ -128,22 +107,8 @@ public final class TestGuestCpu implements GuestCpu {
     }
 
     @Override
-    public IrqLine ppiLine(int intid) {
-        return new IrqLine() {
-            @Override
-            public int intid() {
-                return intid;
-            }
-
-            @Override
-            public void set(boolean high) {
-                lines[intid] = high;
-            }
-
-            @Override
-            public void pulse() {
-            }
-        };
+    protected void ppiLevel(int intid, boolean high) {
+        lines[intid] = high;
     }
 
     @Override

@@ -1,19 +1,13 @@
 package dev.jvmm.arm64;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The generic timer (Arm ARM D11) on a fake clock: WFI sleeps to the deadline, the PPI is a level while it holds. */
+@NeedsAssembler
 class TimerTest {
     static final long VBAR = BareMetal.RAM_BASE + 0x8_0000L;
-
-    @BeforeAll
-    static void tools() {
-        assumeTrue(Assembler.available(), "aarch64-linux-gnu-as is not installed");
-    }
 
     @Test
     void virtualTimerFiresAfterTvalTicksAndWfiSleepsUntilThen() {

@@ -6,6 +6,7 @@ import static dev.jvmm.arm64.oracle.HarnessDescriptor.SCRATCH_SIZE;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.IntBinaryOperator;
 
 /**
  * Directed cases: each instruction class at its corner values, one instruction per case (plus, for branches, the
@@ -92,85 +93,90 @@ final class DirectedCases {
 
     // ------------------------------------------------------------------------------------------------ classes
 
-    private void addSubImmediate() {
-        String c = EncodingClass.ADD_SUB_IMMEDIATE.name;
+    /** The cases of one form of a class: size (sf), operation, and a one-bit variant (S for add/subtract, N). */
+    private interface Form {
+        void cases(int sf, int op, int bit);
+    }
+
+    /** Calls {@code form} for each sf, each operation below {@code ops} and each variant bit, in that nesting. */
+    private static void everyForm(int ops, Form form) {
         for (int sf = 0; sf < 2; sf++) {
-            for (int op = 0; op < 2; op++) {
-                for (int s = 0; s < 2; s++) {
-                    for (long a : CORNERS) {
-                        for (int[] imm : new int[][] {{0, 0}, {1, 0}, {4095, 0}, {1, 1}, {4095, 1}}) {
-                            one(c, A64.addSubImmediate(sf, op, s, imm[1], imm[0], 1, 0), 1, a);
-                        }
-                    }
-                    // SP as source and destination (ADD/SUB only; with S, Rd 31 is ZR: CMP/CMN).
-                    one(c, A64.addSubImmediate(sf, op, s, 0, 16, 31, s == 0 ? 31 : 0));
+            for (int op = 0; op < ops; op++) {
+                for (int bit = 0; bit < 2; bit++) {
+                    form.cases(sf, op, bit);
                 }
             }
         }
     }
 
-    private void addSubShifted() {
-        String c = EncodingClass.ADD_SUB_SHIFTED.name;
-        for (int sf = 0; sf < 2; sf++) {
-            for (int op = 0; op < 2; op++) {
-                for (int s = 0; s < 2; s++) {
-                    for (long a : CORNERS) {
-                        for (long b : CORNERS) {
-                            one(c, A64.addSubShiftedRegister(sf, op, s, 0, 2, 0, 1, 0), 1, a, 2, b);
-                        }
-                    }
-                    for (int shift = 0; shift < 3; shift++) {
-                        for (int amount : sf == 1 ? new int[] {0, 1, 31, 32, 63} : new int[] {0, 1, 16, 31}) {
-                            for (long b : FEW) {
-                                one(c, A64.addSubShiftedRegister(sf, op, s, shift, 2, amount, 1, 0), 1, r.nextLong(),
-                                        2, b);
-                            }
-                        }
-                    }
+    /**
+     * Shifted-register operands: each shift type below {@code types} by the amounts where the size has its corners,
+     * with a random Rn and each of {@link #FEW} in Rm; {@code word} encodes (type, amount).
+     */
+    private void shiftedRegister(String c, int sf, int types, IntBinaryOperator word) {
+        for (int shift = 0; shift < types; shift++) {
+            for (int amount : sf == 1 ? new int[] {0, 1, 31, 32, 63} : new int[] {0, 1, 16, 31}) {
+                for (long b : FEW) {
+                    one(c, word.applyAsInt(shift, amount), 1, r.nextLong(), 2, b);
                 }
             }
         }
+    }
+
+    private void addSubImmediate() {
+        String c = EncodingClass.ADD_SUB_IMMEDIATE.name;
+        everyForm(2, (sf, op, s) -> {
+            for (long a : CORNERS) {
+                for (int[] imm : new int[][] {{0, 0}, {1, 0}, {4095, 0}, {1, 1}, {4095, 1}}) {
+                    one(c, A64.addSubImmediate(sf, op, s, imm[1], imm[0], 1, 0), 1, a);
+                }
+            }
+            // SP as source and destination (ADD/SUB only; with S, Rd 31 is ZR: CMP/CMN).
+            one(c, A64.addSubImmediate(sf, op, s, 0, 16, 31, s == 0 ? 31 : 0));
+        });
+    }
+
+    private void addSubShifted() {
+        String c = EncodingClass.ADD_SUB_SHIFTED.name;
+        everyForm(2, (sf, op, s) -> {
+            for (long a : CORNERS) {
+                for (long b : CORNERS) {
+                    one(c, A64.addSubShiftedRegister(sf, op, s, 0, 2, 0, 1, 0), 1, a, 2, b);
+                }
+            }
+            shiftedRegister(c, sf, 3, (shift, amount) -> A64.addSubShiftedRegister(sf, op, s, shift, 2, amount, 1, 0));
+        });
     }
 
     private void addSubExtended() {
         String c = EncodingClass.ADD_SUB_EXTENDED.name;
         long[] values = {0x80, 0x7F, 0x8000, 0x7FFF, 0x8000_0000L, 0x7FFF_FFFFL, -1, Long.MIN_VALUE,
             0xFFFF_FFFF_FFFF_FF80L, 0x1234_5678_9ABC_DEF0L};
-        for (int sf = 0; sf < 2; sf++) {
-            for (int op = 0; op < 2; op++) {
-                for (int s = 0; s < 2; s++) {
-                    for (int option = 0; option < 8; option++) {
-                        for (int imm3 = 0; imm3 <= 4; imm3++) {
-                            for (long b : values) {
-                                one(c, A64.addSubExtendedRegister(sf, op, s, 2, option, imm3, 1, 0), 1, r.nextLong(),
-                                        2, b);
-                            }
-                        }
-                        // Rn = SP, and Rd = SP when not setting flags.
-                        one(c, A64.addSubExtendedRegister(sf, op, s, 2, option, 2, 31, s == 0 ? 31 : 0), 2,
-                                r.nextLong());
+        everyForm(2, (sf, op, s) -> {
+            for (int option = 0; option < 8; option++) {
+                for (int imm3 = 0; imm3 <= 4; imm3++) {
+                    for (long b : values) {
+                        one(c, A64.addSubExtendedRegister(sf, op, s, 2, option, imm3, 1, 0), 1, r.nextLong(), 2, b);
                     }
                 }
+                // Rn = SP, and Rd = SP when not setting flags.
+                one(c, A64.addSubExtendedRegister(sf, op, s, 2, option, 2, 31, s == 0 ? 31 : 0), 2, r.nextLong());
             }
-        }
+        });
     }
 
     private void addSubCarry() {
         String c = EncodingClass.ADD_SUB_CARRY.name;
-        for (int sf = 0; sf < 2; sf++) {
-            for (int op = 0; op < 2; op++) {
-                for (int s = 0; s < 2; s++) {
-                    for (long a : FEW) {
-                        for (long b : FEW) {
-                            for (int carry = 0; carry < 2; carry++) {
-                                oneWithFlags(c, A64.addSubWithCarry(sf, op, s, 2, 1, 0),
-                                        carry << 29 | (r.nextInt(16) << 28 & ~(1 << 29)), 1, a, 2, b);
-                            }
-                        }
+        everyForm(2, (sf, op, s) -> {
+            for (long a : FEW) {
+                for (long b : FEW) {
+                    for (int carry = 0; carry < 2; carry++) {
+                        oneWithFlags(c, A64.addSubWithCarry(sf, op, s, 2, 1, 0),
+                                carry << 29 | (r.nextInt(16) << 28 & ~(1 << 29)), 1, a, 2, b);
                     }
                 }
             }
-        }
+        });
     }
 
     /** Every valid logical immediate of both sizes, each with a random one of AND, ORR, EOR, ANDS. */
@@ -196,20 +202,8 @@ final class DirectedCases {
 
     private void logicalShifted() {
         String c = EncodingClass.LOGICAL_SHIFTED.name;
-        for (int sf = 0; sf < 2; sf++) {
-            for (int opc = 0; opc < 4; opc++) {
-                for (int n = 0; n < 2; n++) {
-                    for (int shift = 0; shift < 4; shift++) {
-                        for (int amount : sf == 1 ? new int[] {0, 1, 31, 32, 63} : new int[] {0, 1, 16, 31}) {
-                            for (long b : FEW) {
-                                one(c, A64.logicalShiftedRegister(sf, opc, shift, n, 2, amount, 1, 0), 1, r.nextLong(),
-                                        2, b);
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        everyForm(4, (sf, opc, n) -> shiftedRegister(c, sf, 4,
+                (shift, amount) -> A64.logicalShiftedRegister(sf, opc, shift, n, 2, amount, 1, 0)));
     }
 
     private void moveWide() {

@@ -470,45 +470,15 @@ class HostileCodeTest {
                 });
                 MmioBus bus = new MmioBus();
                 for (int c = 0; c < 2; c++) {
-                    Arm64Cpu cpu = system.cpu(c);
-                    vcpus.add(new Vcpu(c, 2, memory, bus, gic, 0, real -> {
-                        RecordingGuestCpu io = new RecordingGuestCpu(memory, real);
-                        synchronized (ios) {
-                            ios.add(io);
-                        }
-                        cpu.run(io);
-                    }, "hostile-smp"));
+                    vcpus.add(recordedVcpu(system.cpu(c), 2, memory, bus, gic, ios, "hostile-smp"));
                 }
                 vcpus.forEach(Vcpu::start);
                 Thread.sleep(50);
                 String what = "trial " + trial + " (" + mode + ")";
-                for (Vcpu v : vcpus) {
-                    v.requestPause();
-                }
-                for (Vcpu v : vcpus) {
-                    assertThat(v.awaitPaused(Duration.ofSeconds(5))).as(what + ": vCPU " + v.index() + " pauses")
-                            .isTrue();
-                    assertThat(v.state()).as(what + ": fault " + v.fault()).isEqualTo(VcpuState.PAUSED);
-                }
-                for (Vcpu v : vcpus) {
-                    v.resume();
-                }
-                Thread.sleep(20);
-                for (Vcpu v : vcpus) {
-                    v.requestStop();
-                }
-                for (Vcpu v : vcpus) {
-                    assertThat(v.join(Duration.ofSeconds(5))).as(what + ": vCPU " + v.index() + " stops").isTrue();
-                    assertThat(v.state()).as(what + ": fault " + v.fault()).isEqualTo(VcpuState.STOPPED);
-                }
+                pauseResumeStop(vcpus, List.of(system.cpu(0), system.cpu(1)), ios, what);
                 for (int c = 0; c < 2; c++) {
                     assertThat(system.cpu(c).fatal() == null || !system.cpu(c).fatal().toString()
                             .contains("internal error")).as(what + ": " + system.cpu(c).fatal()).isTrue();
-                }
-                synchronized (ios) {
-                    for (RecordingGuestCpu io : ios) {
-                        assertThat(io.violations).as(what).isEmpty();
-                    }
                 }
             }
         }
@@ -516,29 +486,49 @@ class HostileCodeTest {
 
     private static void pauseAndStop(GuestMemory memory, Arm64Cpu cpu, String what) throws InterruptedException {
         List<RecordingGuestCpu> ios = new ArrayList<>();
-        Vcpu vcpu = new Vcpu(0, 1, memory, new MmioBus(), new TestInterruptController(0, 1, i -> {
-        }), 0, real -> {
+        Vcpu vcpu = recordedVcpu(cpu, 1, memory, new MmioBus(), new TestInterruptController(0, 1, i -> {
+        }), ios, "hostile");
+        vcpu.start();
+        Thread.sleep(30);
+        pauseResumeStop(List.of(vcpu), List.of(cpu), ios, what);
+    }
+
+    /** A vCPU thread of core's that runs {@code cpu} through a {@link RecordingGuestCpu} (kept in {@code ios}). */
+    private static Vcpu recordedVcpu(Arm64Cpu cpu, int count, GuestMemory memory, MmioBus bus,
+            TestInterruptController gic, List<RecordingGuestCpu> ios, String name) {
+        return new Vcpu(cpu.index(), count, memory, bus, gic, 0, real -> {
             RecordingGuestCpu io = new RecordingGuestCpu(memory, real);
             synchronized (ios) {
                 ios.add(io);
             }
             cpu.run(io);
-        }, "hostile");
-        vcpu.start();
-        Thread.sleep(30);
-        vcpu.requestPause();
-        assertThat(vcpu.awaitPaused(Duration.ofSeconds(5))).as(what + ": the vCPU pauses").isTrue();
-        assertThat(vcpu.state()).as(what + ": paused, not ended (fault: " + vcpu.fault() + ")")
-                .isEqualTo(VcpuState.PAUSED);
-        long at = cpu.instructionsRetired();
+        }, name);
+    }
+
+    /**
+     * Pauses the running {@code vcpus} (each must pause, and no instruction of {@code cpus} retire while they are
+     * paused), resumes them, stops them (each must stop cleanly), and checks the exits they recorded.
+     */
+    private static void pauseResumeStop(List<Vcpu> vcpus, List<Arm64Cpu> cpus, List<RecordingGuestCpu> ios,
+            String what) throws InterruptedException {
+        vcpus.forEach(Vcpu::requestPause);
+        for (Vcpu v : vcpus) {
+            assertThat(v.awaitPaused(Duration.ofSeconds(5))).as(what + ": vCPU " + v.index() + " pauses").isTrue();
+            assertThat(v.state()).as(what + ": vCPU " + v.index() + " paused, not ended (fault: " + v.fault() + ")")
+                    .isEqualTo(VcpuState.PAUSED);
+        }
+        long[] at = cpus.stream().mapToLong(Arm64Cpu::instructionsRetired).toArray();
         Thread.sleep(20);
-        assertThat(cpu.instructionsRetired()).as(what + ": no instruction retires while paused").isEqualTo(at);
-        vcpu.resume();
+        assertThat(cpus.stream().mapToLong(Arm64Cpu::instructionsRetired).toArray())
+                .as(what + ": no instruction retires while paused").isEqualTo(at);
+        vcpus.forEach(Vcpu::resume);
         Thread.sleep(20);
-        vcpu.requestStop();
-        assertThat(vcpu.join(Duration.ofSeconds(5))).as(what + ": the vCPU stops").isTrue();
-        assertThat(vcpu.state()).as(what + ": stopped cleanly (fault: " + vcpu.fault() + ")")
-                .isEqualTo(VcpuState.STOPPED);
+        vcpus.forEach(Vcpu::requestStop);
+        for (Vcpu v : vcpus) {
+            assertThat(v.join(Duration.ofSeconds(5))).as(what + ": vCPU " + v.index() + " stops").isTrue();
+            assertThat(v.state()).as(what + ": vCPU " + v.index() + " stopped cleanly (fault: " + v.fault() + ")")
+                    .isEqualTo(VcpuState.STOPPED);
+        }
         synchronized (ios) {
             for (RecordingGuestCpu io : ios) {
                 assertThat(io.violations).as(what).isEmpty();

@@ -1,5 +1,7 @@
 package dev.jvmm.arm64.oracle;
 
+import dev.jvmm.arm64.HostTools;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -26,13 +28,7 @@ final class Objdump {
     static boolean available() {
         Boolean a = available;
         if (a == null) {
-            try {
-                Process p = new ProcessBuilder(OBJDUMP, "--version").redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                a = p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-            } catch (IOException | InterruptedException e) {
-                a = false;
-            }
+            a = HostTools.installed(OBJDUMP);
             available = a;
         }
         return a;

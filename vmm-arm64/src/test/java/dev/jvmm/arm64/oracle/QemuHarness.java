@@ -2,6 +2,8 @@ package dev.jvmm.arm64.oracle;
 
 import static dev.jvmm.arm64.oracle.HarnessDescriptor.*;
 
+import dev.jvmm.arm64.HostTools;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -57,13 +59,7 @@ final class QemuHarness implements Emulator {
 
     /** Whether {@code qemu-aarch64} runs here; when not, the caller skips its test. */
     static boolean available() {
-        try {
-            Process p = new ProcessBuilder(QEMU, "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
+        return HostTools.installed(QEMU);
     }
 
     @Override

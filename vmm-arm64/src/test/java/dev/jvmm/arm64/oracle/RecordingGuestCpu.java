@@ -1,6 +1,6 @@
 package dev.jvmm.arm64.oracle;
 
-import dev.jvmm.core.irq.IrqLine;
+import dev.jvmm.arm64.AbstractTestGuestCpu;
 import dev.jvmm.core.memory.GuestMemory;
 import dev.jvmm.core.vcpu.GuestCpu;
 import dev.jvmm.core.vcpu.SystemRegister;
@@ -17,8 +17,7 @@ import java.util.function.LongSupplier;
  * where a pause or stop request would take effect. Exits are delegated to {@code outer} when given (a real
  * {@code Vcpu}'s GuestCpu, so that pause and stop really happen there).
  */
-final class RecordingGuestCpu implements GuestCpu {
-    private final GuestMemory memory;
+final class RecordingGuestCpu extends AbstractTestGuestCpu {
     private final GuestCpu outer;
     /** Every this many calls, {@link #interruptSignalled()} says yes (0: never). */
     private int irqEvery;
@@ -41,7 +40,7 @@ final class RecordingGuestCpu implements GuestCpu {
     long longestRunWithoutExit;
 
     RecordingGuestCpu(GuestMemory memory, GuestCpu outer) {
-        this.memory = memory;
+        super(memory, 0, 1);
         this.outer = outer;
     }
 
@@ -62,9 +61,7 @@ final class RecordingGuestCpu implements GuestCpu {
 
     private void exit() {
         exits++;
-        long now = instructions.getAsLong();
-        longestRunWithoutExit = Math.max(longestRunWithoutExit, now - lastExitInstructions);
-        lastExitInstructions = now;
+        endOfRun();
     }
 
     /** The instructions retired since the last exit: call after a run, to count the tail. */
@@ -78,25 +75,10 @@ final class RecordingGuestCpu implements GuestCpu {
         if (size != 1 && size != 2 && size != 4 && size != 8) {
             violations.add(String.format("MMIO %s of size %d at %x", what, size, address));
         }
-        if (memory.isValid(address, 1) || memory.isValid(address + size - 1, 1)) {
+        if (memory().isValid(address, 1) || memory().isValid(address + size - 1, 1)) {
             violations.add(String.format("MMIO %s of %d bytes at %x, which is RAM: the CPU must access RAM directly",
                     what, size, address));
         }
-    }
-
-    @Override
-    public int index() {
-        return 0;
-    }
-
-    @Override
-    public int vcpuCount() {
-        return 1;
-    }
-
-    @Override
-    public GuestMemory memory() {
-        return memory;
     }
 
     @Override
@@ -161,24 +143,6 @@ final class RecordingGuestCpu implements GuestCpu {
             return true;
         }
         return outer != null && outer.interruptSignalled();
-    }
-
-    @Override
-    public IrqLine ppiLine(int intid) {
-        return new IrqLine() {
-            @Override
-            public int intid() {
-                return intid;
-            }
-
-            @Override
-            public void set(boolean high) {
-            }
-
-            @Override
-            public void pulse() {
-            }
-        };
     }
 
     @Override

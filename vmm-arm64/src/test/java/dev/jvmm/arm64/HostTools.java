@@ -1,0 +1,24 @@
+package dev.jvmm.arm64;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+/** The host programs the CPU's tests call (binutils, QEMU user mode): whether one is installed here. */
+public final class HostTools {
+    private HostTools() {
+    }
+
+    /** Whether {@code command --version} runs and succeeds here. */
+    public static boolean installed(String command) {
+        try {
+            Process p = new ProcessBuilder(command, "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}

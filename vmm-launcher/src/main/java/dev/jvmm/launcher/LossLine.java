@@ -109,6 +109,13 @@ final class LossLine {
                 n.kernelDrops(), n.socketBufferGranted() > 0 ? size(n.socketBufferGranted()) : "(size unknown)");
         long asked = n.socketBufferAsked();
         boolean capped = asked > 0 && n.socketBufferGranted() > 0 && n.socketBufferGranted() < 2 * asked;
+        if (asked > 0 && !capped && n.socketBufferGranted() > 0) {
+            // The granted size is twice the request (Linux counts its bookkeeping in it): say so, or "set 8M" next to
+            // "its 8M buffer" reads as advice to set what is already set.
+            head = String.format(Locale.ROOT, "%s's socket dropped %d with its receive buffer full (%s asked, which "
+                    + "Linux reports as %s with its bookkeeping)", n.id(), n.kernelDrops(), size(asked),
+                    size(n.socketBufferGranted()));
+        }
         if (capped) {
             // Linux doubles what it grants: less than twice the request means rmem_max, not the config, was the limit.
             return head + String.format(Locale.ROOT, "; the kernel cut the %s asked at net.core.rmem_max: raise it "

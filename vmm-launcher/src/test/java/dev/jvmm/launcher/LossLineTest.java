@@ -31,8 +31,9 @@ class LossLineTest {
     @Test
     void withTheBuiltInSenderAtFullPriorityItsNiceValueIsNamedToo() {
         assertThat(LossLine.of(List.of(nic(781_254, 770_000, 11_254, 8 << 20, 4L << 20)), 16L << 20, 0))
-                .isEqualTo("loss: kernel 11254, device 0, guest 0: net0's socket dropped 11254 with its 8M receive "
-                        + "buffer full; set net.socket-receive-buffer: 8M, or leave the receiving threads more CPU "
+                .isEqualTo("loss: kernel 11254, device 0, guest 0: net0's socket dropped 11254 with its receive "
+                        + "buffer full (4M asked, which Linux reports as 8M with its bookkeeping); set "
+                        + "net.socket-receive-buffer: 8M, or leave the receiving threads more CPU "
                         + "(--sender-nice 19 puts the built-in sender behind them)");
     }
 
@@ -47,8 +48,8 @@ class LossLineTest {
     @Test
     void aFullBufferThatWasGrantedAsksForMoreAndForRmemMaxWhenItIsTooSmall() {
         assertThat(LossLine.of(List.of(nic(-1, 1000, 5, 8 << 20, 4L << 20)), RMEM_MAX, -1))
-                .isEqualTo("loss: kernel 5, device 0, guest 0: net0's socket dropped 5 with its 8M receive buffer "
-                        + "full; set net.socket-receive-buffer: 8M and sysctl -w net.core.rmem_max=8388608 (now "
+                .isEqualTo("loss: kernel 5, device 0, guest 0: net0's socket dropped 5 with its receive buffer "
+                        + "full (4M asked, which Linux reports as 8M with its bookkeeping); set net.socket-receive-buffer: 8M and sysctl -w net.core.rmem_max=8388608 (now "
                         + "4194304), or leave the receiving threads more CPU");
     }
 
@@ -65,7 +66,8 @@ class LossLineTest {
                         + "machine stopped; "
                         + "net0's device dropped 1 from IPv6 senders, which the udp backend does not forward; send over "
                         + "IPv4; "
-                        + "net1's socket dropped 20 with its 8M receive buffer full; set net.socket-receive-buffer: 8M, "
+                        + "net1's socket dropped 20 with its receive buffer full (4M asked, which Linux reports as 8M "
+                        + "with its bookkeeping); set net.socket-receive-buffer: 8M, "
                         + "or leave the receiving threads more CPU; "
                         + "net1's guest threw away 7 received frames when it reset the NIC (guest.options.reset-after)");
     }

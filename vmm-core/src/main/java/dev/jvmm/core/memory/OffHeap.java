@@ -100,7 +100,11 @@ final class OffHeap {
             // Mapping past the end extends the file: a hole of the requested size, which reads as zero.
             return ALLOCATOR.map(ch, bytes);
         } finally {
-            Files.deleteIfExists(file);   // the mapping stays valid without a name
+            try {
+                Files.deleteIfExists(file);   // the mapping stays valid without a name
+            } catch (IOException e) {
+                file.toFile().deleteOnExit(); // a system that cannot delete a mapped file (Windows): later, then
+            }
         }
     }
 

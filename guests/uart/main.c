@@ -22,6 +22,13 @@ static volatile int irqs;
 static void rx_handler(u32 intid, void *arg)
 {
     irqs++;
+    /*
+     * Acknowledge before draining, not after: a character that arrives once the FIFO reads empty raises the
+     * interrupt again. Cleared after the drain, it would be cleared with it, and QEMU's PL011 raises RXRIS only
+     * when the FIFO goes from empty to one entry, so the rest of the line would wait, unannounced, while the main
+     * loop sleeps in WFI.
+     */
+    uart_clear_irq();
     int c;
     while ((c = uart_getc()) >= 0) {
         if (c == '\n' || c == '\r') {
@@ -34,7 +41,6 @@ static void rx_handler(u32 intid, void *arg)
             line[len++] = (char)c;
         }
     }
-    uart_clear_irq();
 }
 
 int main(void)

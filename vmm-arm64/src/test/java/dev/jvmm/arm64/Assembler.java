@@ -1,5 +1,6 @@
 package dev.jvmm.arm64;
 
+import dev.jvmm.core.testing.HostTools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

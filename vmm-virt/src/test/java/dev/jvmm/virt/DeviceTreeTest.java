@@ -2,6 +2,7 @@ package dev.jvmm.virt;
 
 import dev.jvmm.core.config.ConfigValues;
 import dev.jvmm.core.config.VmConfig;
+import dev.jvmm.core.testing.HostTools;
 import dev.jvmm.net.MacAddress;
 import dev.jvmm.net.NicConfig;
 import org.junit.jupiter.api.Test;
@@ -46,7 +47,7 @@ class DeviceTreeTest {
     static final Set<String> PHANDLE_REFS = Set.of("interrupt-parent", "clocks", "cpu", "msi-parent");
 
     static boolean tools() {
-        return run(List.of("qemu-system-aarch64", "--version")) != null && run(List.of("dtc", "--version")) != null;
+        return HostTools.installed("qemu-system-aarch64") && HostTools.installed("dtc");
     }
 
     private static String run(List<String> cmd) {

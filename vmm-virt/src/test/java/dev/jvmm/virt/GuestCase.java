@@ -2,6 +2,7 @@ package dev.jvmm.virt;
 
 import dev.jvmm.core.config.VmConfig;
 import dev.jvmm.core.config.ConfigValues;
+import dev.jvmm.core.testing.HostTools;
 import dev.jvmm.net.MacAddress;
 import dev.jvmm.net.NicConfig;
 
@@ -134,16 +135,7 @@ record GuestCase(Path file, String name, Path kernel, int smp, String memory, St
 
     /** Whether qemu-system-aarch64 can be run here. */
     static boolean qemuInstalled() {
-        try {
-            Process p = new ProcessBuilder("qemu-system-aarch64", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return HostTools.installed("qemu-system-aarch64");
     }
 
     /** The case on QEMU (guests/run-qemu.sh), console without carriage returns. */

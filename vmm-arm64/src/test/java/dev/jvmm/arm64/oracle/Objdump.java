@@ -1,6 +1,6 @@
 package dev.jvmm.arm64.oracle;
 
-import dev.jvmm.arm64.HostTools;
+import dev.jvmm.core.testing.HostTools;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

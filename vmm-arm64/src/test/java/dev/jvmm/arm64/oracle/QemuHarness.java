@@ -2,7 +2,7 @@ package dev.jvmm.arm64.oracle;
 
 import static dev.jvmm.arm64.oracle.HarnessDescriptor.*;
 
-import dev.jvmm.arm64.HostTools;
+import dev.jvmm.core.testing.HostTools;
 
 import java.io.File;
 import java.io.IOException;

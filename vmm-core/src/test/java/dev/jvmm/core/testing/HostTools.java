@@ -1,9 +1,9 @@
-package dev.jvmm.arm64;
+package dev.jvmm.core.testing;
 
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
-/** The host programs the CPU's tests call (binutils, QEMU user mode): whether one is installed here. */
+/** The host programs tests call (binutils, qemu-aarch64, qemu-system-aarch64, dtc): whether one is installed here. */
 public final class HostTools {
     private HostTools() {
     }
